@@ -1,0 +1,1 @@
+"""Events, DTOs and stream messages shared by the BC-RAO Drafts services. Pydantic only, no I/O."""

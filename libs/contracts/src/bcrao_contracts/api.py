@@ -1,0 +1,195 @@
+"""Request and response bodies of the public API (and draft-store's internal API, which mirrors it).
+
+Every string and list is bounded: the gateway rejects oversize input before it travels further.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AnyHttpUrl, Field, field_validator
+
+from .base import Contract
+from .enums import (
+    AccountStatus,
+    Archetype,
+    BlacklistCategory,
+    BlacklistKind,
+    BlacklistSource,
+    CampaignStatus,
+    DraftStatus,
+    Plan,
+    Severity,
+    TaskStatus,
+    Tone,
+)
+from .models import (
+    CONTEXT_MAX,
+    FEEDBACK_MAX,
+    BODY_MAX,
+    BlacklistEntry,
+    CommunityProfile,
+    Draft,
+    StyleGuide,
+    normalize_subreddit,
+)
+
+Keyword = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Description = Annotated[str, Field(max_length=2000)]
+ProductContext = Annotated[str, Field(min_length=10, max_length=5000)]
+
+
+def _subreddits(values: Any) -> Any:
+    if isinstance(values, list):
+        return [normalize_subreddit(v) if isinstance(v, str) else v for v in values]
+    return values
+
+
+class CampaignCreate(Contract):
+    name: Name
+    description: Description | None = None
+    product_context: ProductContext
+    product_url: AnyHttpUrl | None = None
+    keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)]
+    target_subreddits: Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)]
+    status: CampaignStatus = CampaignStatus.ACTIVE
+
+    _norm = field_validator("target_subreddits", mode="before")(classmethod(lambda cls, v: _subreddits(v)))
+
+
+class CampaignUpdate(Contract):
+    name: Name | None = None
+    description: Description | None = None
+    product_context: ProductContext | None = None
+    product_url: AnyHttpUrl | None = None
+    keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] | None = None
+    target_subreddits: (
+        Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)] | None
+    ) = None
+    status: CampaignStatus | None = None
+
+    _norm = field_validator("target_subreddits", mode="before")(classmethod(lambda cls, v: _subreddits(v)))
+
+
+class Campaign(Contract):
+    id: UUID
+    user_id: str
+    name: str
+    description: str | None
+    product_context: str
+    product_url: str | None
+    keywords: list[str]
+    target_subreddits: list[str]
+    status: CampaignStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignList(Contract):
+    campaigns: list[Campaign]
+    total: int
+
+
+class ProfileIn(Contract):
+    """PUT body of a community profile; the subreddit comes from the path."""
+
+    isc_score: Annotated[float, Field(ge=1.0, le=10.0)]
+    avg_sentence_length: Annotated[float, Field(gt=0, le=100)]
+    dominant_tone: Tone = Tone.NEUTRAL
+    formality_level: Annotated[float, Field(ge=1, le=20)]
+    top_success_hooks: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=50)] = []
+    example_posts: Annotated[list[Annotated[str, Field(min_length=1, max_length=10_000)]], Field(max_length=10)] = []
+    style_guide: StyleGuide | None = None
+    archetype_distribution: dict[Archetype, Annotated[float, Field(ge=0, le=1)]] = {}
+    sample_size: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    analyzed_at: datetime | None = None
+
+
+class Profile(CommunityProfile):
+    campaign_id: UUID
+    isc_tier: str
+    updated_at: datetime
+
+
+class ProfileList(Contract):
+    profiles: list[Profile]
+
+
+class BlacklistEntryCreate(Contract):
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
+    kind: BlacklistKind = BlacklistKind.LITERAL
+    description: Annotated[str, Field(min_length=1, max_length=300)]
+    category: BlacklistCategory = BlacklistCategory.CUSTOM
+    severity: Severity = Severity.MEDIUM
+    subreddit: Annotated[str, Field(max_length=30)] | None = Field(
+        default=None, description="limit the entry to one subreddit of the campaign; omit for campaign-wide"
+    )
+    source: BlacklistSource = BlacklistSource.USER
+
+    @field_validator("subreddit", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return normalize_subreddit(value) if isinstance(value, str) else value
+
+
+class BlacklistList(Contract):
+    entries: list[BlacklistEntry]
+
+
+class GenerateRequest(Contract):
+    subreddit: Annotated[str, Field(max_length=30)]
+    archetype: Archetype
+    account_status: AccountStatus = AccountStatus.ESTABLISHED
+    context: Annotated[str, Field(max_length=CONTEXT_MAX)] = ""
+
+    @field_validator("subreddit", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return normalize_subreddit(value) if isinstance(value, str) else value
+
+
+class RegenerateRequest(Contract):
+    feedback: Annotated[str, Field(max_length=FEEDBACK_MAX)] | None = None
+
+
+class GenerateAccepted(Contract):
+    task_id: UUID
+    status: TaskStatus = TaskStatus.QUEUED
+    stream_url: str
+
+
+class DraftList(Contract):
+    drafts: list[Draft]
+    total: int
+
+
+class DraftPatch(Contract):
+    status: DraftStatus | None = None
+    user_edits: Annotated[str, Field(max_length=BODY_MAX)] | None = None
+
+
+class Usage(Contract):
+    plan: Plan
+    period_start: datetime
+    resets_at: datetime
+    drafts_used: int
+    drafts_limit: int | None
+    spend_usd: float
+    spend_limit_usd: float
+
+
+class TaskState(Contract):
+    """draft-store's view of a task, for streams whose events are no longer buffered."""
+
+    task_id: UUID
+    campaign_id: UUID
+    user_id: str
+    status: TaskStatus
+    terminal_seq: int | None = None
+    draft: Draft | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_details: dict[str, Any] = {}

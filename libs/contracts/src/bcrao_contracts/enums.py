@@ -1,0 +1,104 @@
+"""The product's closed vocabularies (DOMAIN.md)."""
+
+from enum import StrEnum
+
+
+class Archetype(StrEnum):
+    JOURNEY = "Journey"
+    PROBLEM_SOLUTION = "ProblemSolution"
+    FEEDBACK = "Feedback"
+
+
+class AccountStatus(StrEnum):
+    NEW = "New"
+    WARMING_UP = "WarmingUp"
+    ESTABLISHED = "Established"
+
+
+class Plan(StrEnum):
+    TRIAL = "trial"
+    STARTER = "starter"
+    GROWTH = "growth"
+
+
+class CampaignStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+class DraftStatus(StrEnum):
+    GENERATED = "generated"
+    EDITED = "edited"
+    APPROVED = "approved"
+    POSTED = "posted"
+    DISCARDED = "discarded"
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Tone(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+
+
+class BlacklistKind(StrEnum):
+    LITERAL = "literal"
+    REGEX = "regex"
+
+
+class BlacklistCategory(StrEnum):
+    PROMOTIONAL = "Promotional"
+    SELF_REFERENTIAL = "Self-referential"
+    LINK_PATTERNS = "Link patterns"
+    LOW_EFFORT = "Low-effort"
+    SPAM_INDICATORS = "Spam indicators"
+    OFF_TOPIC = "Off-topic"
+    CUSTOM = "Custom"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class BlacklistSource(StrEnum):
+    USER = "user"
+    MONITORING = "monitoring"
+    SYSTEM = "system"
+
+
+class Stage(StrEnum):
+    """Progress stages in the order the generator reaches them."""
+
+    LOADING_PROFILE = "loading_profile"
+    CHECKING_GATING = "checking_gating"
+    BUILDING_PROMPT = "building_prompt"
+    GENERATING = "generating"
+    VALIDATING = "validating"
+    SCORING = "scoring"
+    SAVING = "saving"
+
+
+class ErrorCode(StrEnum):
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    AUTH_INVALID = "AUTH_INVALID"
+    RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    PLAN_LIMIT_REACHED = "PLAN_LIMIT_REACHED"
+    CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # stream-only
+    ISC_ARCHETYPE_BLOCKED = "ISC_ARCHETYPE_BLOCKED"
+    WARMUP_ARCHETYPE_BLOCKED = "WARMUP_ARCHETYPE_BLOCKED"
+    LLM_UNAVAILABLE = "LLM_UNAVAILABLE"
+    GENERATION_FAILED = "GENERATION_FAILED"

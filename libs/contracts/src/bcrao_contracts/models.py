@@ -1,0 +1,204 @@
+"""Data shared across services: campaign facts, community profiles, blacklist entries, drafts.
+
+Length limits live here so the gateway, the events and the database agree on them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
+
+from .base import Contract
+from .enums import (
+    AccountStatus,
+    Archetype,
+    BlacklistCategory,
+    BlacklistKind,
+    BlacklistSource,
+    DraftStatus,
+    Severity,
+    Tone,
+)
+
+CONTEXT_MAX = 2000
+FEEDBACK_MAX = 1000
+TITLE_MAX = 300
+BODY_MAX = 40_000
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Hook = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+ExamplePost = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+
+
+def normalize_subreddit(value: str) -> str:
+    """Accept `r/SaaS`, `/r/SaaS` or `SaaS`; store `SaaS`. Raises ValueError when not a valid name."""
+    name = value.strip()
+    for prefix in ("/r/", "r/", "R/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    name = name.strip("/")
+    if not SUBREDDIT_RE.match(name):
+        raise ValueError("subreddit names are 2-21 letters, digits or underscores")
+    return name
+
+
+Subreddit = Annotated[str, Field(min_length=1, max_length=30)]
+
+
+class CampaignSnapshot(Contract):
+    """What generation needs to know about the campaign's product."""
+
+    id: UUID
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    product_context: Annotated[str, Field(min_length=10, max_length=5000)]
+    product_url: AnyHttpUrl | None = None
+    keywords: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=15)]
+
+
+class StyleGuide(Contract):
+    voice: Annotated[str, Field(max_length=1000)] | None = None
+    words_to_use: Annotated[list[ShortText], Field(max_length=50)] = []
+    words_to_avoid: Annotated[list[ShortText], Field(max_length=50)] = []
+    tone: Annotated[str, Field(max_length=300)] | None = None
+    taboo_topics: Annotated[list[ShortText], Field(max_length=50)] = []
+    loved_tools: Annotated[list[ShortText], Field(max_length=50)] = []
+    insider_references: Annotated[list[ShortText], Field(max_length=50)] = []
+
+
+class CommunityProfile(Contract):
+    """The analysis of one subreddit's community, loaded through the API."""
+
+    subreddit: Subreddit
+    isc_score: Annotated[float, Field(ge=1.0, le=10.0)]
+    avg_sentence_length: Annotated[float, Field(gt=0, le=100)]
+    dominant_tone: Tone = Tone.NEUTRAL
+    formality_level: Annotated[float, Field(ge=1, le=20, description="school grade level")]
+    top_success_hooks: Annotated[list[Hook], Field(max_length=50)] = []
+    example_posts: Annotated[list[ExamplePost], Field(max_length=10)] = []
+    style_guide: StyleGuide | None = None
+    archetype_distribution: dict[Archetype, Annotated[float, Field(ge=0, le=1)]] = {}
+    sample_size: Annotated[int, Field(ge=0)] = 0
+    analyzed_at: datetime | None = None
+
+    @field_validator("subreddit", mode="before")
+    @classmethod
+    def _strip_prefix(cls, value: Any) -> Any:
+        return normalize_subreddit(value) if isinstance(value, str) else value
+
+
+def isc_tier(isc: float) -> str:
+    if isc < 3:
+        return "Low"
+    if isc < 5:
+        return "Moderate"
+    if isc < 7:
+        return "High"
+    return "Very High"
+
+
+class BlacklistEntry(Contract):
+    """A pattern that gets posts removed. Scope: campaign+subreddit, campaign-wide, or global."""
+
+    id: UUID
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
+    kind: BlacklistKind = BlacklistKind.LITERAL
+    description: Annotated[str, Field(min_length=1, max_length=300)]
+    category: BlacklistCategory = BlacklistCategory.CUSTOM
+    severity: Severity = Severity.MEDIUM
+    campaign_id: UUID | None = None
+    subreddit: Subreddit | None = None
+    source: BlacklistSource = BlacklistSource.USER
+
+    @model_validator(mode="after")
+    def _check(self) -> BlacklistEntry:
+        if self.kind is BlacklistKind.REGEX:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        if self.subreddit is not None and self.campaign_id is None:
+            raise ValueError("a subreddit-scoped entry must belong to a campaign")
+        return self
+
+    def compiled(self) -> re.Pattern[str]:
+        """Literals match case-insensitively on word boundaries; regexes as written."""
+        if self.kind is BlacklistKind.REGEX:
+            return re.compile(self.pattern)
+        escaped = re.escape(self.pattern)
+        left = r"\b" if self.pattern[:1].isalnum() else ""
+        right = r"\b" if self.pattern[-1:].isalnum() else ""
+        return re.compile(f"{left}{escaped}{right}", re.IGNORECASE)
+
+
+class BlacklistHit(Contract):
+    entry_id: UUID
+    entry: str
+    description: str
+    category: BlacklistCategory
+    severity: Severity
+    matched_text: str
+
+
+class MachineTellHit(Contract):
+    category: str
+    matched_text: str
+
+
+class ValidationReport(Contract):
+    blacklist_hits: list[BlacklistHit] = []
+    machine_tells: list[MachineTellHit] = []
+    link_count: int = 0
+    links_removed: list[str] = []
+    sentence_count: int = 0
+    avg_sentence_length: float = 0.0
+    needs_review: bool = False
+
+
+class Scores(Contract):
+    """Each 0-10; `breakdown` holds the counts and inputs behind every figure."""
+
+    vulnerability: float
+    rhythm_match: float
+    formality_match: float
+    burstiness: float
+    jargon_penalty: float
+    link_penalty: float
+    overall: float
+    breakdown: dict[str, Any] = {}
+
+
+class GeneratedDraft(Contract):
+    """A draft as the generator produced it, before it is stored."""
+
+    campaign_id: UUID
+    user_id: Annotated[str, Field(min_length=1, max_length=200)]
+    parent_draft_id: UUID | None = None
+    subreddit: Subreddit
+    archetype: Archetype
+    account_status: AccountStatus
+    title: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+    body: Annotated[str, Field(min_length=1, max_length=BODY_MAX)]
+    scores: Scores
+    validation: ValidationReport
+    model_used: str
+    token_count: Annotated[int, Field(ge=0)] = 0
+    cost_usd: Annotated[float, Field(ge=0)] = 0.0
+    generation_params: dict[str, Any] = {}
+    warnings: list[str] = []
+
+
+class Draft(GeneratedDraft):
+    """A stored draft, as the API and the `complete` stream message show it."""
+
+    id: UUID
+    task_id: UUID
+    status: DraftStatus = DraftStatus.GENERATED
+    user_edits: str | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,48 @@
+"""Server-Sent Event messages of DOMAIN.md: unnamed, each with an `id:` and a typed JSON body."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .base import Contract
+from .enums import ErrorCode, Stage
+from .models import Draft
+
+
+class StatusMessage(Contract):
+    type: Literal["status"] = "status"
+    stage: Stage
+    message: str
+
+
+class ChunkMessage(Contract):
+    type: Literal["chunk"] = "chunk"
+    content: str
+
+
+class CompleteMessage(Contract):
+    type: Literal["complete"] = "complete"
+    draft: Draft
+
+
+class ErrorMessage(Contract):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    details: dict[str, Any] = {}
+
+
+StreamMessage = StatusMessage | ChunkMessage | CompleteMessage | ErrorMessage
+TERMINAL_TYPES = frozenset({"complete", "error"})
+
+
+def encode(seq: int, message: StreamMessage) -> bytes:
+    """One SSE frame: `id:` then a single `data:` line (JSON never contains a raw newline)."""
+    return b"id: %d\ndata: %s\n\n" % (seq, message.model_dump_json().encode())
+
+
+def encode_retry(milliseconds: int) -> bytes:
+    return b"retry: %d\n\n" % milliseconds
+
+
+PING = b": ping\n\n"
