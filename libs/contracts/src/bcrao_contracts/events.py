@@ -120,6 +120,10 @@ EVENT_TOPICS: dict[type[Event], str] = {
     DraftStored: topics.STORED,
 }
 
+
+def topic_for(event: Event, prefix: str = "") -> str:
+    return prefix + EVENT_TOPICS[type(event)]
+
 EVENTS_BY_TYPE: dict[str, type[Event]] = {
     cls.model_fields["event_type"].default: cls for cls in EVENT_TOPICS
 }

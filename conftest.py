@@ -1,0 +1,101 @@
+"""Session fixtures for the real Kafka broker and PostgreSQL server every integration test uses.
+
+Where they come from, in order: `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when set; testcontainers
+when a Docker engine answers; otherwise the project's own local launcher (`deploy/local/infra.sh up`).
+Under CI=true a missing broker or database fails the run; elsewhere the tests that need it skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+LOCAL_KAFKA = "127.0.0.1:19092"
+LOCAL_DATABASE = "postgresql://bcrao:bcrao@127.0.0.1:15432/bcrao"
+
+
+def _port_open(hostport: str) -> bool:
+    host, _, port = hostport.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _docker_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _unavailable(what: str, why: str) -> None:
+    message = f"{what} is not available: {why}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+_local_started = False
+
+
+def _start_local() -> None:
+    global _local_started
+    if _local_started:
+        return
+    result = subprocess.run(
+        ["bash", str(ROOT / "deploy/local/infra.sh"), "up"], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"deploy/local/infra.sh up failed:\n{result.stdout}\n{result.stderr}")
+    _local_started = True
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+        return
+    if not _port_open(LOCAL_KAFKA) and _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    try:
+        if not _port_open(LOCAL_KAFKA):
+            _start_local()
+    except RuntimeError as exc:
+        _unavailable("Kafka", str(exc))
+    if not _port_open(LOCAL_KAFKA):
+        _unavailable("Kafka", f"nothing answers on {LOCAL_KAFKA}")
+    yield LOCAL_KAFKA
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A libpq URL (postgresql://...) of a server where tests may create databases."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url.replace("postgresql+psycopg://", "postgresql://")
+        return
+    if not _port_open("127.0.0.1:15432") and _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    try:
+        if not _port_open("127.0.0.1:15432"):
+            _start_local()
+    except RuntimeError as exc:
+        _unavailable("PostgreSQL", str(exc))
+    if not _port_open("127.0.0.1:15432"):
+        _unavailable("PostgreSQL", "nothing answers on 127.0.0.1:15432")
+    yield LOCAL_DATABASE
