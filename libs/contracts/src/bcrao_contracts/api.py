@@ -26,9 +26,9 @@ from .enums import (
     Tone,
 )
 from .models import (
+    BODY_MAX,
     CONTEXT_MAX,
     FEEDBACK_MAX,
-    BODY_MAX,
     BlacklistEntry,
     CommunityProfile,
     Draft,
@@ -54,10 +54,14 @@ class CampaignCreate(Contract):
     product_context: ProductContext
     product_url: AnyHttpUrl | None = None
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)]
-    target_subreddits: Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)]
+    target_subreddits: Annotated[
+        list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)
+    ]
     status: CampaignStatus = CampaignStatus.ACTIVE
 
-    _norm = field_validator("target_subreddits", mode="before")(classmethod(lambda cls, v: _subreddits(v)))
+    _norm = field_validator("target_subreddits", mode="before")(
+        classmethod(lambda cls, v: _subreddits(v))
+    )
 
 
 class CampaignUpdate(Contract):
@@ -67,11 +71,14 @@ class CampaignUpdate(Contract):
     product_url: AnyHttpUrl | None = None
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] | None = None
     target_subreddits: (
-        Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)] | None
+        Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)]
+        | None
     ) = None
     status: CampaignStatus | None = None
 
-    _norm = field_validator("target_subreddits", mode="before")(classmethod(lambda cls, v: _subreddits(v)))
+    _norm = field_validator("target_subreddits", mode="before")(
+        classmethod(lambda cls, v: _subreddits(v))
+    )
 
 
 class Campaign(Contract):
@@ -100,8 +107,12 @@ class ProfileIn(Contract):
     avg_sentence_length: Annotated[float, Field(gt=0, le=100)]
     dominant_tone: Tone = Tone.NEUTRAL
     formality_level: Annotated[float, Field(ge=1, le=20)]
-    top_success_hooks: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=50)] = []
-    example_posts: Annotated[list[Annotated[str, Field(min_length=1, max_length=10_000)]], Field(max_length=10)] = []
+    top_success_hooks: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=50)
+    ] = []
+    example_posts: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=10_000)]], Field(max_length=10)
+    ] = []
     style_guide: StyleGuide | None = None
     archetype_distribution: dict[Archetype, Annotated[float, Field(ge=0, le=1)]] = {}
     sample_size: Annotated[int, Field(ge=0, le=10_000_000)] = 0
@@ -125,7 +136,8 @@ class BlacklistEntryCreate(Contract):
     category: BlacklistCategory = BlacklistCategory.CUSTOM
     severity: Severity = Severity.MEDIUM
     subreddit: Annotated[str, Field(max_length=30)] | None = Field(
-        default=None, description="limit the entry to one subreddit of the campaign; omit for campaign-wide"
+        default=None,
+        description="limit the entry to one subreddit of the campaign; omit for campaign-wide",
     )
     source: BlacklistSource = BlacklistSource.USER
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Contract(BaseModel):
-    """Frozen and strict when built by a producer; `parse` tolerates fields added by newer producers."""
+    """Frozen and strict when a producer builds it; `parse` tolerates fields from newer producers."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -18,5 +18,7 @@ class ErrorEnvelope(Contract):
     error: ErrorBody
 
 
-def envelope(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def envelope(
+    code: ErrorCode, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {"error": {"code": code.value, "message": message, "details": details or {}}}

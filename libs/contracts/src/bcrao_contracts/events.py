@@ -92,7 +92,7 @@ class DraftGenerated(Event):
 
 
 class GenerationFailed(Event):
-    """The task ended without a draft; its quota unit goes back. `seq` is None when no stream began."""
+    """The task ended without a draft; its unit goes back. `seq` is None when no stream began."""
 
     event_type: Literal["GenerationFailed"] = "GenerationFailed"
     seq: Annotated[int, Field(ge=1)] | None = None
@@ -124,6 +124,7 @@ EVENT_TOPICS: dict[type[Event], str] = {
 def topic_for(event: Event, prefix: str = "") -> str:
     return prefix + EVENT_TOPICS[type(event)]
 
+
 EVENTS_BY_TYPE: dict[str, type[Event]] = {
     cls.model_fields["event_type"].default: cls for cls in EVENT_TOPICS
 }
@@ -136,5 +137,7 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
     raw = data if isinstance(data, dict) else json.loads(data)
     cls = EVENTS_BY_TYPE.get(raw.get("event_type", "")) if isinstance(raw, dict) else None
     if cls is None:
-        raise ValueError(f"unknown event_type: {raw.get('event_type') if isinstance(raw, dict) else raw!r}")
+        raise ValueError(
+            f"unknown event_type: {raw.get('event_type') if isinstance(raw, dict) else raw!r}"
+        )
     return cls.parse(raw)

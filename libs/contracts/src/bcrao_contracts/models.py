@@ -31,12 +31,14 @@ BODY_MAX = 40_000
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Hook = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-ExamplePost = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+ExamplePost = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
 SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 
 
 def normalize_subreddit(value: str) -> str:
-    """Accept `r/SaaS`, `/r/SaaS` or `SaaS`; store `SaaS`. Raises ValueError when not a valid name."""
+    """Accept `r/SaaS`, `/r/SaaS` or `SaaS`; store `SaaS`. ValueError when not a valid name."""
     name = value.strip()
     for prefix in ("/r/", "r/", "R/"):
         if name.startswith(prefix):
@@ -58,7 +60,9 @@ class CampaignSnapshot(Contract):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     product_context: Annotated[str, Field(min_length=10, max_length=5000)]
     product_url: AnyHttpUrl | None = None
-    keywords: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=15)]
+    keywords: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=15)
+    ]
 
 
 class StyleGuide(Contract):

@@ -1,0 +1,42 @@
+"""`bcrao-generator` / `python -m bcrao_generator`: run the generator until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from .app import create_app
+from .config import Settings
+
+
+def main() -> None:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"bcrao-generator: invalid configuration:\n{exc}", file=sys.stderr)
+        sys.exit(2)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s task=%(task_id)s",
+        defaults={"task_id": "-"},
+    )
+    llm = (
+        "offline composer (no GENERATOR_LLM_API_KEY set)"
+        if settings.uses_offline_composer
+        else settings.llm_model
+    )
+    logging.getLogger("bcrao_generator").info("generator starting with %s", llm)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""The LLM port and its two adapters: any OpenAI-compatible endpoint, and the offline composer.
+
+Retries live here, not in the openai client (max_retries=0), because a retry has to honour
+Retry-After and must also cover a stream that is cut after it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+import openai
+
+from . import offline
+from .config import Settings
+
+if TYPE_CHECKING:
+    from bcrao_contracts.events import GenerateRequested
+
+    from .gating import GatingDecision
+    from .prompt import Prompt
+
+log = logging.getLogger(__name__)
+
+OnText = Callable[[str], Awaitable[None]]
+OnRestart = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    prompt: Prompt
+    seed: str
+    request: GenerateRequested
+    decision: GatingDecision
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    finish_reason: str
+    attempts: int
+
+    @property
+    def token_count(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class LLMUnavailable(Exception):
+    """Every attempt on every model failed; the task ends as LLM_UNAVAILABLE."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class LLM(Protocol):
+    name: str
+
+    async def complete(
+        self, call: LLMRequest, *, on_text: OnText, on_restart: OnRestart
+    ) -> LLMResult: ...
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class _Refused(Exception):
+    """This model will not serve the request; the fallback model may."""
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def cost_of(
+    prices: dict[str, tuple[float, float]], model: str, prompt: int, completion: int
+) -> float:
+    per_in, per_out = prices.get(model, (0.0, 0.0))
+    return round((prompt * per_in + completion * per_out) / 1_000_000, 6)
+
+
+class OpenAILLM:
+    """Streams chat completions from an OpenAI-compatible endpoint, primary model then fallback."""
+
+    def __init__(self, settings: Settings, *, client: openai.AsyncOpenAI | None = None) -> None:
+        self._s = settings
+        self._client = client or openai.AsyncOpenAI(
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none",
+            base_url=settings.llm_base_url,
+            max_retries=0,
+            timeout=httpx.Timeout(settings.llm_read_timeout, connect=settings.llm_connect_timeout),
+        )
+        self.name = settings.llm_model
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def complete(
+        self, call: LLMRequest, *, on_text: OnText, on_restart: OnRestart
+    ) -> LLMResult:
+        models = [self._s.llm_model]
+        if self._s.llm_fallback_model and self._s.llm_fallback_model != self._s.llm_model:
+            models.append(self._s.llm_fallback_model)
+        jitter = random.Random(call.seed)
+        attempts = 0
+        last_error = "no attempt made"
+        for model in models:
+            for attempt in range(1, self._s.llm_attempts + 1):
+                attempts += 1
+                if attempts > 1:
+                    await on_restart(f"retrying ({last_error}) with {model}")
+                try:
+                    async with asyncio.timeout(self._s.llm_attempt_timeout):
+                        result = await self._attempt(model, call, on_text)
+                    return LLMResult(**{**result.__dict__, "attempts": attempts})
+                except _Retryable as exc:
+                    last_error = str(exc)
+                    if attempt == self._s.llm_attempts:
+                        break
+                    await asyncio.sleep(self._delay(attempt, exc.retry_after, jitter))
+                except TimeoutError:
+                    last_error = f"attempt timed out after {self._s.llm_attempt_timeout:g}s"
+                    if attempt == self._s.llm_attempts:
+                        break
+                    await asyncio.sleep(self._delay(attempt, None, jitter))
+                except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                    raise LLMUnavailable(
+                        "the LLM endpoint refused the credentials", retryable=False
+                    ) from exc
+                except _Refused as exc:
+                    last_error = f"{model} refused the request ({exc})"
+                    break
+            log.warning("model %s gave up: %s", model, last_error, extra={"task_id": call.seed})
+        raise LLMUnavailable(f"the language model is unavailable: {last_error}")
+
+    def _delay(self, attempt: int, retry_after: float | None, jitter: random.Random) -> float:
+        if retry_after is not None:
+            return min(retry_after, self._s.llm_retry_after_cap)
+        backoff = min(self._s.llm_backoff_cap, self._s.llm_backoff_base * 2 ** (attempt - 1))
+        return backoff * (0.5 + jitter.random() / 2)
+
+    async def _attempt(self, model: str, call: LLMRequest, on_text: OnText) -> LLMResult:
+        s = self._s
+        parts: list[str] = []
+        finish_reason: str | None = None
+        prompt_tokens = completion_tokens = 0
+        try:
+            stream = await self._client.chat.completions.create(
+                model=model,
+                messages=call.prompt.messages(),  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+                temperature=s.llm_temperature,
+                frequency_penalty=s.llm_frequency_penalty,
+                presence_penalty=s.llm_presence_penalty,
+                max_tokens=s.llm_max_tokens,
+            )
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    prompt_tokens = chunk.usage.prompt_tokens or 0
+                    completion_tokens = chunk.usage.completion_tokens or 0
+                for choice in chunk.choices:
+                    if choice.delta and choice.delta.content:
+                        parts.append(choice.delta.content)
+                        await on_text(choice.delta.content)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        except openai.RateLimitError as exc:
+            raise _Retryable("rate limited (429)", _retry_after(exc.response)) from exc
+        except openai.InternalServerError as exc:
+            raise _Retryable(
+                f"server error ({exc.status_code})", _retry_after(exc.response)
+            ) from exc
+        except openai.APIStatusError as exc:
+            if exc.status_code in (408, 409) or exc.status_code >= 500:
+                raise _Retryable(f"status {exc.status_code}", _retry_after(exc.response)) from exc
+            if exc.status_code in (401, 403):
+                raise
+            raise _Refused(f"status {exc.status_code}") from exc
+        except (openai.APIConnectionError, openai.APITimeoutError, httpx.HTTPError) as exc:
+            raise _Retryable(f"connection failed: {type(exc).__name__}") from exc
+        if finish_reason is None:
+            # The stream ended without saying it was done: its text is truncated, never a draft.
+            raise _Retryable("stream cut before completion")
+        if finish_reason == "content_filter":
+            raise _Refused("content filter")
+        text = "".join(parts)
+        if not text.strip():
+            raise _Retryable("empty completion")
+        return LLMResult(
+            text=text,
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost_of(s.llm_prices, model, prompt_tokens, completion_tokens),
+            finish_reason=finish_reason,
+            attempts=1,
+        )
+
+
+class OfflineComposer:
+    """Used when no key is configured: a deterministic composer, streamed like a model would."""
+
+    name = "offline-composer"
+
+    def __init__(self, *, chunk_delay_ms: int = 25) -> None:
+        self._delay = chunk_delay_ms / 1000
+
+    async def complete(
+        self, call: LLMRequest, *, on_text: OnText, on_restart: OnRestart
+    ) -> LLMResult:
+        text = offline.compose(call.request, call.decision)
+        for piece in offline.chunks(text, call.seed):
+            await on_text(piece)
+            if self._delay:
+                await asyncio.sleep(self._delay)
+        return LLMResult(
+            text=text,
+            model=self.name,
+            prompt_tokens=0,
+            completion_tokens=0,
+            cost_usd=0.0,
+            finish_reason="stop",
+            attempts=1,
+        )
+
+
+def build_llm(settings: Settings) -> LLM:
+    if settings.uses_offline_composer:
+        return OfflineComposer(chunk_delay_ms=settings.offline_chunk_delay_ms)
+    return OpenAILLM(settings)

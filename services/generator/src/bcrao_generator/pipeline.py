@@ -1,0 +1,136 @@
+"""One generation, stage by stage: gating, prompt, LLM, post-processing, validation, scoring.
+
+Pure domain steps are called in order; the only I/O is the LLM port and the progress sink,
+both passed in. The outcome is exactly one terminal event, never an exception for a domain
+failure.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bcrao_contracts.enums import ErrorCode, Stage
+from bcrao_contracts.events import DraftGenerated, GenerateRequested, GenerationFailed
+from bcrao_contracts.models import GeneratedDraft
+
+from . import humanizer, postprocess, prompt, scoring, validation
+from .gating import check_gating
+from .llm import LLM, LLMRequest, LLMUnavailable
+from .progress import PRODUCER, Progress
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ISC = 5.0
+Outcome = DraftGenerated | GenerationFailed
+
+
+def _failed(
+    request: GenerateRequested,
+    progress: Progress,
+    code: ErrorCode,
+    message: str,
+    details: dict[str, object] | None = None,
+    *,
+    retryable: bool = False,
+) -> GenerationFailed:
+    return GenerationFailed(
+        task_id=request.task_id,
+        producer=PRODUCER,
+        seq=progress.next_seq(),
+        user_id=request.user_id,
+        campaign_id=request.campaign.id,
+        code=code,
+        message=message,
+        details=details or {},
+        retryable=retryable,
+    )
+
+
+async def run_generation(request: GenerateRequested, *, llm: LLM, progress: Progress) -> Outcome:
+    profile = request.profile
+    where = f"r/{request.subreddit}"
+    await progress.status(
+        Stage.LOADING_PROFILE,
+        f"Loaded the {where} community profile"
+        if profile
+        else f"No community profile for {where}: using neutral defaults",
+    )
+
+    await progress.status(Stage.CHECKING_GATING, "Checking the community's safety rules")
+    decision = check_gating(
+        request.archetype, request.account_status, profile.isc_score if profile else None
+    )
+    if not decision.allowed:
+        assert decision.code is not None
+        return _failed(request, progress, decision.code, decision.message, decision.details())
+
+    await progress.status(Stage.BUILDING_PROMPT, "Building the prompt")
+    built = prompt.build_prompt(request, decision)
+    params = prompt.generation_params(request, decision)
+
+    await progress.status(Stage.GENERATING, f"Writing the draft ({llm.name})")
+    seed = str(request.task_id)
+
+    async def restart(reason: str) -> None:
+        await progress.status(Stage.GENERATING, f"Starting over: {reason}")
+
+    try:
+        result = await llm.complete(
+            LLMRequest(prompt=built, seed=seed, request=request, decision=decision),
+            on_text=progress.chunk,
+            on_restart=restart,
+        )
+    except LLMUnavailable as exc:
+        await progress.flush()
+        return _failed(
+            request, progress, ErrorCode.LLM_UNAVAILABLE, str(exc), retryable=exc.retryable
+        )
+    await progress.flush()
+
+    await progress.status(Stage.VALIDATING, "Checking the draft against the rules")
+    title, body = postprocess.split_title(result.text)
+    grade = profile.formality_level if profile else None
+    body = humanizer.humanize(body, seed=seed, grade_level=grade)
+    removed: list[str] = []
+    if decision.zero_links:
+        title, removed_from_title = postprocess.remove_links(title)
+        body, removed = postprocess.remove_links(body)
+        removed = removed_from_title + removed
+        title = title.strip() or postprocess.split_title(body)[0]
+    report = validation.validate(title, body, blacklist=request.blacklist, links_removed=removed)
+
+    await progress.status(Stage.SCORING, "Scoring the draft")
+    scores = scoring.score(body, profile=profile, link_count=report.link_count)
+
+    warnings = [] if profile else ["no_profile"]
+    if result.finish_reason == "length":
+        warnings.append("truncated_at_max_tokens")
+    draft = GeneratedDraft(
+        campaign_id=request.campaign.id,
+        user_id=request.user_id,
+        parent_draft_id=request.parent_draft_id,
+        subreddit=request.subreddit,
+        archetype=request.archetype,
+        account_status=request.account_status,
+        title=title,
+        body=body,
+        scores=scores,
+        validation=report,
+        model_used=result.model,
+        token_count=result.token_count,
+        cost_usd=result.cost_usd,
+        generation_params={
+            **params,
+            "model": result.model,
+            "attempts": result.attempts,
+            "finish_reason": result.finish_reason,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "humanizer_seed": seed,
+        },
+        warnings=warnings,
+    )
+    await progress.status(Stage.SAVING, "Saving the draft")
+    return DraftGenerated(
+        task_id=request.task_id, producer=PRODUCER, seq=progress.next_seq(), draft=draft
+    )
