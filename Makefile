@@ -1,0 +1,68 @@
+# BC-RAO Drafts — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+# `make token USER=alice`: USER only counts when given on the command line (the shell's own
+# USER is the login name, not the user you want a token for).
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
+PYTEST_ARGS ?=
+
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## Python environment (uv, locked deps) and the Kafka jars
+	@bash scripts/bootstrap.sh
+	@bash deploy/local/kafka.sh fetch
+
+infra-up: setup ## Start the local Kafka (KRaft) and PostgreSQL
+	@bash deploy/local/infra.sh up
+
+infra-down: ## Stop the local Kafka and PostgreSQL
+	@bash deploy/local/infra.sh down
+
+up: infra-up ## Start everything (Kafka, PostgreSQL, three services, demo data) and print where to go
+	@bash deploy/local/services.sh start
+	@bash scripts/demo.sh
+
+down: ## Stop everything `make up` started
+	@bash deploy/local/services.sh stop
+	@bash deploy/local/infra.sh down
+
+status: ## What is running
+	@bash deploy/local/services.sh status || true
+	@bash deploy/local/infra.sh status || true
+
+logs: ## Follow the service logs (.state/logs)
+	@tail -n 50 -F .state/logs/*.log
+
+token: ## Print a dev JWT: make token USER=<name> (default demo)
+	@bash scripts/bootstrap.sh
+	@bash scripts/with-env.sh $(PY) -m bcrao_gateway.tokens --user "$(TOKEN_USER)"
+
+plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
+	@test -n "$(PLAN)" || { echo "usage: make plan USER=<name> PLAN=trial|starter|growth" >&2; exit 2; }
+	@bash scripts/with-env.sh $(PY) -m bcrao_draft_store.cli set-plan "$(TOKEN_USER)" "$(PLAN)"
+
+test: infra-up ## Run the whole test suite (sets up and starts what it needs)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup ## Only the tests that need no broker or database
+	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: setup ## ruff check + format check
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
+	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
+
+bench: infra-up ## Benchmarks (bench/), ratios against a baseline measured in the same run
+	@$(PY) bench/sse/run.py
+
+fuzz: infra-up ## Property-based API test (schemathesis) against a running gateway
+	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
+
+compose-check: setup ## Check docker-compose.yml parses and its env matches the settings classes
+	@$(PY) -m pytest tests/test_compose.py -q

@@ -1,0 +1,1 @@
+"""Test helpers shared by the services' tests and the cross-service tests."""

@@ -1,0 +1,153 @@
+"""The three services as real OS processes, for end-to-end tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .servers import free_port
+
+MODULES = {
+    "draft-store": "bcrao_draft_store",
+    "generator": "bcrao_generator",
+    "api-gateway": "bcrao_gateway",
+}
+HEALTH = {"draft-store": "/healthz", "generator": "/healthz", "api-gateway": "/readyz"}
+
+
+@dataclass
+class Service:
+    name: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", MODULES[self.name]],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url + HEALTH[self.name], timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not become healthy:\n{self.tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return self.process.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+@dataclass
+class Stack:
+    """Settings shared by one deployment of the three services (one topic prefix, one database)."""
+
+    kafka: str
+    database_url: str
+    log_dir: Path
+    topic_prefix: str = field(default_factory=lambda: f"t{secrets.token_hex(4)}.")
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    generator_env: dict[str, str] = field(default_factory=dict)
+    gateway_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def _common(self, prefix: str) -> dict[str, str]:
+        return {
+            f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            f"{prefix}_TOPIC_PREFIX": self.topic_prefix,
+            f"{prefix}_HOST": "127.0.0.1",
+        }
+
+    def service(
+        self, name: str, *, port: int | None = None, extra: dict[str, str] | None = None
+    ) -> Service:
+        port = port or free_port()
+        if name == "draft-store":
+            env = {
+                **self._common("DRAFT_STORE"),
+                "DRAFT_STORE_PORT": str(port),
+                "DRAFT_STORE_DATABASE_URL": self.database_url,
+                "DRAFT_STORE_SERVICE_TOKEN": self.service_token,
+            }
+        elif name == "generator":
+            env = {
+                **self._common("GENERATOR"),
+                "GENERATOR_PORT": str(port),
+                "GENERATOR_LLM_API_KEY": "",
+                **self.generator_env,
+            }
+        else:
+            env = {
+                **self._common("GATEWAY"),
+                "GATEWAY_PORT": str(port),
+                "GATEWAY_DRAFT_STORE_URL": self.services["draft-store"].url,
+                "GATEWAY_DRAFT_STORE_TOKEN": self.service_token,
+                "GATEWAY_JWT_SECRET": self.jwt_secret,
+                "GATEWAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+                **self.gateway_env,
+            }
+        env.update(extra or {})
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return Service(name, env, port, self.log_dir / f"{name}-{port}.log")
+
+    def start(self) -> Stack:
+        for name in ("draft-store", "generator", "api-gateway"):
+            svc = self.service(name)
+            self.services[name] = svc
+            svc.start()
+            if name == "draft-store":
+                svc.wait_healthy()
+        for svc in self.services.values():
+            svc.wait_healthy()
+        return self
+
+    def stop(self) -> None:
+        for svc in reversed(list(self.services.values())):
+            svc.stop()
+
+    @property
+    def gateway(self) -> Service:
+        return self.services["api-gateway"]

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepares the Python environment: uv (installed through pip when missing) and the locked
+# workspace in .venv, on the machine's own Python 3.11 (never a downloaded interpreter).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if ! command -v uv >/dev/null 2>&1; then
+  if ! python3 -m uv --version >/dev/null 2>&1; then
+    echo "bootstrap: installing uv with pip" >&2
+    python3 -m pip install --quiet --disable-pip-version-check uv
+  fi
+  UV=(python3 -m uv)
+else
+  UV=(uv)
+fi
+
+PYTHON="$(command -v python3.11 || command -v python3)"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "bootstrap: Python 3.11 is required (found $("$PYTHON" --version 2>&1))" >&2
+  exit 1
+fi
+
+export UV_PYTHON_DOWNLOADS=never
+"${UV[@]}" sync --frozen --python "$PYTHON" --quiet
