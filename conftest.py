@@ -1,7 +1,8 @@
 """Session fixtures for the real Kafka broker and PostgreSQL server every integration test uses.
 
 Where they come from, in order: `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when set;
-testcontainers when a Docker engine answers; otherwise the project's own local launcher (`deploy/local/infra.sh up`).
+testcontainers when a Docker engine answers; otherwise the project's own local launcher
+(`deploy/local/infra.sh up`).
 Under CI=true a missing broker or database fails the run; elsewhere the tests that need it skip.
 """
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Contract(BaseModel):
-    """Frozen and strict when a producer builds it; `parse` tolerates fields from newer producers."""
+    """Frozen and strict when a producer builds it; `parse` accepts fields of newer producers."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

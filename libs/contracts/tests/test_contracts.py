@@ -1,0 +1,131 @@
+"""Contracts: example payloads read in both directions, schema snapshots, evolution rules."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from bcrao_contracts import api, sse
+from bcrao_contracts.events import (
+    EVENTS_BY_TYPE,
+    DraftStored,
+    GenerationFailed,
+    ProgressUpdated,
+    parse_event,
+)
+from bcrao_contracts.models import BlacklistEntry, normalize_subreddit
+from pydantic import BaseModel, ValidationError
+
+HERE = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((HERE / "examples/v1").glob("*.json"))
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
+    **EVENTS_BY_TYPE,
+    "StatusMessage": sse.StatusMessage,
+    "ChunkMessage": sse.ChunkMessage,
+    "CompleteMessage": sse.CompleteMessage,
+    "ErrorMessage": sse.ErrorMessage,
+    "CampaignCreate": api.CampaignCreate,
+    "ProfileIn": api.ProfileIn,
+    "GenerateRequest": api.GenerateRequest,
+    "GenerateAccepted": api.GenerateAccepted,
+    "DraftPatch": api.DraftPatch,
+    "Usage": api.Usage,
+}
+
+
+def test_every_event_type_has_an_example() -> None:
+    assert {p.stem for p in EXAMPLES} == set(EVENTS_BY_TYPE)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_round_trips(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    event = parse_event(raw)
+    assert event.event_type == path.stem
+    assert event.model_dump(mode="json") == raw
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_consumers_tolerate_fields_of_newer_producers(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    raw["added_in_a_later_minor"] = {"anything": 1}
+    assert parse_event(raw).event_type == path.stem
+    with pytest.raises(ValidationError):
+        EVENTS_BY_TYPE[path.stem].model_validate(raw)  # producers stay strict
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_MODELS))
+def test_schema_snapshot(name: str) -> None:
+    schema = json.dumps(SCHEMA_MODELS[name].model_json_schema(), indent=2, sort_keys=True) + "\n"
+    snapshot = HERE / "schemas" / f"{name}.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(schema)
+    assert snapshot.exists(), f"no snapshot for {name}: run with UPDATE_SNAPSHOTS=1"
+    assert schema == snapshot.read_text(), f"{name} changed: review it, then UPDATE_SNAPSHOTS=1"
+
+
+def test_unknown_event_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown event_type"):
+        parse_event({"event_type": "DraftExploded"})
+
+
+def test_correlation_id_defaults_to_task_id() -> None:
+    task = uuid4()
+    event = ProgressUpdated(task_id=task, producer="t", seq=1, kind="chunk", content="x")
+    assert event.correlation_id == task
+    assert event.key == str(task).encode()
+
+
+def test_progress_shapes_are_checked() -> None:
+    with pytest.raises(ValidationError):
+        ProgressUpdated(task_id=uuid4(), producer="t", seq=1, kind="status")
+    with pytest.raises(ValidationError):
+        ProgressUpdated(task_id=uuid4(), producer="t", seq=0, kind="chunk", content="x")
+
+
+def test_events_are_frozen() -> None:
+    event = ProgressUpdated(task_id=uuid4(), producer="t", seq=1, kind="chunk", content="x")
+    with pytest.raises(ValidationError):
+        event.seq = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("r/SaaS", "SaaS"), ("/r/selfhosted/", "selfhosted"), ("freelance", "freelance")],
+)
+def test_subreddit_prefix_is_stripped(given: str, stored: str) -> None:
+    assert normalize_subreddit(given) == stored
+
+
+@pytest.mark.parametrize("bad", ["", "r/", "a", "has space", "x" * 30, "r/../etc"])
+def test_bad_subreddit_names_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_subreddit(bad)
+
+
+def test_literal_blacklist_matches_words_case_insensitively() -> None:
+    entry = BlacklistEntry(id=uuid4(), pattern="my app", description="self-promotion")
+    assert entry.compiled().search("Check out My App today")
+    assert not entry.compiled().search("my apple pie")
+
+
+def test_invalid_regex_is_refused() -> None:
+    with pytest.raises(ValidationError, match="invalid regular expression"):
+        BlacklistEntry(id=uuid4(), pattern="(unclosed", kind="regex", description="broken")
+
+
+def test_sse_frames_are_unnamed_with_id() -> None:
+    frame = sse.encode(7, sse.ChunkMessage(content="line one\nline two"))
+    text = frame.decode()
+    assert text.startswith("id: 7\ndata: {")
+    assert text.endswith("\n\n")
+    assert "event:" not in text
+    assert text.count("\n") == 3  # the newline inside content is escaped in JSON
+
+
+def test_failed_and_stored_carry_the_terminal_seq() -> None:
+    assert GenerationFailed.model_fields["seq"].is_required() is False
+    assert DraftStored.model_fields["seq"].is_required() is True
