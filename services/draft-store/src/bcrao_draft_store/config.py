@@ -1,0 +1,62 @@
+"""Settings of the draft-store service, from `DRAFT_STORE_*` variables (never at import time)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_TOKEN_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRAFT_STORE_", extra="ignore")
+
+    database_url: str = "postgresql+psycopg://bcrao:bcrao@127.0.0.1:15432/bcrao"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    topic_prefix: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8001, ge=1, le=65535)
+    service_token: SecretStr
+    consumer_group: str = "draft-store"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    migrate_on_start: bool = True
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Transient database errors inside a message handler: attempts and capped exponential backoff.
+    retry_attempts: int = Field(default=5, ge=1, le=20)
+    retry_base_delay: float = Field(default=0.2, gt=0)
+    retry_max_delay: float = Field(default=5.0, gt=0)
+
+    @field_validator("service_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"DRAFT_STORE_SERVICE_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept a libpq URL too; the service always talks to PostgreSQL through psycopg 3."""
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgres://")
+        return value
+
+
+def load_settings() -> Settings:
+    """Read the environment, or exit with a message naming what is wrong (no stack trace)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"DRAFT_STORE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SystemExit(f"draft-store: invalid configuration: {problems}") from None

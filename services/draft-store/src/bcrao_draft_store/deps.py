@@ -1,0 +1,68 @@
+"""Request dependencies: the runtime, one transaction per request, the service credential."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .config import Settings
+from .db import unit_of_work
+from .domain import Clock
+from .errors import AuthInvalid, AuthRequired
+from .metrics import Metrics
+
+
+@dataclass
+class Runtime:
+    """Everything the routes and handlers share, built once by `create_app`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: KafkaBroker
+    metrics: Metrics
+    clock: Clock
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's only transaction: committed when the route returns, before the response."""
+    async with unit_of_work(runtime.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_now(runtime: RuntimeDep) -> datetime:
+    return runtime.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def require_service(request: Request, runtime: RuntimeDep) -> None:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthRequired("the service credential is missing")
+    scheme, _, token = header.partition(" ")
+    expected = runtime.settings.service_token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise AuthInvalid("the service credential is not valid")
+
+
+UserId = Annotated[str, Path(min_length=1, max_length=200)]

@@ -1,0 +1,154 @@
+"""Rows to contracts: how stored records look to the gateway and in events. No I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bcrao_contracts import api
+from bcrao_contracts import models as contracts
+from bcrao_contracts.models import isc_tier
+
+from . import models
+
+
+def campaign_out(row: models.Campaign) -> api.Campaign:
+    return api.Campaign(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        description=row.description,
+        product_context=row.product_context,
+        product_url=row.product_url,
+        keywords=list(row.keywords),
+        target_subreddits=list(row.target_subreddits),
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def campaign_snapshot(row: models.Campaign) -> contracts.CampaignSnapshot:
+    return contracts.CampaignSnapshot.parse(
+        {
+            "id": row.id,
+            "name": row.name,
+            "product_context": row.product_context,
+            "product_url": row.product_url,
+            "keywords": list(row.keywords),
+        }
+    )
+
+
+def _profile_fields(row: models.CommunityProfile) -> dict[str, Any]:
+    return {
+        "subreddit": row.subreddit,
+        "isc_score": row.isc_score,
+        "avg_sentence_length": row.avg_sentence_length,
+        "dominant_tone": row.dominant_tone,
+        "formality_level": row.formality_level,
+        "top_success_hooks": list(row.top_success_hooks),
+        "example_posts": list(row.example_posts),
+        "style_guide": row.style_guide,
+        "archetype_distribution": dict(row.archetype_distribution),
+        "sample_size": row.sample_size,
+        "analyzed_at": row.analyzed_at,
+    }
+
+
+def profile_snapshot(row: models.CommunityProfile) -> contracts.CommunityProfile:
+    return contracts.CommunityProfile.parse(_profile_fields(row))
+
+
+def profile_out(row: models.CommunityProfile) -> api.Profile:
+    return api.Profile.parse(
+        {
+            **_profile_fields(row),
+            "campaign_id": row.campaign_id,
+            "isc_tier": isc_tier(row.isc_score),
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def profile_columns(profile: api.ProfileIn) -> dict[str, Any]:
+    data = profile.model_dump(mode="json")
+    data["analyzed_at"] = profile.analyzed_at
+    return data
+
+
+def blacklist_out(row: models.BlacklistEntry) -> contracts.BlacklistEntry:
+    return contracts.BlacklistEntry.parse(
+        {
+            "id": row.id,
+            "pattern": row.pattern,
+            "kind": row.kind,
+            "description": row.description,
+            "category": row.category,
+            "severity": row.severity,
+            "campaign_id": row.campaign_id,
+            "subreddit": row.subreddit,
+            "source": row.source,
+        }
+    )
+
+
+def draft_out(row: models.Draft) -> contracts.Draft:
+    return contracts.Draft.parse(
+        {
+            "id": row.id,
+            "task_id": row.task_id,
+            "campaign_id": row.campaign_id,
+            "user_id": row.user_id,
+            "parent_draft_id": row.parent_draft_id,
+            "subreddit": row.subreddit,
+            "archetype": row.archetype,
+            "account_status": row.account_status,
+            "title": row.title,
+            "body": row.body,
+            "scores": row.scores,
+            "validation": row.validation,
+            "model_used": row.model_used,
+            "token_count": row.token_count,
+            "cost_usd": float(row.cost_usd),
+            "generation_params": row.generation_params,
+            "warnings": list(row.warnings),
+            "status": row.status,
+            "user_edits": row.user_edits,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def draft_columns(draft: contracts.GeneratedDraft) -> dict[str, Any]:
+    """Columns of a new draft row; JSON columns hold the contract's JSON form."""
+    data = draft.model_dump(mode="json")
+    return {
+        **{key: data[key] for key in ("scores", "validation", "generation_params", "warnings")},
+        "campaign_id": draft.campaign_id,
+        "user_id": draft.user_id,
+        "parent_draft_id": draft.parent_draft_id,
+        "subreddit": draft.subreddit,
+        "archetype": draft.archetype.value,
+        "account_status": draft.account_status.value,
+        "title": draft.title,
+        "body": draft.body,
+        "model_used": draft.model_used,
+        "token_count": draft.token_count,
+        "cost_usd": draft.cost_usd,
+        "needs_review": draft.validation.needs_review,
+    }
+
+
+def task_state(task: models.GenerationTask, draft: models.Draft | None) -> api.TaskState:
+    return api.TaskState(
+        task_id=task.task_id,
+        campaign_id=task.campaign_id,
+        user_id=task.user_id,
+        status=task.status,
+        terminal_seq=task.terminal_seq,
+        draft=draft_out(draft) if draft is not None else None,
+        error_code=task.error_code,
+        error_message=task.error_message,
+        error_details=task.error_details or {},
+    )

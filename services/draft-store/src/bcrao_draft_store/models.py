@@ -1,0 +1,192 @@
+"""SQLAlchemy 2 typed models: the tables draft-store owns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("plan IN ('trial', 'starter', 'growth')", name="plan"),)
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    plan: Mapped[str] = mapped_column(String(20), default="trial")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        Index("ix_campaigns_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    product_context: Mapped[str] = mapped_column(Text)
+    product_url: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSONB)
+    target_subreddits: Mapped[list[str]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class CommunityProfile(Base):
+    __tablename__ = "community_profiles"
+    __table_args__ = (UniqueConstraint("campaign_id", "subreddit"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    subreddit: Mapped[str] = mapped_column(String(30))
+    isc_score: Mapped[float] = mapped_column(Float)
+    avg_sentence_length: Mapped[float] = mapped_column(Float)
+    dominant_tone: Mapped[str] = mapped_column(String(20))
+    formality_level: Mapped[float] = mapped_column(Float)
+    top_success_hooks: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    example_posts: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    style_guide: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    archetype_distribution: Mapped[dict[str, float]] = mapped_column(JSONB, default=dict)
+    sample_size: Mapped[int] = mapped_column(Integer, default=0)
+    analyzed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class BlacklistEntry(Base):
+    __tablename__ = "blacklist_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    subreddit: Mapped[str | None] = mapped_column(String(30))
+    pattern: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _created()
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    __table_args__ = (
+        Index("ix_drafts_campaign_id_created_at", "campaign_id", "created_at"),
+        CheckConstraint(
+            "status IN ('generated', 'edited', 'approved', 'posted', 'discarded')", name="status"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    task_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(200), index=True)
+    parent_draft_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("drafts.id", ondelete="SET NULL")
+    )
+    subreddit: Mapped[str] = mapped_column(String(30))
+    archetype: Mapped[str] = mapped_column(String(30))
+    account_status: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    user_edits: Mapped[str | None] = mapped_column(Text)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    validation: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    generation_params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    warnings: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="generated")
+    model_used: Mapped[str] = mapped_column(String(200))
+    token_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class GenerationTask(Base):
+    __tablename__ = "generation_tasks"
+    __table_args__ = (
+        CheckConstraint("kind IN ('generate', 'regenerate')", name="kind"),
+        CheckConstraint("status IN ('queued', 'completed', 'failed')", name="status"),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(200), index=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    terminal_seq: Mapped[int | None] = mapped_column(Integer)
+    draft_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"))
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class UsageUnit(Base):
+    """One quota unit per task; never deleted, so deleting a campaign or a draft refunds nothing."""
+
+    __tablename__ = "usage_ledger"
+    __table_args__ = (
+        Index("ix_usage_ledger_user_id_period_start_state", "user_id", "period_start", "state"),
+        CheckConstraint("state IN ('reserved', 'used', 'released')", name="state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), default="reserved")
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()

@@ -1,0 +1,71 @@
+"""All SQL of draft-store. Functions take a session and never commit: the caller's boundary does.
+
+Split by aggregate to keep files small: campaigns (with profiles and blacklist), drafts, quota
+(accounts, generation tasks and the usage ledger).
+"""
+
+from .campaigns import (
+    applicable_blacklist,
+    create_blacklist_entry,
+    create_campaign,
+    delete_blacklist_entry,
+    delete_campaign,
+    get_campaign,
+    get_profile,
+    list_blacklist,
+    list_campaigns,
+    list_profiles,
+    update_campaign,
+    upsert_profile,
+)
+from .drafts import (
+    delete_draft,
+    get_draft,
+    get_draft_by_task,
+    insert_draft_if_absent,
+    list_drafts,
+    parent_exists,
+)
+from .quota import (
+    MonthUsage,
+    complete_task,
+    fail_task,
+    get_plan,
+    get_task,
+    lock_account,
+    mark_unit,
+    month_usage,
+    reserve_unit,
+    set_plan,
+)
+
+__all__ = [
+    "MonthUsage",
+    "applicable_blacklist",
+    "complete_task",
+    "create_blacklist_entry",
+    "create_campaign",
+    "delete_blacklist_entry",
+    "delete_campaign",
+    "delete_draft",
+    "fail_task",
+    "get_campaign",
+    "get_draft",
+    "get_draft_by_task",
+    "get_plan",
+    "get_profile",
+    "get_task",
+    "insert_draft_if_absent",
+    "list_blacklist",
+    "list_campaigns",
+    "list_drafts",
+    "list_profiles",
+    "lock_account",
+    "mark_unit",
+    "month_usage",
+    "parent_exists",
+    "reserve_unit",
+    "set_plan",
+    "update_campaign",
+    "upsert_profile",
+]

@@ -1,0 +1,147 @@
+"""SQL for campaigns, their community profiles and blacklist entries."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Boolean, delete, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import BlacklistEntry, Campaign, CommunityProfile
+
+MAX_BLACKLIST_PER_TASK = 500
+
+
+async def create_campaign(session: AsyncSession, **values: Any) -> Campaign:
+    campaign = Campaign(**values)
+    session.add(campaign)
+    await session.flush()
+    await session.refresh(campaign)
+    return campaign
+
+
+async def get_campaign(
+    session: AsyncSession, user_id: str, campaign_id: UUID, *, lock: bool = False
+) -> Campaign | None:
+    query = select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_campaigns(
+    session: AsyncSession, user_id: str, *, limit: int, offset: int
+) -> tuple[list[Campaign], int]:
+    total = await session.scalar(
+        select(func.count()).select_from(Campaign).where(Campaign.user_id == user_id)
+    )
+    rows = await session.scalars(
+        select(Campaign)
+        .where(Campaign.user_id == user_id)
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def update_campaign(session: AsyncSession, campaign: Campaign, **values: Any) -> Campaign:
+    for key, value in values.items():
+        setattr(campaign, key, value)
+    await session.flush()
+    await session.refresh(campaign)
+    return campaign
+
+
+async def delete_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    """Profiles, blacklist entries, drafts and tasks go with it; the usage ledger stays."""
+    await session.delete(campaign)
+    await session.flush()
+
+
+async def upsert_profile(
+    session: AsyncSession, campaign_id: UUID, subreddit: str, values: dict[str, Any]
+) -> tuple[CommunityProfile, bool]:
+    """Insert or replace the (campaign, subreddit) profile; returns (row, created)."""
+    statement = insert(CommunityProfile).values(
+        campaign_id=campaign_id, subreddit=subreddit, **values
+    )
+    upsert = statement.on_conflict_do_update(
+        constraint="uq_community_profiles_campaign_id",
+        set_={**values, "updated_at": func.now()},
+    )
+    inserted = literal_column("xmax = 0", Boolean)  # on the returned row: inserted, not updated
+    row = (await session.execute(upsert.returning(CommunityProfile.id, inserted))).one()
+    profile_id, created = row
+    profile = await session.get(CommunityProfile, profile_id, populate_existing=True)
+    assert profile is not None
+    return profile, bool(created)
+
+
+async def list_profiles(session: AsyncSession, campaign_id: UUID) -> list[CommunityProfile]:
+    rows = await session.scalars(
+        select(CommunityProfile)
+        .where(CommunityProfile.campaign_id == campaign_id)
+        .order_by(CommunityProfile.subreddit)
+    )
+    return list(rows)
+
+
+async def get_profile(
+    session: AsyncSession, campaign_id: UUID, subreddit: str
+) -> CommunityProfile | None:
+    query = select(CommunityProfile).where(
+        CommunityProfile.campaign_id == campaign_id,
+        func.lower(CommunityProfile.subreddit) == subreddit.lower(),
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_blacklist(session: AsyncSession, campaign_id: UUID) -> list[BlacklistEntry]:
+    """The campaign's entries (campaign-wide and per subreddit) and the global ones."""
+    rows = await session.scalars(
+        select(BlacklistEntry)
+        .where(or_(BlacklistEntry.campaign_id == campaign_id, BlacklistEntry.campaign_id.is_(None)))
+        .order_by(BlacklistEntry.created_at, BlacklistEntry.id)
+    )
+    return list(rows)
+
+
+async def applicable_blacklist(
+    session: AsyncSession, campaign_id: UUID, subreddit: str
+) -> list[BlacklistEntry]:
+    """Entries whose scope covers (campaign, subreddit): global, campaign-wide, this subreddit."""
+    covers = or_(
+        BlacklistEntry.campaign_id.is_(None),
+        (BlacklistEntry.campaign_id == campaign_id) & BlacklistEntry.subreddit.is_(None),
+        (BlacklistEntry.campaign_id == campaign_id)
+        & (func.lower(BlacklistEntry.subreddit) == subreddit.lower()),
+    )
+    rows = await session.scalars(
+        select(BlacklistEntry)
+        .where(covers)
+        .order_by(BlacklistEntry.created_at, BlacklistEntry.id)
+        .limit(MAX_BLACKLIST_PER_TASK)
+    )
+    return list(rows)
+
+
+async def create_blacklist_entry(session: AsyncSession, **values: Any) -> BlacklistEntry:
+    entry = BlacklistEntry(**values)
+    session.add(entry)
+    await session.flush()
+    await session.refresh(entry)
+    return entry
+
+
+async def delete_blacklist_entry(session: AsyncSession, user_id: str, entry_id: UUID) -> bool:
+    """Only entries of the user's own campaigns; global entries belong to nobody."""
+    owned = select(Campaign.id).where(Campaign.user_id == user_id)
+    result = await session.execute(
+        delete(BlacklistEntry)
+        .where(BlacklistEntry.id == entry_id, BlacklistEntry.campaign_id.in_(owned))
+        .returning(BlacklistEntry.id)
+    )
+    return result.first() is not None

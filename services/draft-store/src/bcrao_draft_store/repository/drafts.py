@@ -1,0 +1,76 @@
+"""SQL for drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Draft
+
+
+async def insert_draft_if_absent(
+    session: AsyncSession, task_id: UUID, values: dict[str, Any]
+) -> tuple[Draft, bool]:
+    """One draft per task whatever the number of deliveries; returns (stored row, inserted now)."""
+    inserted_id = await session.scalar(
+        insert(Draft)
+        .values(task_id=task_id, **values)
+        .on_conflict_do_nothing(index_elements=[Draft.task_id])
+        .returning(Draft.id)
+    )
+    draft = await get_draft_by_task(session, task_id)
+    assert draft is not None
+    return draft, inserted_id is not None
+
+
+async def get_draft_by_task(session: AsyncSession, task_id: UUID) -> Draft | None:
+    query = select(Draft).where(Draft.task_id == task_id).execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def parent_exists(session: AsyncSession, draft_id: UUID) -> bool:
+    return (await session.scalar(select(Draft.id).where(Draft.id == draft_id))) is not None
+
+
+async def get_draft(
+    session: AsyncSession, user_id: str, draft_id: UUID, *, lock: bool = False
+) -> Draft | None:
+    query = select(Draft).where(Draft.id == draft_id, Draft.user_id == user_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_drafts(
+    session: AsyncSession,
+    campaign_id: UUID,
+    *,
+    statuses: list[str],
+    subreddit: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Draft], int]:
+    """Newest first; `statuses` empty means any status."""
+    conditions = [Draft.campaign_id == campaign_id]
+    if statuses:
+        conditions.append(Draft.status.in_(statuses))
+    if subreddit:
+        conditions.append(func.lower(Draft.subreddit) == subreddit.lower())
+    total = await session.scalar(select(func.count()).select_from(Draft).where(*conditions))
+    rows = await session.scalars(
+        select(Draft)
+        .where(*conditions)
+        .order_by(Draft.created_at.desc(), Draft.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def delete_draft(session: AsyncSession, draft: Draft) -> None:
+    await session.delete(draft)
+    await session.flush()

@@ -1,0 +1,180 @@
+"""Against the real Kafka broker: at-least-once consumption, idempotent storage, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from bcrao_contracts import api
+from bcrao_contracts.enums import Archetype
+from bcrao_contracts.events import DraftStored
+from bcrao_contracts.topics import Topics, dlq
+from bcrao_draft_store import repository as repo
+from bcrao_draft_store import tasks
+from bcrao_draft_store.app import create_broker
+from bcrao_draft_store.config import Settings
+from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
+from bcrao_draft_store.handlers import build_router
+from bcrao_draft_store.metrics import Metrics
+from bcrao_draft_store.models import Draft, UsageUnit
+from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed, make_settings
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2025, 6, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    return make_settings(
+        store_database,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"draft-store-{prefix}",
+    )
+
+
+@asynccontextmanager
+async def consumer(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Metrics]:
+    """The service's consumers, as `create_app`'s lifespan runs them."""
+    metrics = metrics or Metrics()
+    engine = create_engine(settings.database_url, pool_size=2)
+    broker = create_broker(settings)
+    broker.include_router(build_router(settings, session_factory(engine), metrics))
+    await broker.start()
+    try:
+        yield metrics
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+
+async def publish(bootstrap: str, topic: str, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def read(
+    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], timeout: float = 30
+) -> list[ConsumerRecord]:
+    records: list[ConsumerRecord] = []
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done(records) and asyncio.get_running_loop().time() < deadline:
+            batches = await reader.getmany(timeout_ms=500)
+            records += [record for batch in batches.values() for record in batch]
+    finally:
+        await reader.stop()
+    return records
+
+
+async def eventually(check: Callable[[], object], timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():  # type: ignore[misc]
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+async def open_task(settings: Settings, user_id: str) -> tuple[uuid.UUID, uuid.UUID]:
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with unit_of_work(session_factory(engine)) as session:
+        body = api.CampaignCreate.model_validate(CAMPAIGN)
+        campaign = await repo.create_campaign(
+            session, user_id=user_id, **body.model_dump(mode="json")
+        )
+        request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
+        event = await tasks.open_generation(session, user_id, campaign.id, request, NOW)
+    await engine.dispose()
+    return event.task_id, campaign.id
+
+
+async def ledger_state(settings: Settings, task_id: uuid.UUID) -> tuple[int, str | None]:
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with session_factory(engine)() as session:
+        drafts = await session.scalar(select(func.count()).where(Draft.task_id == task_id))
+        state = await session.scalar(select(UsageUnit.state).where(UsageUnit.task_id == task_id))
+    await engine.dispose()
+    return int(drafts or 0), state
+
+
+async def test_redelivered_draft_is_stored_once_and_announced(
+    kafka_settings: Settings, user_id: str
+) -> None:
+    task_id, campaign_id = await open_task(kafka_settings, user_id)
+    topics = Topics(kafka_settings.topic_prefix)
+    event = draft_generated(task_id, user_id, campaign_id)
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    await publish(bootstrap, topics.generated, event.to_json(), event.to_json())
+    async with consumer(kafka_settings) as metrics:
+        announced = await read(bootstrap, topics.stored, lambda r: len(r) >= 2)
+    stored = [DraftStored.parse(r.value) for r in announced]
+    assert [s.task_id for s in stored] == [task_id, task_id]
+    assert announced[0].key == str(task_id).encode()
+    assert await ledger_state(kafka_settings, task_id) == (1, "used")
+    assert (metrics.drafts_stored, metrics.redeliveries_skipped) == (1, 1)
+
+
+async def test_failure_releases_and_garbage_goes_to_the_dlq(
+    kafka_settings: Settings, user_id: str
+) -> None:
+    task_id, campaign_id = await open_task(kafka_settings, user_id)
+    topics = Topics(kafka_settings.topic_prefix)
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    failed = generation_failed(task_id, user_id, campaign_id)
+    await publish(bootstrap, topics.failed, b"\x00garbage", failed.to_json())
+    async with consumer(kafka_settings) as metrics:
+        dead = await read(bootstrap, dlq(topics.failed), lambda r: len(r) >= 1)
+
+        async def released() -> bool:
+            return (await ledger_state(kafka_settings, task_id))[1] == "released"
+
+        await eventually(released)
+    assert dead[0].value == b"\x00garbage"
+    headers = dict(dead[0].headers)
+    assert headers["x-dlq-reason"] == b"invalid"
+    assert headers["x-dlq-original-topic"] == topics.failed.encode()
+    assert (metrics.dead_letters, metrics.generation_failures) == (1, 1)
+
+
+async def test_offset_is_committed_only_after_the_database_write(
+    kafka_settings: Settings, user_id: str, database_url: str
+) -> None:
+    task_id, campaign_id = await open_task(kafka_settings, user_id)
+    topics = Topics(kafka_settings.topic_prefix)
+    event = draft_generated(task_id, user_id, campaign_id)
+    await publish(kafka_settings.kafka_bootstrap_servers, topics.generated, event.to_json())
+    missing = make_url(database_url).set(database=f"absent_{uuid.uuid4().hex[:8]}")
+    broken = kafka_settings.model_copy(
+        update={"database_url": missing.render_as_string(hide_password=False)}
+    )
+    async with consumer(broken) as failing:
+
+        async def retried() -> bool:
+            return failing.handler_retries >= 3
+
+        await eventually(retried)
+    assert await ledger_state(kafka_settings, task_id) == (0, "reserved")
+    async with consumer(kafka_settings) as healthy:  # same group: resumes at the uncommitted offset
+
+        async def stored() -> bool:
+            return healthy.drafts_stored == 1
+
+        await eventually(stored)
+    assert await ledger_state(kafka_settings, task_id) == (1, "used")
