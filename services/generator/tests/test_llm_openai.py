@@ -35,7 +35,9 @@ async def endpoint() -> AsyncIterator[str]:
 
 async def _script(url: str, *behaviours: str) -> None:
     async with httpx.AsyncClient() as client:
-        (await client.post(f"{url}/_script", json={"behaviours": list(behaviours)})).raise_for_status()
+        (
+            await client.post(f"{url}/_script", json={"behaviours": list(behaviours)})
+        ).raise_for_status()
 
 
 async def _received(url: str) -> list[dict[str, Any]]:
