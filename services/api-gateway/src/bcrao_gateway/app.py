@@ -1,0 +1,83 @@
+"""Composition root: create_app(settings, ...) wires settings, clients, routes and streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from bcrao_gateway.config import Settings
+from bcrao_gateway.errors import install_error_handlers
+from bcrao_gateway.limits import Clock, GenerateLimits
+from bcrao_gateway.metrics import Metrics
+from bcrao_gateway.middleware import GatewayMiddleware
+from bcrao_gateway.publisher import KafkaPublisher, Publisher
+from bcrao_gateway.routes import routers
+from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_gateway.streaming import start_streaming
+from bcrao_gateway.streaming.routes import router as stream_router
+
+log = logging.getLogger("bcrao_gateway.app")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: DraftStoreClient | None = None,
+    publisher: Publisher | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The gateway app. `store`/`publisher` given here are used as they are (tests pass fakes);
+    otherwise the lifespan creates the draft-store client and the Kafka producer, and closes them.
+
+    app.state: settings, store, publisher, limits, in_flight (the streaming side calls
+    `in_flight.finish(task_id)` on a task's terminal event), metrics; `hub` is set by streaming.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if store is None:
+                http = create_http_client(settings)
+                stack.push_async_callback(http.aclose)
+                app.state.store = DraftStoreClient(http)
+            if publisher is None:
+                kafka = KafkaPublisher(settings)
+                stack.push_async_callback(kafka.stop)
+                starting = asyncio.create_task(kafka.start_with_retry(), name="kafka-producer")
+                stack.push_async_callback(_cancel, starting)
+                app.state.publisher = kafka
+            await stack.enter_async_context(start_streaming(app, settings))
+            log.info("api-gateway started")
+            yield
+        log.info("api-gateway stopped")
+
+    app = FastAPI(
+        title="BC-RAO Drafts API",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    limits = GenerateLimits(settings, clock)
+    metrics = Metrics()
+    app.state.settings = settings
+    app.state.store = store
+    app.state.publisher = publisher
+    app.state.limits = limits
+    app.state.in_flight = limits.in_flight
+    app.state.metrics = metrics
+
+    install_error_handlers(app)
+    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(stream_router)
+    return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,165 @@
+"""Bearer JWTs of users and the short-lived stream tokens carried in `stream_url`.
+
+User tokens: the algorithm is pinned by configuration and a token whose header names another one
+(`none`, HS512 when HS256 is configured, ...) is refused before any verification; `exp`, `sub`,
+`iss` and `aud` are required. Stream tokens: HS256 under a key derived from the JWT secret, with
+their own audience and a `purpose` claim, bound to one user and one task. The two kinds are never
+interchangeable: different key, audience and claims.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from typing import Any
+from uuid import UUID
+
+import jwt
+from bcrao_contracts.enums import ErrorCode
+
+from bcrao_gateway.config import Settings
+from bcrao_gateway.errors import ApiError
+
+STREAM_AUDIENCE = "bcrao-stream"
+STREAM_PURPOSE = "stream"
+STREAM_ALGORITHM = "HS256"
+MAX_TOKEN_CHARS = 8192
+# Subjects travel in draft-store URL paths: no slashes, no dot segments, bounded length.
+SUBJECT_RE = re.compile(r"^[A-Za-z0-9_.:@|+\-]{1,200}$")
+
+
+def _required(message: str = "authentication required") -> ApiError:
+    return ApiError(401, ErrorCode.AUTH_REQUIRED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _invalid(message: str = "invalid token") -> ApiError:
+    return ApiError(
+        401,
+        ErrorCode.AUTH_INVALID,
+        message,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def _valid_subject(claims: dict[str, Any]) -> str:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not SUBJECT_RE.match(sub) or set(sub) == {"."}:
+        raise _invalid()
+    return sub
+
+
+def _verification_key(settings: Settings) -> str | bytes:
+    if settings.uses_hmac:
+        return settings.jwt_secret.get_secret_value().encode()
+    assert settings.jwt_public_key is not None  # Settings refuses an asymmetric setup without it
+    return settings.jwt_public_key
+
+
+def _stream_key(settings: Settings) -> bytes:
+    secret = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(secret, b"bcrao-gateway/stream-token/v1", hashlib.sha256).digest()
+
+
+def _decode(
+    token: str,
+    key: str | bytes,
+    algorithm: str,
+    audience: str,
+    settings: Settings,
+    claims: list[str],
+) -> dict[str, Any]:
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _invalid()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise _invalid() from None
+    if header.get("alg") != algorithm:
+        raise _invalid()
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": claims},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _invalid("token expired") from None
+    except jwt.PyJWTError:
+        raise _invalid() from None
+
+
+def user_from_bearer(authorization: str | None, settings: Settings) -> str:
+    """The user id (`sub`) of a valid `Authorization: Bearer <jwt>` header; 401 otherwise."""
+    if authorization is None or not authorization.strip():
+        raise _required()
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _invalid("expected 'Authorization: Bearer <token>'")
+    claims = _decode(
+        token,
+        _verification_key(settings),
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings,
+        ["exp", "sub", "iss", "aud"],
+    )
+    if "purpose" in claims:
+        raise _invalid()
+    return _valid_subject(claims)
+
+
+def issue_user_token(settings: Settings, user_id: str, ttl_seconds: int = 86_400) -> str:
+    """A development bearer token signed with the shared secret (HS* configurations only)."""
+    if not settings.uses_hmac:
+        raise RuntimeError(f"dev tokens need an HS* algorithm, not {settings.jwt_algorithm}")
+    if not SUBJECT_RE.match(user_id) or set(user_id) == {"."}:
+        raise ValueError("user ids are 1-200 letters, digits or _.:@|+-")
+    now = int(time.time())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": user_id,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(
+        claims, settings.jwt_secret.get_secret_value().encode(), algorithm=settings.jwt_algorithm
+    )
+
+
+def sign_stream_token(settings: Settings, user_id: str, task_id: UUID) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": STREAM_AUDIENCE,
+        "purpose": STREAM_PURPOSE,
+        "sub": user_id,
+        "tid": str(task_id),
+        "iat": now,
+        "exp": now + settings.stream_token_ttl_seconds,
+    }
+    return jwt.encode(claims, _stream_key(settings), algorithm=STREAM_ALGORITHM)
+
+
+def verify_stream_token(settings: Settings, token: str, task_id: UUID) -> str:
+    """The user id a stream token was issued to, if valid for this very task; 401 otherwise."""
+    if not token:
+        raise _required()
+    claims = _decode(
+        token,
+        _stream_key(settings),
+        STREAM_ALGORITHM,
+        STREAM_AUDIENCE,
+        settings,
+        ["exp", "sub", "iss", "aud", "tid", "purpose"],
+    )
+    if claims.get("purpose") != STREAM_PURPOSE or claims.get("tid") != str(task_id):
+        raise _invalid()
+    return _valid_subject(claims)

@@ -1,0 +1,80 @@
+"""Gateway settings from `GATEWAY_*` variables, validated once, failing fast on bad secrets."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bcrao_gateway.streaming.settings import StreamSettings
+
+JwtAlgorithm = Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"]
+
+MIN_HMAC_SECRET_BYTES = 32
+MIN_SERVICE_TOKEN_CHARS = 16
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:8000"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+
+    draft_store_url: str = "http://127.0.0.1:8001"
+    draft_store_token: SecretStr
+    draft_store_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    draft_store_max_connections: int = Field(default=100, ge=1, le=10_000)
+
+    # jwt_secret verifies user tokens when the algorithm is HS*, and always keys stream tokens
+    # (through a derived key), so every gateway instance can verify any instance's stream_url.
+    jwt_secret: SecretStr
+    jwt_public_key: str | None = None
+    jwt_algorithm: JwtAlgorithm = "HS256"
+    jwt_issuer: str = "bcrao-drafts"
+    jwt_audience: str = "bcrao-api"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    stream_token_ttl_seconds: int = Field(default=600, ge=10, le=86_400)
+
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=10 * 1024 * 1024)
+    generate_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    max_in_flight: int = Field(default=3, ge=1, le=1000)
+    # A task the gateway never hears the end of stops counting after this long.
+    in_flight_ttl_seconds: float = Field(default=900.0, gt=0)
+    publish_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    stream: StreamSettings = StreamSettings()
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value().encode()
+        if len(secret) < MIN_HMAC_SECRET_BYTES:
+            raise ValueError(
+                f"GATEWAY_JWT_SECRET must be at least {MIN_HMAC_SECRET_BYTES} bytes "
+                f"(got {len(secret)}); generate one with `openssl rand -hex 32`"
+            )
+        if len(self.draft_store_token.get_secret_value()) < MIN_SERVICE_TOKEN_CHARS:
+            raise ValueError(
+                f"GATEWAY_DRAFT_STORE_TOKEN must be at least {MIN_SERVICE_TOKEN_CHARS} characters"
+            )
+        if not self.jwt_algorithm.startswith("HS"):
+            if not self.jwt_public_key:
+                raise ValueError(
+                    f"GATEWAY_JWT_ALGORITHM={self.jwt_algorithm} needs GATEWAY_JWT_PUBLIC_KEY (PEM)"
+                )
+            if importlib.util.find_spec("cryptography") is None:
+                raise ValueError(f"{self.jwt_algorithm} needs the `cryptography` package")
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ValueError("GATEWAY_PUBLIC_BASE_URL must be an http(s) URL")
+        return self
+
+    @property
+    def uses_hmac(self) -> bool:
+        return self.jwt_algorithm.startswith("HS")

@@ -1,0 +1,61 @@
+"""Annotated dependencies: everything a route needs comes from app.state, set by create_app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bcrao_gateway.auth import user_from_bearer
+from bcrao_gateway.config import Settings
+from bcrao_gateway.errors import unavailable
+from bcrao_gateway.limits import GenerateLimits
+from bcrao_gateway.metrics import Metrics
+from bcrao_gateway.publisher import Publisher
+from bcrao_gateway.store_client import DraftStoreClient
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> DraftStoreClient:
+    store: DraftStoreClient | None = getattr(request.app.state, "store", None)
+    if store is None:
+        raise unavailable("draft-store client is not ready")
+    return store
+
+
+def get_publisher(request: Request) -> Publisher:
+    publisher: Publisher | None = getattr(request.app.state, "publisher", None)
+    if publisher is None:
+        raise unavailable("event publisher is not ready")
+    return publisher
+
+
+def get_limits(request: Request) -> GenerateLimits:
+    limits: GenerateLimits = request.app.state.limits
+    return limits
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[DraftStoreClient, Depends(get_store)]
+PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+LimitsDep = Annotated[GenerateLimits, Depends(get_limits)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def current_user(request: Request, settings: SettingsDep) -> str:
+    """The caller's user id from `Authorization: Bearer <jwt>`; 401 envelope otherwise."""
+    user_id = user_from_bearer(request.headers.get("authorization"), settings)
+    request.state.user_id = user_id  # for the access log
+    return user_id
+
+
+CurrentUser = Annotated[str, Depends(current_user)]

@@ -1,0 +1,165 @@
+"""One error envelope for every answer the gateway gives: {"error": {"code", "message", "details"}}.
+
+Codes and statuses (DOMAIN.md): AUTH_REQUIRED/AUTH_INVALID 401, RESOURCE_NOT_FOUND 404,
+VALIDATION_ERROR 422 (also used with 405 for a wrong method, keeping the Allow header: the contract
+has no METHOD_NOT_ALLOWED code), PLAN_LIMIT_REACHED 403/402, CONFLICT 409, PAYLOAD_TOO_LARGE 413,
+RATE_LIMITED 429, UNAVAILABLE 503, INTERNAL_ERROR 500 (never a stack trace).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bcrao_contracts.enums import ErrorCode
+from bcrao_contracts.errors import envelope
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+log = logging.getLogger("bcrao_gateway.errors")
+
+MAX_REPORTED_ERRORS = 20
+MAX_MESSAGE_CHARS = 300
+
+
+class ApiError(Exception):
+    """An error the client should see as it is: status, code, message, details, extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+        self.headers = headers
+
+    def to_response(self) -> JSONResponse:
+        return error_response(self.status, self.code, self.message, self.details, self.headers)
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.status}, {self.code.value}, {self.message!r})"
+
+
+def not_found(what: str = "resource") -> ApiError:
+    return ApiError(404, ErrorCode.RESOURCE_NOT_FOUND, f"{what} not found")
+
+
+def unavailable(message: str, retry_after: int = 5) -> ApiError:
+    return ApiError(
+        503,
+        ErrorCode.UNAVAILABLE,
+        message,
+        {"retry_after_seconds": retry_after},
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def error_response(
+    status: int,
+    code: ErrorCode,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(envelope(code, message, details), status_code=status, headers=headers)
+
+
+def readable_validation_errors(errors: Any) -> list[dict[str, str]]:
+    """Field errors without the offending input (it may be huge, or a secret pasted by mistake)."""
+    readable: list[dict[str, str]] = []
+    for error in list(errors)[:MAX_REPORTED_ERRORS]:
+        loc = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "invalid value"))
+        if error.get("type") == "json_invalid":
+            message = f"invalid JSON: {(error.get('ctx') or {}).get('error', 'cannot parse')}"
+        readable.append(
+            {
+                "field": loc[:MAX_MESSAGE_CHARS],
+                "message": message[:MAX_MESSAGE_CHARS],
+                "type": str(error.get("type", "")),
+            }
+        )
+    return readable
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette's Allow names one route's only)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+def _status_error(status: int, headers: dict[str, str] | None, request: Request) -> JSONResponse:
+    if status == 404:
+        return error_response(404, ErrorCode.RESOURCE_NOT_FOUND, "no such resource")
+    if status == 405:
+        allowed = _allowed_methods(request)
+        return error_response(
+            405,
+            ErrorCode.VALIDATION_ERROR,
+            f"method {request.method} is not allowed here",
+            {"method": request.method, "allowed": allowed},
+            {**(headers or {}), "Allow": ", ".join(allowed)},
+        )
+    if status == 413:
+        return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, "request body too large")
+    if status == 401:
+        return error_response(
+            401, ErrorCode.AUTH_REQUIRED, "authentication required", None, headers
+        )
+    if status == 429:
+        return error_response(429, ErrorCode.RATE_LIMITED, "too many requests", None, headers)
+    if status == 503:
+        return error_response(503, ErrorCode.UNAVAILABLE, "service unavailable", None, headers)
+    if status >= 500:
+        return error_response(500, ErrorCode.INTERNAL_ERROR, "internal error")
+    # 400 "error parsing the body" and any other client error: the request was not acceptable.
+    return error_response(422, ErrorCode.VALIDATION_ERROR, "the request could not be read")
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return exc.to_response()
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = readable_validation_errors(exc.errors())
+    return error_response(
+        422, ErrorCode.VALIDATION_ERROR, "the request is not valid", {"errors": errors}
+    )
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return _status_error(exc.status_code, dict(exc.headers or {}), request)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Fallback for apps without the gateway middleware (which handles these first)."""
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+    return error_response(500, ErrorCode.INTERNAL_ERROR, "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

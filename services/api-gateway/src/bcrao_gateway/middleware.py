@@ -1,0 +1,152 @@
+"""The gateway's one ASGI middleware: request id, body-size cap, last-resort 500, access log.
+
+Pure ASGI (no BaseHTTPMiddleware), so SSE responses pass through unbuffered and the body cap
+works on the byte stream: a declared Content-Length over the cap is refused before one body byte
+is read, and a chunked body is counted as it arrives and refused as soon as it crosses the cap.
+The access line carries the route template, never the raw query string (stream tokens travel in
+`?token=`), and never a header value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+from uuid import uuid4
+
+from bcrao_contracts.enums import ErrorCode
+from bcrao_contracts.errors import envelope
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bcrao_gateway.metrics import Metrics
+
+access_log = logging.getLogger("bcrao_gateway.access")
+log = logging.getLogger("bcrao_gateway.middleware")
+
+REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class GatewayMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics | None = None):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started_at = time.perf_counter()
+        incoming = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = incoming if incoming and REQUEST_ID_RE.match(incoming) else uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+
+        status = 0
+        response_started = False
+        too_large = False
+        received = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        async def guarded_send(message: Message) -> None:
+            if too_large:
+                return  # whatever the app answers to a cut-off body, the client gets 413
+            await send_with_id(message)
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                too_large = True
+            else:
+                await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                if response_started:
+                    log.exception(
+                        "error after the response started", extra={"request_id": request_id}
+                    )
+                    raise
+                log.exception("unhandled error", extra={"request_id": request_id})
+                await _send_error(send_with_id, 500, ErrorCode.INTERNAL_ERROR, "internal error")
+        if too_large and not response_started:
+            await _send_error(
+                send_with_id,
+                413,
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"request body larger than {self.max_body_bytes} bytes",
+                {"max_bytes": self.max_body_bytes},
+                close=True,
+            )
+        self._finish(scope, request_id, status, started_at)
+
+    def _finish(self, scope: Scope, request_id: str, status: int, started_at: float) -> None:
+        if self.metrics is not None and status:
+            self.metrics.count_request(status)
+        fields = {
+            "request_id": request_id,
+            "method": scope.get("method"),
+            "path": _route_template(scope),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started_at) * 1000, 1),
+            "user": scope.get("state", {}).get("user_id"),
+        }
+        message = f"{fields['method']} {fields['path']} {status} {fields['duration_ms']}ms"
+        access_log.info(message, extra=fields)
+
+
+async def _send_error(
+    send: Send,
+    status: int,
+    code: ErrorCode,
+    message: str,
+    details: dict[str, Any] | None = None,
+    *,
+    close: bool = False,
+) -> None:
+    body = json.dumps(envelope(code, message, details)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

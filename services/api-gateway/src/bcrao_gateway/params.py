@@ -1,0 +1,63 @@
+"""Path and query parameters shared by the routes, validated into 422 envelopes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from bcrao_contracts.enums import DraftStatus, ErrorCode
+from bcrao_contracts.models import normalize_subreddit
+from fastapi import Path, Query
+
+from bcrao_gateway.errors import ApiError
+
+MAX_STATUS_VALUES = 10
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(
+        422,
+        ErrorCode.VALIDATION_ERROR,
+        "the request is not valid",
+        {"errors": [{"field": field, "message": message, "type": "value_error"}]},
+    )
+
+
+def subreddit_name(value: str, field: str) -> str:
+    try:
+        return normalize_subreddit(value)
+    except ValueError as exc:
+        raise _invalid(field, str(exc)) from None
+
+
+def path_subreddit(subreddit: Annotated[str, Path(max_length=30)]) -> str:
+    """`SaaS` or `r/SaaS` (URL-encoded) in the path; stored without the prefix."""
+    return subreddit_name(subreddit, "path.subreddit")
+
+
+def query_subreddit(
+    subreddit: Annotated[str | None, Query(max_length=30)] = None,
+) -> str | None:
+    return (
+        None
+        if subreddit is None or subreddit == ""
+        else subreddit_name(subreddit, "query.subreddit")
+    )
+
+
+def query_statuses(
+    status: Annotated[list[str] | None, Query(max_length=MAX_STATUS_VALUES)] = None,
+) -> list[DraftStatus]:
+    """`?status=a&status=b` or `?status=a,b` (or both); unknown names are a 422."""
+    wanted: list[DraftStatus] = []
+    for raw in status or []:
+        for name in (part.strip() for part in raw.split(",")):
+            if not name:
+                continue
+            try:
+                value = DraftStatus(name)
+            except ValueError:
+                allowed = ", ".join(s.value for s in DraftStatus)
+                raise _invalid("query.status", f"unknown status; use one of {allowed}") from None
+            if value not in wanted:
+                wanted.append(value)
+    return wanted

@@ -1,0 +1,121 @@
+"""Campaigns, community profiles and blacklist entries: validated here, stored by draft-store."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from uuid import UUID
+
+from bcrao_contracts.api import (
+    BlacklistEntryCreate,
+    BlacklistList,
+    Campaign,
+    CampaignCreate,
+    CampaignList,
+    CampaignUpdate,
+    Profile,
+    ProfileIn,
+    ProfileList,
+)
+from bcrao_contracts.enums import BlacklistKind, ErrorCode
+from bcrao_contracts.models import BlacklistEntry
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from bcrao_gateway.deps import CurrentUser, StoreDep
+from bcrao_gateway.errors import ApiError
+from bcrao_gateway.params import path_subreddit
+
+router = APIRouter(prefix="/v1", tags=["campaigns"])
+Subreddit = Annotated[str, Depends(path_subreddit)]
+
+
+@router.post("/campaigns", status_code=status.HTTP_201_CREATED, response_model=Campaign)
+async def create_campaign(body: CampaignCreate, user: CurrentUser, store: StoreDep) -> Campaign:
+    return await store.create_campaign(user, body)
+
+
+@router.get("/campaigns", response_model=CampaignList)
+async def list_campaigns(
+    user: CurrentUser,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CampaignList:
+    return await store.list_campaigns(user, limit, offset)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=Campaign)
+async def get_campaign(campaign_id: UUID, user: CurrentUser, store: StoreDep) -> Campaign:
+    return await store.get_campaign(user, campaign_id)
+
+
+@router.patch("/campaigns/{campaign_id}", response_model=Campaign)
+async def update_campaign(
+    campaign_id: UUID, body: CampaignUpdate, user: CurrentUser, store: StoreDep
+) -> Campaign:
+    return await store.update_campaign(user, campaign_id, body)
+
+
+@router.delete("/campaigns/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_campaign(campaign_id: UUID, user: CurrentUser, store: StoreDep) -> Response:
+    await store.delete_campaign(user, campaign_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/campaigns/{campaign_id}/profiles/{subreddit}", response_model=Profile)
+async def put_profile(
+    campaign_id: UUID,
+    subreddit: Subreddit,
+    body: ProfileIn,
+    user: CurrentUser,
+    store: StoreDep,
+    response: Response,
+) -> Profile:
+    """201 when the profile is new, 200 when it replaced the previous one."""
+    profile, created = await store.put_profile(user, campaign_id, subreddit, body)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return profile
+
+
+@router.get("/campaigns/{campaign_id}/profiles", response_model=ProfileList)
+async def list_profiles(campaign_id: UUID, user: CurrentUser, store: StoreDep) -> ProfileList:
+    return await store.list_profiles(user, campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/profiles/{subreddit}", response_model=Profile)
+async def get_profile(
+    campaign_id: UUID, subreddit: Subreddit, user: CurrentUser, store: StoreDep
+) -> Profile:
+    return await store.get_profile(user, campaign_id, subreddit)
+
+
+@router.get("/campaigns/{campaign_id}/blacklist", response_model=BlacklistList)
+async def list_blacklist(campaign_id: UUID, user: CurrentUser, store: StoreDep) -> BlacklistList:
+    return await store.list_blacklist(user, campaign_id)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/blacklist",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BlacklistEntry,
+)
+async def create_blacklist_entry(
+    campaign_id: UUID, body: BlacklistEntryCreate, user: CurrentUser, store: StoreDep
+) -> BlacklistEntry:
+    if body.kind is BlacklistKind.REGEX:
+        try:
+            re.compile(body.pattern)
+        except re.error as exc:
+            raise ApiError(
+                422,
+                ErrorCode.VALIDATION_ERROR,
+                "the request is not valid",
+                {"errors": [{"field": "body.pattern", "message": f"invalid regex: {exc}"}]},
+            ) from None
+    return await store.create_blacklist_entry(user, campaign_id, body)
+
+
+@router.delete("/blacklist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_blacklist_entry(entry_id: UUID, user: CurrentUser, store: StoreDep) -> Response:
+    await store.delete_blacklist_entry(user, entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

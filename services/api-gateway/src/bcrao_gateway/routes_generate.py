@@ -1,0 +1,156 @@
+"""Generate and regenerate: admit, open the task in draft-store, publish, and only then answer 202.
+
+`stream_url` is a path relative to the gateway's public origin (the browser resolves it against the
+page's own origin, which also holds behind a reverse proxy); its `token` query parameter is a
+stream token bound to the caller and this task, valid `stream_token_ttl_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from bcrao_contracts.api import GenerateAccepted, GenerateRequest, RegenerateRequest
+from bcrao_contracts.enums import ErrorCode
+from bcrao_contracts.events import GenerateRequested
+from fastapi import APIRouter, status
+
+from bcrao_gateway.auth import sign_stream_token
+from bcrao_gateway.deps import (
+    CurrentUser,
+    LimitsDep,
+    MetricsDep,
+    PublisherDep,
+    SettingsDep,
+    StoreDep,
+)
+from bcrao_gateway.errors import ApiError, unavailable
+from bcrao_gateway.publisher import PublishError
+
+log = logging.getLogger("bcrao_gateway.generate")
+router = APIRouter(prefix="/v1", tags=["generate"])
+PUBLISH_RETRY_AFTER = 10
+
+
+def stream_path(campaign_id: UUID, task_id: UUID, token: str) -> str:
+    return f"/v1/campaigns/{campaign_id}/drafts/generate/stream/{task_id}?token={token}"
+
+
+async def _accept(
+    user: str,
+    open_task: Callable[[], Awaitable[GenerateRequested]],
+    settings: SettingsDep,
+    store: StoreDep,
+    publisher: PublisherDep,
+    limits: LimitsDep,
+    metrics: MetricsDep,
+) -> GenerateAccepted:
+    try:
+        slot = await limits.admit(user, store)
+        try:
+            event = await open_task()
+        except BaseException:
+            slot.cancel()
+            raise
+        slot.bind(event.task_id)
+        if event.user_id != user:
+            limits.in_flight.finish(event.task_id)
+            log.error("draft-store opened task %s for another user", event.task_id)
+            raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
+        await _publish_or_release(event, store, publisher, limits, metrics)
+    except ApiError as exc:
+        metrics.generate_refused[exc.code.value] += 1
+        raise
+    metrics.generate_accepted += 1
+    log.info("generation queued", extra={"task_id": str(event.task_id), "user": user})
+    token = sign_stream_token(settings, user, event.task_id)
+    return GenerateAccepted(
+        task_id=event.task_id, stream_url=stream_path(event.campaign.id, event.task_id, token)
+    )
+
+
+async def _publish_or_release(
+    event: GenerateRequested,
+    store: StoreDep,
+    publisher: PublisherDep,
+    limits: LimitsDep,
+    metrics: MetricsDep,
+) -> None:
+    try:
+        await publisher.publish(event)
+    except PublishError as exc:
+        metrics.publish_failures += 1
+        limits.in_flight.finish(event.task_id)
+        log.error("GenerateRequested not published: %s", exc, extra={"task_id": str(event.task_id)})
+        try:
+            await store.release_task(
+                event.user_id,
+                event.task_id,
+                code=ErrorCode.UNAVAILABLE.value,
+                message="the generation request could not be queued",
+            )
+        except ApiError as release_error:
+            # The task stays queued with its unit reserved; draft-store's sweep must reclaim it.
+            log.error(
+                "releasing task after a publish failure failed: %s",
+                release_error.code.value,
+                extra={"task_id": str(event.task_id)},
+            )
+        raise unavailable(
+            "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
+        ) from None
+
+
+@router.post(
+    "/campaigns/{campaign_id}/drafts/generate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerateAccepted,
+)
+async def generate_draft(
+    campaign_id: UUID,
+    body: GenerateRequest,
+    user: CurrentUser,
+    settings: SettingsDep,
+    store: StoreDep,
+    publisher: PublisherDep,
+    limits: LimitsDep,
+    metrics: MetricsDep,
+) -> GenerateAccepted:
+    return await _accept(
+        user,
+        lambda: store.open_task(user, campaign_id, body),
+        settings,
+        store,
+        publisher,
+        limits,
+        metrics,
+    )
+
+
+@router.post(
+    "/drafts/{draft_id}/regenerate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerateAccepted,
+)
+async def regenerate_draft(
+    draft_id: UUID,
+    user: CurrentUser,
+    settings: SettingsDep,
+    store: StoreDep,
+    publisher: PublisherDep,
+    limits: LimitsDep,
+    metrics: MetricsDep,
+    body: RegenerateRequest | None = None,
+) -> GenerateAccepted:
+    """An empty body is a regeneration without feedback."""
+    request = body or RegenerateRequest()
+    return await _accept(
+        user,
+        lambda: store.open_regeneration(user, draft_id, request),
+        settings,
+        store,
+        publisher,
+        limits,
+        metrics,
+    )

@@ -1,0 +1,278 @@
+"""draft-store's internal REST (docs/INTERNAL_API.md), over one shared httpx.AsyncClient.
+
+Every call is scoped to a user id. Errors draft-store answers in the envelope come back as ApiError
+with the same status, code, message and details; an unreachable or timing-out draft-store is 503
+UNAVAILABLE with Retry-After; a refused service credential is our misconfiguration, so the client
+sees 500 INTERNAL_ERROR (never AUTH_INVALID, which would tell it to sign in again).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+from bcrao_contracts.api import (
+    BlacklistEntryCreate,
+    BlacklistList,
+    Campaign,
+    CampaignCreate,
+    CampaignList,
+    CampaignUpdate,
+    DraftList,
+    DraftPatch,
+    GenerateRequest,
+    ProfileIn,
+    ProfileList,
+    RegenerateRequest,
+    TaskState,
+    Usage,
+)
+from bcrao_contracts.api import Profile as ProfileOut
+from bcrao_contracts.base import Contract
+from bcrao_contracts.enums import DraftStatus, ErrorCode, Plan
+from bcrao_contracts.events import GenerateRequested
+from bcrao_contracts.models import BlacklistEntry, Draft
+from pydantic import ValidationError
+
+from bcrao_gateway.config import Settings
+from bcrao_gateway.errors import ApiError, unavailable
+
+log = logging.getLogger("bcrao_gateway.store_client")
+
+M = TypeVar("M", bound=Contract)
+RETRY_AFTER_SECONDS = 5
+
+
+def create_http_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The gateway's one draft-store client: pooled, bounded, carrying the service credential."""
+    timeout = settings.draft_store_timeout_seconds
+    return httpx.AsyncClient(
+        base_url=settings.draft_store_url,
+        headers={"Authorization": f"Bearer {settings.draft_store_token.get_secret_value()}"},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+        limits=httpx.Limits(
+            max_connections=settings.draft_store_max_connections,
+            max_keepalive_connections=min(20, settings.draft_store_max_connections),
+        ),
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+def _internal_error(message: str) -> ApiError:
+    log.error(message)
+    return ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    status = response.status_code
+    if status == 401:
+        return _internal_error("draft-store refused the service credential (check the token)")
+    try:
+        error = response.json()["error"]
+        code = ErrorCode(error["code"])
+        message = str(error["message"])
+        details = error.get("details") or {}
+        if not isinstance(details, dict):
+            raise TypeError("details is not an object")
+    except (ValueError, KeyError, TypeError):
+        if status >= 500:
+            return unavailable("draft-store is not answering properly", RETRY_AFTER_SECONDS)
+        return _internal_error(f"draft-store answered {status} without an error envelope")
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": response.headers.get("Retry-After", str(RETRY_AFTER_SECONDS))}
+    return ApiError(status, code, message, details, headers)
+
+
+class DraftStoreClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _path(user_id: str, *parts: object) -> str:
+        segments = [quote(str(part), safe="") for part in (user_id, *parts)]
+        return "/internal/users/" + "/".join(segments)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        expected: tuple[int, ...] = (200,),
+        json: Any = None,
+        params: Any = None,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, json=json, params=params)
+        except httpx.TimeoutException:
+            log.warning("draft-store timed out", extra={"method": method})
+            raise unavailable("draft-store did not answer in time", RETRY_AFTER_SECONDS) from None
+        except httpx.TransportError as exc:
+            log.warning("draft-store unreachable: %s", type(exc).__name__)
+            raise unavailable("draft-store is unreachable", RETRY_AFTER_SECONDS) from None
+        if response.status_code in expected:
+            return response
+        raise _error_from(response)
+
+    @staticmethod
+    def _parse(model: type[M], response: httpx.Response) -> M:
+        try:
+            return model.parse(response.content)
+        except (ValidationError, ValueError) as exc:
+            raise _internal_error(
+                f"draft-store answered a body that is not a {model.__name__}: {exc}"
+            ) from None
+
+    async def ping(self) -> bool:
+        try:
+            response = await self._http.get("/healthz", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    # -- campaigns -----------------------------------------------------------------------------
+
+    async def create_campaign(self, user_id: str, body: CampaignCreate) -> Campaign:
+        r = await self._call(
+            "POST", self._path(user_id, "campaigns"), expected=(201, 200), json=_json(body)
+        )
+        return self._parse(Campaign, r)
+
+    async def list_campaigns(self, user_id: str, limit: int, offset: int) -> CampaignList:
+        params = {"limit": limit, "offset": offset}
+        r = await self._call("GET", self._path(user_id, "campaigns"), params=params)
+        return self._parse(CampaignList, r)
+
+    async def get_campaign(self, user_id: str, campaign_id: UUID) -> Campaign:
+        r = await self._call("GET", self._path(user_id, "campaigns", campaign_id))
+        return self._parse(Campaign, r)
+
+    async def update_campaign(
+        self, user_id: str, campaign_id: UUID, body: CampaignUpdate
+    ) -> Campaign:
+        r = await self._call(
+            "PATCH", self._path(user_id, "campaigns", campaign_id), json=_json(body, patch=True)
+        )
+        return self._parse(Campaign, r)
+
+    async def delete_campaign(self, user_id: str, campaign_id: UUID) -> None:
+        await self._call(
+            "DELETE", self._path(user_id, "campaigns", campaign_id), expected=(204, 200)
+        )
+
+    # -- profiles ------------------------------------------------------------------------------
+
+    async def put_profile(
+        self, user_id: str, campaign_id: UUID, subreddit: str, body: ProfileIn
+    ) -> tuple[ProfileOut, bool]:
+        """The stored profile, and whether it was created (True) or replaced (False)."""
+        path = self._path(user_id, "campaigns", campaign_id, "profiles", subreddit)
+        r = await self._call("PUT", path, expected=(200, 201), json=_json(body))
+        return self._parse(ProfileOut, r), r.status_code == 201
+
+    async def list_profiles(self, user_id: str, campaign_id: UUID) -> ProfileList:
+        r = await self._call("GET", self._path(user_id, "campaigns", campaign_id, "profiles"))
+        return self._parse(ProfileList, r)
+
+    async def get_profile(self, user_id: str, campaign_id: UUID, subreddit: str) -> ProfileOut:
+        path = self._path(user_id, "campaigns", campaign_id, "profiles", subreddit)
+        return self._parse(ProfileOut, await self._call("GET", path))
+
+    # -- blacklist -----------------------------------------------------------------------------
+
+    async def list_blacklist(self, user_id: str, campaign_id: UUID) -> BlacklistList:
+        r = await self._call("GET", self._path(user_id, "campaigns", campaign_id, "blacklist"))
+        return self._parse(BlacklistList, r)
+
+    async def create_blacklist_entry(
+        self, user_id: str, campaign_id: UUID, body: BlacklistEntryCreate
+    ) -> BlacklistEntry:
+        path = self._path(user_id, "campaigns", campaign_id, "blacklist")
+        r = await self._call("POST", path, expected=(201, 200), json=_json(body))
+        return self._parse(BlacklistEntry, r)
+
+    async def delete_blacklist_entry(self, user_id: str, entry_id: UUID) -> None:
+        path = self._path(user_id, "blacklist", entry_id)
+        await self._call("DELETE", path, expected=(204, 200))
+
+    # -- drafts --------------------------------------------------------------------------------
+
+    async def list_drafts(
+        self,
+        user_id: str,
+        campaign_id: UUID,
+        *,
+        statuses: list[DraftStatus],
+        subreddit: str | None,
+        limit: int,
+        offset: int,
+    ) -> DraftList:
+        params: list[tuple[str, str | int]] = [("status", s.value) for s in statuses]
+        if subreddit is not None:
+            params.append(("subreddit", subreddit))
+        params += [("limit", limit), ("offset", offset)]
+        path = self._path(user_id, "campaigns", campaign_id, "drafts")
+        return self._parse(DraftList, await self._call("GET", path, params=params))
+
+    async def get_draft(self, user_id: str, draft_id: UUID) -> Draft:
+        return self._parse(Draft, await self._call("GET", self._path(user_id, "drafts", draft_id)))
+
+    async def patch_draft(self, user_id: str, draft_id: UUID, body: DraftPatch) -> Draft:
+        path = self._path(user_id, "drafts", draft_id)
+        return self._parse(Draft, await self._call("PATCH", path, json=_json(body, patch=True)))
+
+    async def delete_draft(self, user_id: str, draft_id: UUID) -> None:
+        await self._call("DELETE", self._path(user_id, "drafts", draft_id), expected=(204, 200))
+
+    # -- tasks and quota -----------------------------------------------------------------------
+
+    async def open_task(
+        self, user_id: str, campaign_id: UUID, body: GenerateRequest
+    ) -> GenerateRequested:
+        """Open a generation task (quota unit reserved); answers the event to publish."""
+        path = self._path(user_id, "campaigns", campaign_id, "tasks")
+        r = await self._call("POST", path, expected=(201, 200), json=_json(body))
+        return self._parse(GenerateRequested, r)
+
+    async def open_regeneration(
+        self, user_id: str, draft_id: UUID, body: RegenerateRequest
+    ) -> GenerateRequested:
+        path = self._path(user_id, "drafts", draft_id, "tasks")
+        r = await self._call("POST", path, expected=(201, 200), json=_json(body))
+        return self._parse(GenerateRequested, r)
+
+    async def release_task(self, user_id: str, task_id: UUID, *, code: str, message: str) -> None:
+        """Mark a queued task failed and give its unit back (publishing its event failed)."""
+        path = self._path(user_id, "tasks", task_id, "release")
+        body = {"code": code, "message": message}
+        await self._call("POST", path, expected=(204, 200), json=body)
+
+    async def get_task(self, user_id: str, task_id: UUID) -> TaskState | None:
+        try:
+            r = await self._call("GET", self._path(user_id, "tasks", task_id))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._parse(TaskState, r)
+
+    async def get_usage(self, user_id: str) -> Usage:
+        return self._parse(Usage, await self._call("GET", self._path(user_id, "usage")))
+
+    async def set_plan(self, user_id: str, plan: Plan) -> Usage:
+        """Admin path; the public API never exposes it."""
+        r = await self._call("PUT", self._path(user_id, "plan"), json={"plan": plan.value})
+        return self._parse(Usage, r)
+
+
+def _json(body: Contract, *, patch: bool = False) -> dict[str, Any]:
+    # A PATCH sends only the fields the client set, so an explicit null still clears a field.
+    return body.model_dump(mode="json", exclude_unset=patch)

@@ -1,0 +1,43 @@
+"""`bcrao-token [--user demo] [--ttl 86400]`: print a development bearer token for the API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from pydantic import ValidationError
+
+from bcrao_gateway.auth import issue_user_token
+from bcrao_gateway.config import Settings
+from bcrao_gateway.settings_errors import describe
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="bcrao-token", description="Print a dev JWT signed with GATEWAY_JWT_SECRET."
+    )
+    parser.add_argument("--user", default="demo", help="the token's subject (user id)")
+    parser.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+    args = parser.parse_args(argv)
+    if args.ttl <= 0:
+        parser.error("--ttl must be positive")
+    # The token needs only the JWT settings; draft-store's credential is irrelevant here.
+    overrides = (
+        {} if os.environ.get("GATEWAY_DRAFT_STORE_TOKEN") else {"draft_store_token": "x" * 16}
+    )
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for line in describe(exc):
+            print(f"bcrao-token: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        print(issue_user_token(settings, args.user, ttl_seconds=args.ttl))
+    except (RuntimeError, ValueError) as exc:
+        print(f"bcrao-token: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

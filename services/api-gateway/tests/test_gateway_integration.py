@@ -1,0 +1,228 @@
+"""The gateway against the real draft-store app (real PostgreSQL) and the real Kafka broker.
+
+draft-store runs in-process behind httpx's ASGITransport, without its lifespan (no consumers):
+this exercises the internal REST contract from the gateway's side, the quota, the release path,
+and the acknowledged publish of GenerateRequested to a test-prefixed topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from bcrao_contracts.events import GenerateRequested, parse_event
+from bcrao_contracts.topics import Topics
+
+pytestmark = pytest.mark.integration
+
+draft_store_app = pytest.importorskip("bcrao_draft_store.app")
+draft_store_db = pytest.importorskip("bcrao_draft_store.db")
+draft_store_testing = pytest.importorskip("bcrao_draft_store.testing")
+
+from bcrao_gateway.app import create_app  # noqa: E402
+from bcrao_gateway.auth import issue_user_token  # noqa: E402
+from bcrao_gateway.config import Settings  # noqa: E402
+from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
+from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+
+CAMPAIGN = {
+    "name": "Invoicely validation",
+    "product_context": "An invoicing app for solo freelancers with payment reminders.",
+    "keywords": ["invoicing", "late payments", "freelance clients", "reminders", "cash flow"],
+    "target_subreddits": ["r/SaaS", "freelance", "selfhosted"],
+}
+PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
+REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing invoices"}
+
+
+@pytest.fixture(scope="module")
+def store_database(database_url: str) -> Iterator[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"bcrao_gw_{secrets.token_hex(6)}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        draft_store_db.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class FlakyPublisher:
+    """The real producer, with a switch that makes the next publishes fail like a broker outage."""
+
+    def __init__(self, real: KafkaPublisher) -> None:
+        self.real = real
+        self.fail = False
+
+    @property
+    def ready(self) -> bool:
+        return self.real.ready
+
+    async def publish(self, event: Any) -> None:
+        if self.fail:
+            raise PublishError("simulated outage")
+        await self.real.publish(event)
+
+
+@pytest.fixture
+def gateway_settings(kafka_bootstrap: str) -> Settings:
+    return Settings(
+        jwt_secret="integration-secret-" + "q" * 32,
+        draft_store_token=draft_store_testing.SERVICE_TOKEN,
+        draft_store_url="http://draft-store",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=f"gw{uuid.uuid4().hex[:8]}.",
+        max_in_flight=20,
+        generate_rate_per_minute=50,
+    )
+
+
+@pytest.fixture
+async def gateway(
+    gateway_settings: Settings, store_database: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, FlakyPublisher]]:
+    store_app = draft_store_app.create_app(draft_store_testing.make_settings(store_database))
+    publisher = FlakyPublisher(KafkaPublisher(gateway_settings))
+    await publisher.real.start()
+    transport = httpx.ASGITransport(app=store_app)
+    try:
+        async with create_http_client(gateway_settings, transport=transport) as http:
+            app = create_app(gateway_settings, store=DraftStoreClient(http), publisher=publisher)
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as client:
+                yield client, publisher
+    finally:
+        await publisher.real.stop()
+        await store_app.state.runtime.engine.dispose()
+
+
+def _auth(settings: Settings, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_user_token(settings, user)}"}
+
+
+async def _consume(settings: Settings, count: int) -> list[GenerateRequested]:
+    consumer = AIOKafkaConsumer(
+        Topics(settings.topic_prefix).generate_requested,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    events: list[GenerateRequested] = []
+    try:
+        async with asyncio.timeout(30):
+            async for message in consumer:
+                event = parse_event(message.value)
+                assert message.key == str(event.task_id).encode()
+                assert isinstance(event, GenerateRequested)
+                events.append(event)
+                if len(events) == count:
+                    break
+    finally:
+        await consumer.stop()
+    return events
+
+
+async def test_generate_through_draft_store_and_kafka(
+    gateway: tuple[httpx.AsyncClient, FlakyPublisher], gateway_settings: Settings
+) -> None:
+    client, publisher = gateway
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    user = f"user-{uuid.uuid4().hex[:10]}"
+    alice, bob = _auth(gateway_settings, user), _auth(gateway_settings, user + "-other")
+
+    created = await client.post("/v1/campaigns", json=CAMPAIGN, headers=alice)
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert created.json()["target_subreddits"] == ["SaaS", "freelance", "selfhosted"]
+    assert (await client.get(f"/v1/campaigns/{cid}", headers=bob)).status_code == 404
+
+    put = await client.put(f"/v1/campaigns/{cid}/profiles/SaaS", json=PROFILE, headers=alice)
+    assert put.status_code == 201, put.text
+    entry = {"pattern": "check out my", "description": "self promotion", "subreddit": "SaaS"}
+    added = await client.post(f"/v1/campaigns/{cid}/blacklist", json=entry, headers=alice)
+    assert added.status_code == 201, added.text
+
+    accepted = await client.post(
+        f"/v1/campaigns/{cid}/drafts/generate", json=REQUEST, headers=alice
+    )
+    assert accepted.status_code == 202, accepted.text
+    task_id = accepted.json()["task_id"]
+
+    [event] = await _consume(gateway_settings, 1)
+    assert str(event.task_id) == task_id
+    assert event.user_id == user
+    assert event.profile is not None
+    assert event.profile.isc_score == 6.4
+    assert "check out my" in [b.pattern for b in event.blacklist]
+
+    usage = (await client.get("/v1/usage", headers=alice)).json()
+    assert usage["drafts_used"] == 1
+
+    publisher.fail = True
+    refused = await client.post(f"/v1/campaigns/{cid}/drafts/generate", json=REQUEST, headers=alice)
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"]
+    assert (await client.get("/v1/usage", headers=alice)).json()["drafts_used"] == 1
+    publisher.fail = False
+
+    listed = await client.get(
+        f"/v1/campaigns/{cid}/drafts", params={"status": "generated,edited"}, headers=alice
+    )
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == {"drafts": [], "total": 0}
+
+
+async def test_plan_limit_from_the_real_quota(
+    gateway: tuple[httpx.AsyncClient, FlakyPublisher], gateway_settings: Settings
+) -> None:
+    client, _ = gateway
+    alice = _auth(gateway_settings, f"user-{uuid.uuid4().hex[:10]}")
+    cid = (await client.post("/v1/campaigns", json=CAMPAIGN, headers=alice)).json()["id"]
+    url = f"/v1/campaigns/{cid}/drafts/generate"
+    statuses = [
+        (await client.post(url, json=REQUEST, headers=alice)).status_code for _ in range(11)
+    ]
+    assert statuses == [202] * 10 + [403]
+    refused = await client.post(url, json=REQUEST, headers=alice)
+    error = refused.json()["error"]
+    assert error["code"] == "PLAN_LIMIT_REACHED"
+    assert {"used", "limit", "plan", "resets_at"} <= set(error["details"])
+
+
+async def test_lifespan_starts_producer_and_streaming(gateway_settings: Settings) -> None:
+    """No injected store or publisher: the app builds its own and readiness reflects them."""
+    settings = gateway_settings.model_copy(update={"draft_store_url": "http://127.0.0.1:1"})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert isinstance(app.state.store, DraftStoreClient)
+        assert hasattr(app.state, "hub")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as client:
+            async with asyncio.timeout(20):
+                while not app.state.publisher.ready:
+                    await asyncio.sleep(0.1)
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["error"]["details"]["checks"] == {
+                "draft_store": False,
+                "kafka_producer": True,
+            }
+            down = await client.get("/v1/usage", headers=_auth(settings, "alice"))
+            assert down.status_code == 503
+            assert down.json()["error"]["code"] == "UNAVAILABLE"
+    assert app.state.publisher.ready is False

@@ -1,0 +1,256 @@
+"""The public REST routes against a fake draft-store: scoping, pass-through errors, parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from bcrao_gateway.app import create_app
+from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from fastapi import FastAPI
+
+PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
+
+
+async def test_campaign_crud_is_scoped_to_the_caller(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    bob: dict[str, str],
+    campaign_body: dict[str, Any],
+) -> None:
+    created = await client.post("/v1/campaigns", json=campaign_body, headers=alice)
+    assert created.status_code == 201
+    cid = created.json()["id"]
+    assert created.json()["user_id"] == "alice"
+
+    assert (await client.get(f"/v1/campaigns/{cid}", headers=alice)).status_code == 200
+    other = await client.get(f"/v1/campaigns/{cid}", headers=bob)
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+
+    listed = await client.get("/v1/campaigns", headers=alice)
+    assert listed.json()["total"] == 1
+    assert (await client.get("/v1/campaigns", headers=bob)).json()["total"] == 0
+
+    deleted = await client.delete(f"/v1/campaigns/{cid}", headers=alice)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert (await client.get(f"/v1/campaigns/{cid}", headers=alice)).status_code == 404
+
+
+async def test_patch_sends_only_the_fields_given(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_body: dict[str, Any]
+) -> None:
+    body = {**campaign_body, "description": "first"}
+    cid = (await client.post("/v1/campaigns", json=body, headers=alice)).json()["id"]
+    patched = await client.patch(
+        f"/v1/campaigns/{cid}",
+        json={"description": None, "target_subreddits": ["r/selfhosted"]},
+        headers=alice,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["description"] is None
+    assert patched.json()["name"] == campaign_body["name"]
+    assert patched.json()["target_subreddits"] == ["selfhosted"]
+
+
+async def test_profile_put_creates_then_replaces(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str
+) -> None:
+    url = f"/v1/campaigns/{campaign_id}/profiles/SaaS"
+    first = await client.put(url, json=PROFILE, headers=alice)
+    assert first.status_code == 201, first.text
+    second = await client.put(url, json={**PROFILE, "isc_score": 7.0}, headers=alice)
+    assert second.status_code == 200
+    assert second.json()["isc_score"] == 7.0
+    listed = await client.get(f"/v1/campaigns/{campaign_id}/profiles", headers=alice)
+    assert [p["subreddit"] for p in listed.json()["profiles"]] == ["SaaS"]
+    one = await client.get(f"/v1/campaigns/{campaign_id}/profiles/SaaS", headers=alice)
+    assert one.json()["isc_score"] == 7.0
+    missing = await client.get(f"/v1/campaigns/{campaign_id}/profiles/selfhosted", headers=alice)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("subreddit", "body"),
+    [("no!", PROFILE), ("SaaS", {**PROFILE, "isc_score": 11}), ("SaaS", {"isc_score": 5})],
+)
+async def test_profile_validation(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    campaign_id: str,
+    subreddit: str,
+    body: dict[str, Any],
+) -> None:
+    url = f"/v1/campaigns/{campaign_id}/profiles/{subreddit}"
+    response = await client.put(url, json=body, headers=alice)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_blacklist_entries(
+    client: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str], campaign_id: str
+) -> None:
+    url = f"/v1/campaigns/{campaign_id}/blacklist"
+    bad = {"pattern": "([unclosed", "kind": "regex", "description": "broken"}
+    refused = await client.post(url, json=bad, headers=alice)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == "body.pattern"
+
+    entry = {"pattern": r"\?utm_", "kind": "regex", "description": "tracking links"}
+    created = await client.post(url, json={**entry, "subreddit": "r/SaaS"}, headers=alice)
+    assert created.status_code == 201, created.text
+    assert created.json()["subreddit"] == "SaaS"
+    entry_id = created.json()["id"]
+    assert len((await client.get(url, headers=alice)).json()["entries"]) == 1
+
+    assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=bob)).status_code == 404
+    assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=alice)).status_code == 204
+    assert (await client.get(url, headers=alice)).json()["entries"] == []
+
+
+async def test_draft_list_passes_statuses_and_paging(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str, fake_store: Any
+) -> None:
+    fake_store.add_draft("alice", campaign_id, status="approved")
+    fake_store.add_draft("alice", campaign_id, status="discarded")
+    response = await client.get(
+        f"/v1/campaigns/{campaign_id}/drafts",
+        params=[("status", "generated,approved"), ("status", "edited"), ("subreddit", "r/SaaS")],
+        headers=alice,
+    )
+    assert response.status_code == 200, response.text
+    assert [d["status"] for d in response.json()["drafts"]] == ["approved"]
+    sent = fake_store.requests[-1]["params"]
+    assert sent.getlist("status") == ["generated", "approved", "edited"]
+    assert sent["subreddit"] == "SaaS"
+    assert (sent["limit"], sent["offset"]) == ("20", "0")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "generated,bogus"}, {"limit": "0"}, {"limit": "101"}, {"offset": "-1"}],
+)
+async def test_draft_list_rejects_bad_parameters(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str, params: dict[str, str]
+) -> None:
+    url = f"/v1/campaigns/{campaign_id}/drafts"
+    response = await client.get(url, params=params, headers=alice)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_draft_read_edit_delete(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    bob: dict[str, str],
+    campaign_id: str,
+    fake_store: Any,
+) -> None:
+    draft = fake_store.add_draft("alice", campaign_id)
+    url = f"/v1/drafts/{draft['id']}"
+    assert (await client.get(url, headers=alice)).json()["title"] == draft["title"]
+    assert (await client.get(url, headers=bob)).status_code == 404
+
+    edited = await client.patch(
+        url, json={"user_edits": "better", "status": "edited"}, headers=alice
+    )
+    assert edited.json()["status"] == "edited"
+    bad_status = await client.patch(url, json={"status": "published"}, headers=alice)
+    assert bad_status.status_code == 422
+
+    fake_store.drafts[draft["id"]]["status"] = "posted"
+    conflict = await client.patch(url, json={"status": "discarded"}, headers=alice)
+    assert conflict.status_code == 409
+    assert conflict.json()["error"] == {
+        "code": "CONFLICT",
+        "message": "a posted draft cannot be discarded",
+        "details": {},
+    }
+    assert (await client.delete(url, headers=alice)).status_code == 204
+    assert (await client.get(url, headers=alice)).status_code == 404
+
+
+async def test_usage(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    response = await client.get("/v1/usage", headers=alice)
+    assert response.status_code == 200
+    assert response.json()["drafts_used"] == 0
+    assert response.json()["plan"] == "trial"
+
+
+def _failing_transport(exc: Exception) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")],
+    ids=["refused", "timeout"],
+)
+async def test_draft_store_down_is_503_with_retry_after(
+    settings: Any, publisher: Any, alice: dict[str, str], exc: Exception
+) -> None:
+    async with create_http_client(settings, transport=_failing_transport(exc)) as http:
+        app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
+        async with _client(app) as client:
+            response = await client.get("/v1/usage", headers=alice)
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "UNAVAILABLE"
+            assert response.headers["retry-after"] == "5"
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["error"]["details"]["checks"]["draft_store"] is False
+
+
+async def test_refused_service_credential_is_not_shown_as_auth_error(
+    settings_factory: Any, fake_store: Any, publisher: Any, alice: dict[str, str]
+) -> None:
+    settings = settings_factory(draft_store_token="a-wrong-service-token")
+    transport = httpx.ASGITransport(app=fake_store.app)
+    async with create_http_client(settings, transport=transport) as http:
+        app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
+        async with _client(app) as client:
+            response = await client.get("/v1/usage", headers=alice)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert "a-wrong-service-token" not in response.text
+
+
+async def test_user_ids_are_escaped_in_draft_store_paths(
+    client: httpx.AsyncClient, settings: Any, fake_store: Any
+) -> None:
+    from bcrao_gateway.auth import issue_user_token
+
+    token = issue_user_token(settings, "auth0|user@example.com")
+    response = await client.get("/v1/usage", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert fake_store.requests[-1]["raw_path"].startswith(
+        b"/internal/users/auth0%7Cuser%40example.com/"
+    )
+
+
+async def test_health_readiness_and_metrics(
+    client: httpx.AsyncClient, alice: dict[str, str], publisher: Any
+) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"draft_store": True, "kafka_producer": True}
+    publisher.ready = False
+    not_ready = await client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["error"]["details"]["checks"]["kafka_producer"] is False
+
+    await client.get("/v1/usage")  # 401
+    metrics = (await client.get("/metrics")).text
+    assert 'gateway_requests_total{status_class="2xx"} 2' in metrics
+    assert 'gateway_requests_total{status_class="4xx"} 1' in metrics
+    assert 'gateway_requests_total{status_class="5xx"} 1' in metrics
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
