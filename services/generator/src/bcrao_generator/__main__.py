@@ -18,11 +18,14 @@ def main() -> None:
     except ValidationError as exc:
         print(f"bcrao-generator: invalid configuration:\n{exc}", file=sys.stderr)
         sys.exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s task=%(task_id)s",
-        defaults={"task_id": "-"},
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s task=%(task_id)s %(message)s",
+            defaults={"task_id": "-"},
+        )
     )
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     llm = (
         "offline composer (no GENERATOR_LLM_API_KEY set)"
         if settings.uses_offline_composer
