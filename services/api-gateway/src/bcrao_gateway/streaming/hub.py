@@ -1,0 +1,390 @@
+"""TaskHub: a bounded in-memory buffer of each task's stream frames, and their fan-out.
+
+Frames are encoded once at ingest (`id: seq` + JSON) and shared by every subscriber of the task,
+so fanning an event out to N streams costs N wake-ups, not N encodings or N copies. A subscriber's
+"queue" is the window between its cursor and the task's contiguous frontier: a client that falls
+more than `client_queue_size` messages behind is dropped (its stream ends; EventSource reconnects
+with Last-Event-ID and resumes from the buffer) so it never slows anyone else and costs no memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from uuid import UUID
+
+from bcrao_contracts.events import DraftStored, Event, GenerationFailed, ProgressUpdated
+
+from .frames import frame_for
+from .settings import StreamSettings
+
+log = logging.getLogger("bcrao_gateway.streaming.hub")
+
+Clock = Callable[[], float]
+
+
+class SubState(enum.Enum):
+    OPEN = "open"
+    DONE = "done"  # the terminal message was handed over
+    DROPPED = "dropped"  # too slow, or its task was evicted: the client should reconnect
+    CLOSED = "closed"  # the gateway is shutting down (farewell) or the client went away
+
+
+class Subscription:
+    """One open stream's position in one task. Deliberately tiny: 10,000 of these must be cheap."""
+
+    __slots__ = ("_waiter", "counted", "cursor", "state", "task_id")
+
+    def __init__(self, task_id: UUID, cursor: int) -> None:
+        self.task_id = task_id
+        self.cursor = cursor  # highest seq already handed to this stream
+        self.state = SubState.OPEN
+        self.counted = False  # whether it is in the hub's open-streams count
+        self._waiter: asyncio.Future[bool] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is SubState.OPEN
+
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(True)
+
+    def end(self, state: SubState) -> None:
+        if self.state is SubState.OPEN:
+            self.state = state
+        self.wake()
+
+    async def wait(self, timeout: float) -> bool:
+        """Sleep until woken (True) or until `timeout` seconds passed (False)."""
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        # call_later + a bare future instead of asyncio.wait_for: no Task per wait, less memory.
+        timer = loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+        return waiter.result()
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class _Task:
+    __slots__ = (
+        "campaign_id",
+        "floor",
+        "frames",
+        "frontier",
+        "gap_since",
+        "last_event_at",
+        "subscribers",
+        "task_id",
+        "terminal_seq",
+        "top",
+    )
+
+    def __init__(self, task_id: UUID, now: float) -> None:
+        self.task_id = task_id
+        self.frames: dict[int, bytes] = {}
+        self.frontier = 0  # every seq in (floor, frontier] is buffered (or was skipped as a gap)
+        self.floor = 0  # seqs <= floor were evicted to bound the task's memory
+        self.top = 0  # highest seq buffered; top > frontier means some seq is held for a gap
+        self.terminal_seq: int | None = None
+        self.campaign_id: UUID | None = None
+        self.last_event_at = now
+        self.gap_since: float | None = None
+        self.subscribers: set[Subscription] = set()
+
+    @property
+    def finished(self) -> bool:
+        return self.terminal_seq is not None and self.frontier >= self.terminal_seq
+
+
+class TaskHub:
+    def __init__(
+        self,
+        settings: StreamSettings,
+        *,
+        clock: Clock = time.monotonic,
+        on_terminal: Callable[[UUID], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        # Told once per task when its terminal event arrives (the gateway's in-flight limits).
+        self._on_terminal = on_terminal
+        # Two LRU orders (oldest first): finished tasks are evicted before running ones.
+        self._active: OrderedDict[UUID, _Task] = OrderedDict()
+        self._finished: OrderedDict[UUID, _Task] = OrderedDict()
+        self._ready = asyncio.Event()
+        self._drained = asyncio.Event()  # set when the last stream ends after close_all()
+        self._closing = False
+        self._open_streams = 0
+        self._dropped_slow = 0
+        self._ingested = 0
+        self._duplicates = 0
+        self._evicted = 0
+
+    # ---- readiness (the reader has replayed the topics up to their end at start) ----
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def mark_ready(self) -> None:
+        self._ready.set()
+
+    async def wait_ready(self, timeout: float) -> bool:
+        if self._ready.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    # ---- ingest ----
+
+    def ingest(self, event: Event) -> bool:
+        """Buffer an event and wake the task's streams; False when ignored (duplicate, late...)."""
+        if not isinstance(event, ProgressUpdated | GenerationFailed | DraftStored):
+            return False
+        task = self._get(event.task_id) or self._create(event.task_id)
+        seq = event.seq
+        if seq is None:  # a failure before any stream began (e.g. the gateway's own publish failed)
+            seq = max(task.top, task.floor) + 1
+        terminal = not isinstance(event, ProgressUpdated)
+        if (
+            seq <= task.floor
+            or seq in task.frames
+            or seq <= task.frontier  # buffered already, or a gap the streams were moved past
+            or (task.terminal_seq is not None and (terminal or seq > task.terminal_seq))
+        ):
+            self._duplicates += 1
+            return False
+        if terminal:
+            task.terminal_seq = seq
+            for late in [s for s in task.frames if s > seq]:
+                del task.frames[late]
+            task.top = min(task.top, seq)
+        if isinstance(event, GenerationFailed):
+            task.campaign_id = event.campaign_id
+        elif isinstance(event, DraftStored):
+            task.campaign_id = event.draft.campaign_id
+        task.frames[seq] = frame_for(seq, event)
+        task.top = max(task.top, seq)
+        task.last_event_at = self._clock()
+        self._ingested += 1
+        if not self._bound_events(task, seq, terminal):
+            return False
+        self._advance(task)
+        self._touch(task)
+        if terminal and self._on_terminal is not None:
+            try:
+                self._on_terminal(event.task_id)
+            except Exception:  # a bookkeeping hook must never stop the stream
+                log.exception("on_terminal hook failed", extra={"task_id": str(event.task_id)})
+        return True
+
+    def _bound_events(self, task: _Task, seq: int, terminal: bool) -> bool:
+        limit = self._settings.buffer_max_events_per_task
+        while len(task.frames) > limit:
+            oldest = task.floor + 1
+            if oldest <= task.frontier:  # evict the oldest delivered frame; late joiners skip it
+                task.frames.pop(oldest, None)
+                task.floor = oldest
+            elif not terminal:  # everything buffered is still held for a gap: refuse the newcomer
+                del task.frames[seq]
+                task.top = max(task.frames, default=task.frontier)
+                return False
+            else:
+                break  # a terminal always gets in, even one frame over the limit
+        return True
+
+    def _advance(self, task: _Task) -> None:
+        before = task.frontier
+        while task.frontier + 1 in task.frames:
+            task.frontier += 1
+        if task.top > task.frontier:
+            if task.gap_since is None:
+                task.gap_since = self._clock()
+        else:
+            task.gap_since = None
+        if task.frontier > before:
+            self._notify(task)
+
+    def _notify(self, task: _Task) -> None:
+        limit = self._settings.client_queue_size
+        for sub in list(task.subscribers):
+            if task.frontier - sub.cursor > limit:
+                task.subscribers.discard(sub)
+                self._dropped_slow += 1
+                sub.end(SubState.DROPPED)
+                log.info("dropped slow stream", extra={"task_id": str(sub.task_id)})
+            else:
+                sub.wake()
+
+    # ---- subscribe / consume ----
+
+    def knows(self, task_id: UUID) -> bool:
+        return self._get(task_id) is not None
+
+    def campaign_of(self, task_id: UUID) -> UUID | None:
+        task = self._get(task_id)
+        return task.campaign_id if task else None
+
+    def subscribe(
+        self, task_id: UUID, after: int = 0, *, create: bool = False
+    ) -> Subscription | None:
+        """A stream of the task's messages after seq `after`; None if unknown and not `create`."""
+        task = self._get(task_id)
+        if task is None:
+            if not create:
+                return None
+            task = self._create(task_id)
+        sub = Subscription(task_id, max(after, 0))
+        if self._closing:
+            sub.state = SubState.CLOSED
+            return sub
+        task.subscribers.add(sub)
+        sub.counted = True
+        self._open_streams += 1
+        return sub
+
+    def take(self, sub: Subscription) -> list[bytes]:
+        """Frames the stream has not sent, contiguous from its cursor; ends it after a terminal."""
+        task = self._get(sub.task_id)
+        if task is None:
+            sub.end(SubState.DROPPED)
+            return []
+        if not sub.is_open:
+            return []
+        if sub.cursor < task.floor:
+            sub.cursor = task.floor  # only when a task outgrew its buffer: late joiners skip ahead
+        out = [f for s in range(sub.cursor + 1, task.frontier + 1) if (f := task.frames.get(s))]
+        sub.cursor = max(sub.cursor, task.frontier)
+        if task.terminal_seq is not None and sub.cursor >= task.terminal_seq:
+            sub.end(SubState.DONE)
+        return out
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        task = self._get(sub.task_id)
+        if task is not None:
+            task.subscribers.discard(sub)
+        if sub.counted:
+            sub.counted = False
+            self._open_streams -= 1
+            if self._closing and not self._open_streams:
+                self._drained.set()
+        if sub.state is SubState.OPEN:
+            sub.state = SubState.CLOSED
+
+    def close_all(self) -> int:
+        """Shutdown: end every open stream (they send their farewell) and refuse new ones."""
+        self._closing = True
+        closed = 0
+        for task in self._tasks():
+            for sub in task.subscribers:
+                sub.end(SubState.CLOSED)
+                closed += 1
+            task.subscribers.clear()
+        if not self._open_streams:
+            self._drained.set()
+        return closed
+
+    async def wait_drained(self, timeout: float) -> bool:
+        """After close_all(): wait until every stream has sent its farewell (or the timeout)."""
+        try:
+            await asyncio.wait_for(self._drained.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    # ---- bounds ----
+
+    def sweep(self) -> int:
+        """Evict tasks idle past the TTL; skip gaps that can no longer fill. Returns evictions."""
+        now = self._clock()
+        ttl = self._settings.buffer_ttl_seconds
+        evicted = 0
+        for lru in (self._finished, self._active):
+            for task_id, task in list(lru.items()):
+                if now - task.last_event_at < ttl:
+                    break  # LRU order: everything after this one is younger
+                if task.subscribers:
+                    continue
+                del lru[task_id]
+                evicted += 1
+        self._evicted += evicted
+        if self.ready:
+            gap_timeout = self._settings.gap_timeout_seconds
+            for task in list(self._active.values()):
+                if task.gap_since is not None and now - task.gap_since >= gap_timeout:
+                    self._skip_gap(task)
+        return evicted
+
+    def _skip_gap(self, task: _Task) -> None:
+        nxt = min((s for s in task.frames if s > task.frontier), default=None)
+        if nxt is None:
+            task.gap_since = None
+            return
+        log.warning(
+            "skipping an unfillable seq gap %d..%d",
+            task.frontier + 1,
+            nxt - 1,
+            extra={"task_id": str(task.task_id)},
+        )
+        task.frontier = nxt - 1
+        self._advance(task)
+        if task.finished:
+            self._touch(task)
+
+    def _get(self, task_id: UUID) -> _Task | None:
+        return self._active.get(task_id) or self._finished.get(task_id)
+
+    def _create(self, task_id: UUID) -> _Task:
+        while len(self._active) + len(self._finished) >= self._settings.buffer_max_tasks:
+            lru = self._finished or self._active
+            _, victim = lru.popitem(last=False)
+            self._evicted += 1
+            for sub in victim.subscribers:
+                sub.end(SubState.DROPPED)  # its client reconnects and is served from draft-store
+            victim.subscribers.clear()
+        task = _Task(task_id, self._clock())
+        self._active[task_id] = task
+        return task
+
+    def _touch(self, task: _Task) -> None:
+        if task.finished:
+            self._active.pop(task.task_id, None)
+            self._finished[task.task_id] = task
+            self._finished.move_to_end(task.task_id)
+        else:
+            self._active.move_to_end(task.task_id)
+
+    def _tasks(self) -> list[_Task]:
+        return [*self._active.values(), *self._finished.values()]
+
+    def metrics(self) -> dict[str, int]:
+        return {
+            "open_streams": self._open_streams,
+            "tasks_buffered": len(self._active) + len(self._finished),
+            "tasks_running": len(self._active),
+            "frames_buffered": sum(len(t.frames) for t in self._tasks()),
+            "dropped_slow_clients": self._dropped_slow,
+            "events_ingested": self._ingested,
+            "events_ignored": self._duplicates,
+            "tasks_evicted": self._evicted,
+        }

@@ -1,0 +1,109 @@
+"""GET /v1/campaigns/{campaign_id}/drafts/generate/stream/{task_id}: a task's progress as SSE."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from bcrao_contracts.api import TaskState
+from bcrao_contracts.enums import ErrorCode, TaskStatus
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import Response
+
+from bcrao_gateway.auth import user_from_bearer, verify_stream_token
+from bcrao_gateway.errors import ApiError
+
+from .frames import final_frame
+from .hub import TaskHub
+from .response import OneShotResponse, StreamResponse
+from .settings import StreamSettings
+
+router = APIRouter()
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, ErrorCode.RESOURCE_NOT_FOUND, "task not found")
+
+
+def _resume_point(header: str | None, query: str | None) -> int:
+    raw = header if header is not None else query
+    if raw is None or not raw.strip():
+        return 0
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        # Only this gateway sets ids, and they are task seqs: anything else is not a resume point.
+        raise ApiError(422, ErrorCode.VALIDATION_ERROR, "Last-Event-ID must be a message id")
+    return value
+
+
+@router.get(
+    "/v1/campaigns/{campaign_id}/drafts/generate/stream/{task_id}",
+    name="stream_generation",
+    response_class=Response,
+    responses={200: {"content": {"text/event-stream": {}}}, 204: {}, 404: {}},
+)
+async def stream_generation(
+    request: Request,
+    campaign_id: UUID,
+    task_id: UUID,
+    token: Annotated[str | None, Query(max_length=8192)] = None,
+    last_event_id_query: Annotated[str | None, Query(alias="last_event_id", max_length=20)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Progress of a generation task: `status`/`chunk` messages, then `complete` or `error`.
+
+    Authorised by the bearer token, or by the `token` of `stream_url` (EventSource cannot send
+    headers). A client reconnecting with `Last-Event-ID` gets only what it missed; 204 when
+    nothing is left to send for a finished task (EventSource stops reconnecting on 204).
+    """
+    settings: Any = request.app.state.settings
+    hub: TaskHub = request.app.state.hub
+    stream: StreamSettings = settings.stream
+    after = _resume_point(last_event_id, last_event_id_query)
+
+    state: TaskState | None = None
+    if token is not None:
+        user = verify_stream_token(settings, token, task_id)  # bound to user and task: ownership
+    else:
+        user = user_from_bearer(authorization, settings)
+        state = await request.app.state.store.get_task(user, task_id)
+        if state is None:
+            raise _not_found()
+    _check_campaign(campaign_id, state.campaign_id if state else hub.campaign_of(task_id))
+
+    if not hub.knows(task_id) and not hub.ready:
+        # A restarting gateway is still replaying the topics: give it a moment rather than answer
+        # from draft-store's view of a task whose events are about to arrive.
+        await hub.wait_ready(stream.catch_up_wait_seconds)
+
+    create = False
+    if not hub.knows(task_id):
+        if state is None:
+            state = await request.app.state.store.get_task(user, task_id)
+            if state is None:
+                raise _not_found()
+            _check_campaign(campaign_id, state.campaign_id)
+        final = final_frame(state)
+        if final is not None:
+            seq, frame = final
+            return OneShotResponse(stream, frame) if seq > after else Response(status_code=204)
+        if state.status is not TaskStatus.QUEUED:
+            raise _not_found()  # completed without a draft: nothing honest to stream
+        create = True  # queued: its events have not been published yet; wait for them
+
+    sub = hub.subscribe(task_id, after, create=create)
+    assert sub is not None  # known, or created
+    first = hub.take(sub)
+    if not first and not sub.is_open and not hub.closing:
+        hub.unsubscribe(sub)
+        return Response(status_code=204)  # resumed after the terminal message: nothing left
+    return StreamResponse(hub, sub, first, stream)
+
+
+def _check_campaign(in_path: UUID, actual: UUID | None) -> None:
+    if actual is not None and actual != in_path:
+        raise _not_found()

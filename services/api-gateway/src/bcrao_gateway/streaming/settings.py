@@ -1,0 +1,28 @@
+"""Tunables of the SSE subsystem; nested in the gateway Settings as `stream` (GATEWAY_STREAM__*)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StreamSettings(BaseModel):
+    ping_seconds: float = Field(default=15.0, gt=0, le=300)
+    retry_ms: int = Field(default=3000, ge=0, le=600_000)
+    # A stream ends after this long; the browser reconnects with Last-Event-ID, which also
+    # re-balances long-lived connections across gateway instances.
+    max_lifetime_seconds: float = Field(default=900.0, gt=0)
+    # Messages a client may lag behind its task before it is dropped (it reconnects and resumes).
+    client_queue_size: int = Field(default=256, ge=1)
+    buffer_max_tasks: int = Field(default=10_000, ge=1)
+    buffer_max_events_per_task: int = Field(default=2000, ge=2)
+    # A task leaves the buffer this long after its terminal event (or its last event, if none).
+    buffer_ttl_seconds: float = Field(default=1800.0, gt=0)
+    # How far back a (re)started gateway reads the topics to rebuild recent tasks.
+    replay_seconds: float = Field(default=900.0, ge=0)
+    shutdown_farewell: bool = True
+    # A seq gap still open this long after the reader caught up will not be filled (its events
+    # predate the replay window): deliver past it rather than hold the stream forever.
+    gap_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long a stream request for a task the hub does not know waits for the replay to catch up
+    # before asking draft-store, so a restarted gateway does not answer from stale state.
+    catch_up_wait_seconds: float = Field(default=3.0, ge=0)

@@ -1,0 +1,119 @@
+"""The broadcast reader against the real Kafka broker (root conftest `kafka_bootstrap`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from bcrao_contracts.events import topic_for
+from bcrao_contracts.topics import Topics
+from bcrao_gateway.streaming.hub import TaskHub
+from bcrao_gateway.streaming.reader import StreamReader
+from bcrao_gateway.streaming.settings import StreamSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def topics() -> Topics:
+    return Topics(f"t{uuid4().hex[:10]}.")
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
+
+
+async def publish(producer: AIOKafkaProducer, topics: Topics, *events) -> None:
+    for event in events:
+        await producer.send_and_wait(
+            topic_for(event, topics.prefix), event.to_json(), key=event.key
+        )
+
+
+@contextlib.asynccontextmanager
+async def reading(
+    bootstrap: str, topics: Topics, **kw
+) -> AsyncIterator[tuple[TaskHub, StreamReader]]:
+    settings = StreamSettings(**kw)
+    hub = TaskHub(settings)
+    reader = StreamReader(bootstrap, topics, hub, settings, partition_refresh_seconds=0.5)
+    await reader.start()
+    try:
+        yield hub, reader
+    finally:
+        await reader.stop()
+
+
+async def eventually(check, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def ids(frames: list[bytes]) -> list[int]:
+    return [int(f.split(b"\n", 1)[0].removeprefix(b"id: ")) for f in frames]
+
+
+async def test_replay_rebuilds_a_task_published_before_the_reader_started(
+    kafka_bootstrap, producer, topics, task
+):
+    await publish(producer, topics, task.status(1), task.chunk(2), task.chunk(3))
+    await publish(producer, topics, task.stored(4))
+    # Garbage on a stream topic is skipped, not fatal.
+    await producer.send_and_wait(topics.progress, b"{not json", key=b"x")
+    async with reading(kafka_bootstrap, topics) as (hub, reader):
+        await eventually(lambda: reader.caught_up)
+        assert hub.ready
+        sub = hub.subscribe(task.task_id)
+        assert sub is not None
+        assert ids(hub.take(sub)) == [1, 2, 3, 4]
+        assert reader.unparsable == 1
+
+
+async def test_replay_window_leaves_out_older_events(kafka_bootstrap, producer, topics, task):
+    await publish(producer, topics, task.status(1))
+    await asyncio.sleep(1.5)
+    newer = type(task)()
+    await publish(producer, topics, newer.status(1))
+    async with reading(kafka_bootstrap, topics, replay_seconds=1.0) as (hub, reader):
+        await eventually(lambda: reader.caught_up)
+        assert hub.knows(newer.task_id)
+        assert not hub.knows(task.task_id)
+
+
+async def test_two_readers_both_receive_every_event(kafka_bootstrap, producer, topics, task):
+    await publish(producer, topics, task.status(1))  # creates the topic before the readers start
+    async with (
+        reading(kafka_bootstrap, topics) as (hub_a, reader_a),
+        reading(kafka_bootstrap, topics) as (hub_b, reader_b),
+    ):
+        await eventually(lambda: reader_a.caught_up and reader_b.caught_up)
+        live = [type(task)() for _ in range(5)]
+        for t in live:
+            await publish(producer, topics, t.status(1), t.chunk(2), t.failed(3))
+        for hub in (hub_a, hub_b):
+            await eventually(lambda hub=hub: all(hub.knows(t.task_id) for t in live))
+            for t in live:
+                await eventually(lambda hub=hub, t=t: len(hub.take(hub.subscribe(t.task_id))) == 3)
+
+
+async def test_topics_created_after_start_are_read_from_their_beginning(
+    kafka_bootstrap, producer, topics, task
+):
+    async with reading(kafka_bootstrap, topics) as (hub, reader):
+        await eventually(lambda: reader.caught_up)  # nothing to replay: no topic exists yet
+        await publish(producer, topics, task.status(1), task.chunk(2))
+        await eventually(lambda: hub.knows(task.task_id))
+        await eventually(lambda: len(hub.take(hub.subscribe(task.task_id))) == 2)
