@@ -107,7 +107,7 @@ async def create_demo_campaign(client: httpx.AsyncClient) -> str:
     response = await client.post("/v1/campaigns", json=DEMO_CAMPAIGN)
     assert response.status_code == 201, response.text
     campaign_id = str(response.json()["id"])
-    for subreddit, profile in (("SaaS", SAAS_PROFILE), ("r/selfhosted", SELFHOSTED_PROFILE)):
+    for subreddit, profile in (("SaaS", SAAS_PROFILE), ("selfhosted", SELFHOSTED_PROFILE)):
         put = await client.put(f"/v1/campaigns/{campaign_id}/profiles/{subreddit}", json=profile)
         assert put.status_code in (200, 201), put.text
     entry = {
