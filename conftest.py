@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-LOCAL_KAFKA = "127.0.0.1:19092"
-LOCAL_DATABASE = "postgresql://bcrao:bcrao@127.0.0.1:15432/bcrao"
+# The local launcher's ports (deploy/local honours the same variables).
+LOCAL_KAFKA = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '19092')}"
+LOCAL_PG = f"127.0.0.1:{os.environ.get('PG_PORT', '15432')}"
+LOCAL_DATABASE = f"postgresql://bcrao:bcrao@{LOCAL_PG}/bcrao"
 
 
 def _port_open(hostport: str) -> bool:
@@ -86,17 +88,17 @@ def database_url() -> Iterator[str]:
     if url := os.environ.get("DATABASE_URL"):
         yield url.replace("postgresql+psycopg://", "postgresql://")
         return
-    if not _port_open("127.0.0.1:15432") and _docker_answers():
+    if not _port_open(LOCAL_PG) and _docker_answers():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16", driver=None) as pg:
             yield pg.get_connection_url()
         return
     try:
-        if not _port_open("127.0.0.1:15432"):
+        if not _port_open(LOCAL_PG):
             _start_local()
     except RuntimeError as exc:
         _unavailable("PostgreSQL", str(exc))
-    if not _port_open("127.0.0.1:15432"):
-        _unavailable("PostgreSQL", "nothing answers on 127.0.0.1:15432")
+    if not _port_open(LOCAL_PG):
+        _unavailable("PostgreSQL", f"nothing answers on {LOCAL_PG}")
     yield LOCAL_DATABASE
