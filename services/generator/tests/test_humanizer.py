@@ -166,3 +166,16 @@ def test_casual_ending_is_not_added_twice() -> None:
     for seed in SEEDS:
         out = humanize(TELLS, seed=seed, grade_level=1)
         assert out.lower().count("anyway") == 1, out
+
+
+def test_a_prefixed_filler_never_stands_before_a_capitalised_word() -> None:
+    text = (
+        "Invoices were late again this month.\n\n"
+        "Spreadsheets worked for about four weeks. Stripe sent the payouts on time. "
+        "Reminders by hand felt awkward.\n\nAnyway that was the quarter."
+    )
+    pattern = re.compile(r"\b(?:tbh|ngl|honestly,|I mean,|fwiw,) ([A-Z]\w*)", re.IGNORECASE)
+    for n in range(200):
+        out = humanize(text, seed=f"seed-{n}", grade_level=2.0)
+        for match in pattern.finditer(out):
+            assert match.group(1) == "I" or match.group(1).islower(), out

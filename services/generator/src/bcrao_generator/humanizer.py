@@ -229,12 +229,18 @@ def _remove_tells(paragraphs: list[_Paragraph]) -> list[_Paragraph]:
 def _add_filler(sentence: str, rng: random.Random) -> str:
     if sentence.lower().startswith(FILLERS):
         return sentence
-    if sentence.endswith(".") and not sentence.endswith("..") and rng.random() < 0.35:
+    as_suffix = sentence.endswith(".") and not sentence.endswith("..")
+    if as_suffix and rng.random() < 0.35:
         return sentence[:-1] + rng.choice(FILLER_SUFFIXES) + "."
+    lowered = _lower_start(sentence)
+    if lowered[:1].isupper() and not re.match(r"I\b", lowered):
+        # A proper noun (or a word we may not lowercase) starts the sentence: "tbh Stripe..."
+        # reads like a typo, so the filler goes at the end, or not at all.
+        return sentence[:-1] + rng.choice(FILLER_SUFFIXES) + "." if as_suffix else sentence
     prefix = rng.choice(FILLER_PREFIXES)
     if rng.random() < 0.5:
         prefix = _capitalize(prefix)
-    return prefix + _lower_start(sentence)
+    return prefix + lowered
 
 
 def _self_correct(sentence: str, rng: random.Random) -> str:

@@ -97,6 +97,14 @@ async def run_generation(request: GenerateRequested, *, llm: LLM, progress: Prog
         body, removed = postprocess.remove_links(body)
         removed = removed_from_title + removed
         title = title.strip() or postprocess.split_title(body)[0]
+    if not body.strip():
+        return _failed(
+            request,
+            progress,
+            ErrorCode.GENERATION_FAILED,
+            "The model wrote a title but no post; try again.",
+            retryable=True,
+        )
     report = validation.validate(title, body, blacklist=request.blacklist, links_removed=removed)
 
     await progress.status(Stage.SCORING, "Scoring the draft")

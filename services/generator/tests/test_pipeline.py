@@ -1,0 +1,166 @@
+"""The pipeline end to end with a hand-written LLM fake: stages, seqs, gating, failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from bcrao_contracts.enums import AccountStatus, Archetype, ErrorCode, Stage
+from bcrao_contracts.events import DraftGenerated, GenerationFailed, ProgressUpdated
+from bcrao_generator.llm import LLMRequest, LLMResult, LLMUnavailable, OnRestart, OnText
+from bcrao_generator.pipeline import run_generation
+from bcrao_generator.progress import Progress
+from bcrao_generator.prompt import prompt_from_params
+from bcrao_generator.textstats import split_paragraphs
+
+from .factories import request
+
+TEXT = (
+    "Title: Late invoices ate my Fridays\n\n"
+    "Three clients paid late in the same month and I was stuck chasing them.\n\n"
+    "I tried a spreadsheet first. It lasted four weeks. Details: https://example.com/notes\n\n"
+    "Now reminders go out on their own. How do you all handle clients who go quiet?"
+)
+
+
+@dataclass
+class FakeLLM:
+    text: str = TEXT
+    fail: LLMUnavailable | None = None
+    restart_first: bool = False
+    calls: list[LLMRequest] = field(default_factory=list)
+    name: str = "fake-model"
+
+    async def complete(
+        self, call: LLMRequest, *, on_text: OnText, on_restart: OnRestart
+    ) -> LLMResult:
+        self.calls.append(call)
+        if self.restart_first:
+            await on_text("a first attempt that was cut")
+            await on_restart("stream cut before completion")
+        if self.fail:
+            raise self.fail
+        for i in range(0, len(self.text), 10):
+            await on_text(self.text[i : i + 10])
+        return LLMResult(self.text, self.name, 100, 50, 0.001, "stop", 1)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.events: list[ProgressUpdated] = []
+
+    async def __call__(self, event: ProgressUpdated) -> None:
+        self.events.append(event)
+
+    def stages(self) -> list[Stage]:
+        return [e.stage for e in self.events if e.kind == "status" and e.stage]
+
+
+async def run(llm: FakeLLM, **kwargs: object) -> tuple[DraftGenerated | GenerationFailed, Sink]:
+    sink = Sink()
+    req = request(**kwargs)  # type: ignore[arg-type]
+    outcome = await run_generation(req, llm=llm, progress=Progress(req.task_id, sink, interval=0))
+    return outcome, sink
+
+
+async def test_a_draft_goes_through_every_stage_with_gap_free_seqs() -> None:
+    llm = FakeLLM()
+    outcome, sink = await run(llm, context="late invoices")
+    assert isinstance(outcome, DraftGenerated)
+    assert sink.stages() == list(Stage)
+    seqs = [e.seq for e in sink.events]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert outcome.seq == seqs[-1] + 1
+    chunks = "".join(e.content or "" for e in sink.events if e.kind == "chunk")
+    assert chunks == TEXT
+    draft = outcome.draft
+    assert draft.title == "Late invoices ate my Fridays"
+    assert len(split_paragraphs(draft.body)) == 3
+    assert draft.model_used == "fake-model"
+    assert draft.token_count == 150
+    assert draft.cost_usd == 0.001
+    assert draft.warnings == []
+    assert draft.validation.link_count == 1  # Established: links are allowed, and counted
+    assert draft.scores.link_penalty == 3
+
+
+async def test_generation_params_rebuild_the_exact_prompt() -> None:
+    llm = FakeLLM()
+    outcome, _ = await run(llm, context="late invoices")
+    assert isinstance(outcome, DraftGenerated)
+    rebuilt = prompt_from_params(outcome.draft.generation_params)
+    assert rebuilt.messages() == llm.calls[0].prompt.messages()
+
+
+async def test_refused_request_costs_no_llm_call() -> None:
+    llm = FakeLLM()
+    outcome, sink = await run(llm, subreddit="selfhosted", archetype=Archetype.JOURNEY)
+    assert isinstance(outcome, GenerationFailed)
+    assert outcome.code is ErrorCode.ISC_ARCHETYPE_BLOCKED
+    assert outcome.details["forced_archetype"] == "Feedback"
+    assert outcome.details["constraints"]
+    assert llm.calls == []
+    assert sink.stages() == [Stage.LOADING_PROFILE, Stage.CHECKING_GATING]
+    assert outcome.seq == 3
+
+
+async def test_new_account_is_refused_anything_but_feedback() -> None:
+    outcome, _ = await run(FakeLLM(), account_status=AccountStatus.NEW)
+    assert isinstance(outcome, GenerationFailed)
+    assert outcome.code is ErrorCode.WARMUP_ARCHETYPE_BLOCKED
+
+
+async def test_zero_link_rules_remove_links_and_record_them() -> None:
+    outcome, _ = await run(FakeLLM(), account_status=AccountStatus.WARMING_UP)
+    assert isinstance(outcome, DraftGenerated)
+    assert "https://" not in outcome.draft.body
+    assert outcome.draft.validation.links_removed == ["https://example.com/notes"]
+    assert outcome.draft.validation.link_count == 0
+
+
+async def test_llm_unavailable_ends_the_task_as_retryable_failure() -> None:
+    outcome, sink = await run(FakeLLM(fail=LLMUnavailable("the language model is unavailable")))
+    assert isinstance(outcome, GenerationFailed)
+    assert outcome.code is ErrorCode.LLM_UNAVAILABLE
+    assert outcome.retryable is True
+    assert outcome.seq == sink.events[-1].seq + 1
+
+
+async def test_a_restart_is_announced_before_the_new_text() -> None:
+    outcome, sink = await run(FakeLLM(restart_first=True))
+    assert isinstance(outcome, DraftGenerated)
+    generating = [e for e in sink.events if e.stage is Stage.GENERATING]
+    assert len(generating) == 2
+    assert generating[1].message is not None
+    assert generating[1].message.startswith("Starting over")
+    assert "cut" not in outcome.draft.body
+
+
+async def test_title_without_a_body_is_a_failure_not_an_empty_draft() -> None:
+    outcome, _ = await run(FakeLLM(text="Title: Only a title"))
+    assert isinstance(outcome, GenerationFailed)
+    assert outcome.code is ErrorCode.GENERATION_FAILED
+
+
+async def test_missing_profile_warns() -> None:
+    outcome, sink = await run(FakeLLM(), subreddit="freelance")
+    assert isinstance(outcome, DraftGenerated)
+    assert outcome.draft.warnings == ["no_profile"]
+    assert "No community profile" in (sink.events[0].message or "")
+    assert outcome.draft.scores.rhythm_match == 5.0
+
+
+@pytest.mark.parametrize("interval", [0.0, 0.1])
+async def test_progress_coalesces_chunks_by_time(interval: float) -> None:
+    now = [0.0]
+    sink = Sink()
+    progress = Progress(request().task_id, sink, interval=interval, clock=lambda: now[0])
+    for piece in ["a", "b", "c", "d"]:
+        now[0] += 0.04
+        await progress.chunk(piece)
+    await progress.flush()
+    contents = [e.content for e in sink.events]
+    if interval == 0:
+        assert contents == ["a", "b", "c", "d"]
+    else:
+        assert contents == ["abc", "d"]  # flushed once 0.12 s had passed, then the rest
