@@ -133,7 +133,30 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         return Service(name, env, port, self.log_dir / f"{name}-{port}.log")
 
+    def create_topics(self) -> None:
+        """Like the launcher does for a real deployment: every topic exists before any service."""
+        import asyncio
+
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+        from bcrao_contracts.topics import Topics, dlq
+
+        async def create() -> None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+            await admin.start()
+            try:
+                names = Topics(self.topic_prefix).all()
+                topics = [NewTopic(n, 4, 1) for n in names] + [
+                    NewTopic(dlq(n), 1, 1) for n in names
+                ]
+                existing = set(await admin.list_topics())
+                await admin.create_topics([t for t in topics if t.name not in existing])
+            finally:
+                await admin.close()
+
+        asyncio.run(create())
+
     def start(self) -> Stack:
+        self.create_topics()
         for name in ("draft-store", "generator", "api-gateway"):
             svc = self.service(name)
             self.services[name] = svc
