@@ -174,3 +174,66 @@ async def test_same_flow_through_the_openai_adapter(openai_stack: tuple[Stack, s
         assert "r/SaaS" in system["content"]
         assert "late invoices" in user["content"]
         assert "late invoices" not in system["content"]
+
+
+async def test_regeneration_links_its_parent_and_uses_only_this_rounds_feedback(
+    stack: Stack,
+) -> None:
+    async with api(stack, "regen-user") as client:
+        campaign = await create_demo_campaign(client)
+        first = await generate(
+            client, campaign, subreddit="SaaS", archetype="Journey", account_status="WarmingUp"
+        )
+        parent = (await read_stream(client, first["stream_url"])).messages[-1].data["draft"]
+
+        feedback = "Shorter please, and less salesy"
+        response = await client.post(
+            f"/v1/drafts/{parent['id']}/regenerate", json={"feedback": feedback}
+        )
+        assert response.status_code == 202, response.text
+        stream = await read_stream(client, response.json()["stream_url"])
+        assert_well_formed(stream)
+        child = stream.messages[-1].data["draft"]
+        assert child["parent_draft_id"] == parent["id"]
+        for kept in ("subreddit", "archetype", "account_status"):
+            assert child[kept] == parent[kept]
+        assert child["generation_params"]["feedback"] == feedback
+        assert child["generation_params"]["context"] == parent["generation_params"]["context"]
+        assert child["validation"]["link_count"] == 0  # WarmingUp still means zero links
+
+        again = await client.post(f"/v1/drafts/{child['id']}/regenerate", json={})
+        assert again.status_code == 202, again.text
+        grandchild = (await read_stream(client, again.json()["stream_url"])).messages[-1].data
+        params = grandchild["draft"]["generation_params"]
+        assert params["feedback"] is None  # feedback does not pile up along the chain
+        assert grandchild["draft"]["parent_draft_id"] == child["id"]
+        for text in (grandchild["draft"]["title"], grandchild["draft"]["body"]):
+            assert "None" not in text
+
+        usage = (await client.get("/v1/usage")).json()
+        assert usage["drafts_used"] == 3  # each regeneration takes a unit
+
+
+async def test_llm_outage_ends_in_llm_unavailable_and_gives_the_unit_back(
+    openai_stack: tuple[Stack, str],
+) -> None:
+    stack, llm_url = openai_stack
+    async with httpx.AsyncClient() as plain:
+        await plain.post(f"{llm_url}/_script", json={"behaviours": ["500"] * 6})
+    async with api(stack, "outage-user") as client:
+        campaign = await create_demo_campaign(client)
+        accepted = await generate(client, campaign, subreddit="SaaS", archetype="Feedback")
+        stream = await read_stream(client, accepted["stream_url"], timeout=90)
+        assert_well_formed(stream)
+        error = stream.messages[-1].data
+        assert error["type"] == "error"
+        assert error["code"] == "LLM_UNAVAILABLE"
+        assert "sk-" not in error["message"]
+        restarts = [
+            m.data["message"]
+            for m in stream.messages
+            if m.data["type"] == "status" and m.data["message"].startswith("Starting over")
+        ]
+        assert len(restarts) == 5  # 3 attempts on the primary model, 3 on the fallback
+        assert (await client.get("/v1/usage")).json()["drafts_used"] == 0
+        assert (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["total"] == 0
