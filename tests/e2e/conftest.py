@@ -5,51 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
 import pytest
+from bcrao_contracts import demo
 from bcrao_testkit.databases import create_database, drop_database, sqlalchemy_url
 from bcrao_testkit.processes import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".state" / "test-logs"
-
-DEMO_CAMPAIGN: dict[str, Any] = {
-    "name": "Invoicely validation",
-    "description": "Validate demand for Invoicely among solo freelancers",
-    "product_context": (
-        "Invoicely is an invoicing app for solo freelancers: recurring invoices, automatic "
-        "payment reminders and Stripe payouts. 14-day trial, then $9/month."
-    ),
-    "keywords": [
-        "invoicing",
-        "late payments",
-        "freelance clients",
-        "payment reminders",
-        "recurring invoices",
-        "cash flow",
-    ],
-    "target_subreddits": ["r/SaaS", "freelance", "selfhosted"],
-}
-SAAS_PROFILE: dict[str, Any] = {
-    "isc_score": 6.4,
-    "avg_sentence_length": 17.3,
-    "dominant_tone": "positive",
-    "formality_level": 7.9,
-    "top_success_hooks": [
-        "We hit $4k MRR last week and I still have no idea which of our three acquisition "
-        "channels actually works"
-    ],
-    "style_guide": {"words_to_avoid": ["game-changer", "revolutionize", "seamless"]},
-}
-SELFHOSTED_PROFILE: dict[str, Any] = {
-    "isc_score": 8.1,
-    "avg_sentence_length": 15.2,
-    "dominant_tone": "neutral",
-    "formality_level": 6.3,
-}
 
 
 def token_for(stack: Stack, user: str) -> str:
@@ -104,20 +69,19 @@ def api(stack: Stack, user: str = "demo") -> httpx.AsyncClient:
 
 
 async def create_demo_campaign(client: httpx.AsyncClient) -> str:
-    response = await client.post("/v1/campaigns", json=DEMO_CAMPAIGN)
+    """DOMAIN.md's sample campaign, loaded through the public API as a user would."""
+    response = await client.post("/v1/campaigns", json=demo.CAMPAIGN.model_dump(mode="json"))
     assert response.status_code == 201, response.text
     campaign_id = str(response.json()["id"])
-    for subreddit, profile in (("SaaS", SAAS_PROFILE), ("selfhosted", SELFHOSTED_PROFILE)):
-        put = await client.put(f"/v1/campaigns/{campaign_id}/profiles/{subreddit}", json=profile)
+    for subreddit, profile in demo.PROFILES.items():
+        put = await client.put(
+            f"/v1/campaigns/{campaign_id}/profiles/{subreddit}",
+            json=profile.model_dump(mode="json"),
+        )
         assert put.status_code in (200, 201), put.text
-    entry = {
-        "pattern": "free trial",
-        "kind": "literal",
-        "description": "Mentions of a free trial read as an ad",
-        "category": "Promotional",
-        "severity": "high",
-        "subreddit": "SaaS",
-    }
-    posted = await client.post(f"/v1/campaigns/{campaign_id}/blacklist", json=entry)
-    assert posted.status_code == 201, posted.text
+    for entry in demo.BLACKLIST:
+        posted = await client.post(
+            f"/v1/campaigns/{campaign_id}/blacklist", json=entry.model_dump(mode="json")
+        )
+        assert posted.status_code == 201, posted.text
     return campaign_id
