@@ -10,7 +10,8 @@ import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import GenerateRequested
 from bcrao_generator.gating import GatingDecision, check_gating
-from bcrao_generator.offline import F_CRITICISM, chunks, compose
+from bcrao_generator.offline import chunks, compose
+from bcrao_generator.offline_bank import F_CRITICISM
 from bcrao_generator.postprocess import find_links, split_title
 from bcrao_generator.textstats import avg_sentence_length, split_paragraphs
 from bcrao_generator.validation import GREETING_RE, blacklist_hits, machine_tells
