@@ -23,7 +23,7 @@ def create_broker(settings: Settings, llm: LLM, metrics: Counter[str]) -> KafkaB
         acks="all",
         enable_idempotence=True,
         client_id="bcrao-generator",
-        logger=None,
+        graceful_timeout=settings.shutdown_grace_seconds,
     )
     broker.include_router(build_router(settings, llm, metrics))
     return broker

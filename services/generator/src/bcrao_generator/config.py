@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     group_id: str = "generator"
     concurrency: int = Field(default=4, ge=1, le=64, description="generations at once")
-    max_poll_interval_ms: int = Field(default=900_000, ge=60_000)
+    # Longer than the worst case of one generation (attempts × models × attempt timeout), so a
+    # slow LLM never makes the group think this consumer died and rebalance it away.
+    max_poll_interval_ms: int = Field(default=1_800_000, ge=60_000)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="finish running tasks")
 
     host: str = "127.0.0.1"
     port: int = 8002
