@@ -19,6 +19,7 @@ from bcrao_gateway.routes import routers
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
 from bcrao_gateway.streaming import start_streaming
 from bcrao_gateway.streaming.routes import router as stream_router
+from bcrao_gateway.ui import mount_ui
 
 log = logging.getLogger("bcrao_gateway.app")
 
@@ -74,6 +75,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(stream_router)
+    mount_ui(app)
     return app
 
 
