@@ -14,7 +14,8 @@ if [[ -n ${GENERATOR_LLM_API_KEY:-} ]]; then LLM="${GENERATOR_LLM_MODEL:-gpt-4o-
 cat <<MSG
 
 BC-RAO Drafts is up.
-  Gateway:   $BASE        (API docs: $BASE/docs)
+  Open:      $BASE/        (the web UI: paste the token below)
+  API docs:  $BASE/docs
   Drafts by: $LLM
   Demo user: demo — campaign "Invoicely validation" ($CAMPAIGN)
   Logs:      .state/logs/      Stop: make down
