@@ -178,3 +178,52 @@ async def test_offset_is_committed_only_after_the_database_write(
 
         await eventually(stored)
     assert await ledger_state(kafka_settings, task_id) == (1, "used")
+
+
+async def test_sweeper_ends_a_task_left_queued_and_gives_its_unit_back(
+    kafka_settings: Settings, user_id: str
+) -> None:
+    from datetime import timedelta
+
+    from bcrao_contracts.events import GenerationFailed
+    from bcrao_draft_store.sweeper import sweep_once
+
+    task_id, _ = await open_task(kafka_settings, user_id)
+    topics = Topics(kafka_settings.topic_prefix)
+    engine = create_engine(kafka_settings.database_url, pool_size=1)
+    sessions = session_factory(engine)
+    broker = create_broker(kafka_settings)
+    await broker.start()
+    try:
+        fresh = await sweep_once(
+            sessions,
+            broker,
+            topics,
+            clock=lambda: datetime.now(UTC),
+            stale_after=timedelta(hours=1),
+        )
+        later = lambda: datetime.now(UTC) + timedelta(hours=2)  # noqa: E731
+        swept = await sweep_once(
+            sessions, broker, topics, clock=later, stale_after=timedelta(hours=1)
+        )
+    finally:
+        await broker.stop()
+        await engine.dispose()
+    assert fresh == 0  # a task queued a moment ago is left alone
+    assert swept >= 1
+    async with consumer(kafka_settings):
+        failures = await read(
+            kafka_settings.kafka_bootstrap_servers,
+            topics.failed,
+            lambda r: any(GenerationFailed.parse(x.value).task_id == task_id for x in r),
+        )
+
+        async def released() -> bool:
+            return (await ledger_state(kafka_settings, task_id))[1] == "released"
+
+        await eventually(released)
+    event = next(
+        GenerationFailed.parse(r.value) for r in failures if r.key == str(task_id).encode()
+    )
+    assert event.code.value == "GENERATION_FAILED"
+    assert event.retryable is True

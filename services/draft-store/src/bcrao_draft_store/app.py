@@ -3,12 +3,16 @@ internal REST. Nothing here runs at import time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
+from bcrao_contracts.topics import Topics
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
@@ -22,6 +26,7 @@ from .domain import Clock, utc_now
 from .handlers import build_router
 from .http_errors import install_error_handlers
 from .metrics import Metrics
+from .sweeper import run_sweeper
 
 log = logging.getLogger(__name__)
 ops = APIRouter()
@@ -88,9 +93,22 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.broker.start()
         log.info("draft-store consuming with group %s", settings.consumer_group)
+        sweeper = asyncio.create_task(
+            run_sweeper(
+                runtime.sessions,
+                runtime.broker,
+                Topics(settings.topic_prefix),
+                clock=runtime.clock,
+                stale_after=timedelta(seconds=settings.stale_task_seconds),
+                every=settings.sweep_interval_seconds,
+            )
+        )
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
             await engine.dispose()
 

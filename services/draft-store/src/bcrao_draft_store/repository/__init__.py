@@ -37,6 +37,7 @@ from .quota import (
     month_usage,
     reserve_unit,
     set_plan,
+    stale_queued_tasks,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "parent_exists",
     "reserve_unit",
     "set_plan",
+    "stale_queued_tasks",
     "update_campaign",
     "upsert_profile",
 ]

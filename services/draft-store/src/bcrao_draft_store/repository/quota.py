@@ -184,3 +184,18 @@ async def get_plan(session: AsyncSession, user_id: str) -> Plan:
     """The user's plan without creating the account (first sight is trial)."""
     plan = await session.scalar(select(Account.plan).where(Account.user_id == user_id))
     return Plan(plan) if plan else Plan.TRIAL
+
+
+async def stale_queued_tasks(
+    session: AsyncSession, *, created_before: datetime, limit: int
+) -> list[GenerationTask]:
+    query = (
+        select(GenerationTask)
+        .where(
+            GenerationTask.status == TaskStatus.QUEUED.value,
+            GenerationTask.created_at < created_before,
+        )
+        .order_by(GenerationTask.created_at)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
