@@ -24,7 +24,8 @@ def _envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any
 
 async def test_unknown_route_is_404_envelope(client: httpx.AsyncClient) -> None:
     _envelope(await client.get("/v1/nope"), 404, "RESOURCE_NOT_FOUND")
-    _envelope(await client.get("/"), 404, "RESOURCE_NOT_FOUND")
+    _envelope(await client.get("/no/such/page"), 404, "RESOURCE_NOT_FOUND")
+    _envelope(await client.get("/ui/missing.js"), 404, "RESOURCE_NOT_FOUND")
 
 
 async def test_wrong_method_is_405_with_allow(

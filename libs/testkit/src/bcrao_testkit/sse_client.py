@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,3 +87,92 @@ async def read_stream(
             await response.aread()
             stream.body = response.content
     return stream
+
+
+TERMINAL = frozenset({"complete", "error"})
+
+
+@dataclass
+class Followed:
+    """Everything one client saw across reconnects, in order, like a browser's EventSource."""
+
+    attempts: list[Stream] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # transport failures (reset, refused, ...)
+
+    @property
+    def messages(self) -> list[Frame]:
+        return [m for stream in self.attempts for m in stream.messages]
+
+    @property
+    def ids(self) -> list[int | None]:
+        return [m.id for m in self.messages]
+
+    def types(self) -> list[str]:
+        return [str(m.data["type"]) for m in self.messages if m.data]
+
+    @property
+    def last_id(self) -> int | None:
+        ids = [i for i in self.ids if i is not None]
+        return ids[-1] if ids else None
+
+    @property
+    def finished(self) -> bool:
+        messages = self.messages
+        last = messages[-1].data if messages else None
+        return last is not None and last.get("type") in TERMINAL
+
+
+async def follow_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    last_event_id: int | None = None,
+    timeout: float = 60,
+    retry_delay: float = 0.2,
+    max_attempts: int = 100,
+    on_message: Callable[[Frame, Followed], None] | None = None,
+) -> Followed:
+    """Reads a stream to its terminal message, reconnecting with `Last-Event-ID` like EventSource.
+
+    A stream that ends (or breaks) before a `complete`/`error` message is opened again after
+    `retry_delay` with the last id received; a refused connection is retried until `timeout`.
+    Stops at a terminal message, a 204 (nothing left) or any other non-200 answer. An incomplete
+    frame cut by a broken connection is discarded, as EventSource does.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = Followed()
+    resume = last_event_id
+    while not seen.finished and len(seen.attempts) < max_attempts:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        sent = dict(headers or {})
+        if resume is not None:
+            sent["Last-Event-ID"] = str(resume)
+        try:
+            async with client.stream("GET", url, headers=sent, timeout=remaining) as response:
+                stream = Stream(response.status_code, response.headers)
+                seen.attempts.append(stream)
+                if response.status_code != 200:
+                    stream.body = await response.aread()
+                    break
+                buffer = ""
+                async for piece in response.aiter_text():
+                    buffer += piece
+                    stream.body += piece.encode()
+                    while "\n\n" in buffer:
+                        block, buffer = buffer.split("\n\n", 1)
+                        for frame in parse_frames(block + "\n\n"):
+                            stream.frames.append(frame)
+                            if frame.id is not None:
+                                resume = frame.id
+                            if frame.data is not None and on_message is not None:
+                                on_message(frame, seen)
+        except httpx.TransportError as exc:
+            seen.errors.append(f"{type(exc).__name__}: {exc}")
+        if seen.finished:
+            break
+        await asyncio.sleep(min(retry_delay, max(deadline - loop.time(), 0)))
+    return seen
