@@ -129,3 +129,25 @@ def test_sse_frames_are_unnamed_with_id() -> None:
 def test_failed_and_stored_carry_the_terminal_seq() -> None:
     assert GenerationFailed.model_fields["seq"].is_required() is False
     assert DraftStored.model_fields["seq"].is_required() is True
+
+
+def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
+    good = {
+        "name": "x",
+        "product_context": "0123456789",
+        "keywords": ["a", "b", "c", "d", "e"],
+        "target_subreddits": ["SaaS"],
+    }
+    assert api.CampaignCreate.model_validate(good).name == "x"
+    for bad in ({**good, "name": "a\x00b"}, {**good, "keywords": ["a", "b", "c", "d", "e\x00"]}):
+        with pytest.raises(ValidationError, match="NUL"):
+            api.CampaignCreate.model_validate(bad)
+    with pytest.raises(ValidationError, match="NUL"):
+        api.ProfileIn.model_validate(
+            {
+                "isc_score": 5,
+                "avg_sentence_length": 10,
+                "formality_level": 8,
+                "style_guide": {"words_to_use": ["ok\x00"]},
+            }
+        )
