@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
 from bcrao_gateway.auth import user_from_bearer
 from bcrao_gateway.config import Settings
 from bcrao_gateway.errors import unavailable
 from bcrao_gateway.limits import GenerateLimits
 from bcrao_gateway.metrics import Metrics
+from bcrao_gateway.openapi import bearer_scheme
 from bcrao_gateway.publisher import Publisher
 from bcrao_gateway.store_client import DraftStoreClient
 
@@ -51,7 +53,11 @@ LimitsDep = Annotated[GenerateLimits, Depends(get_limits)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-def current_user(request: Request, settings: SettingsDep) -> str:
+def current_user(
+    request: Request,
+    settings: SettingsDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+) -> str:
     """The caller's user id from `Authorization: Bearer <jwt>`; 401 envelope otherwise."""
     user_id = user_from_bearer(request.headers.get("authorization"), settings)
     request.state.user_id = user_id  # for the access log

@@ -23,9 +23,10 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
 from bcrao_gateway.errors import ApiError
+from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.params import path_subreddit
 
-router = APIRouter(prefix="/v1", tags=["campaigns"])
+router = APIRouter(prefix="/v1", tags=["campaigns"], responses=errors(*COMMON, 404))
 Subreddit = Annotated[str, Depends(path_subreddit)]
 
 
@@ -62,7 +63,11 @@ async def delete_campaign(campaign_id: UUID, user: CurrentUser, store: StoreDep)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/campaigns/{campaign_id}/profiles/{subreddit}", response_model=Profile)
+@router.put(
+    "/campaigns/{campaign_id}/profiles/{subreddit}",
+    response_model=Profile,
+    responses={200: {"description": "replaced"}, 201: {"model": Profile, "description": "created"}},
+)
 async def put_profile(
     campaign_id: UUID,
     subreddit: Subreddit,

@@ -11,9 +11,10 @@ from bcrao_contracts.models import Draft
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
+from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.params import query_statuses, query_subreddit
 
-router = APIRouter(prefix="/v1", tags=["drafts"])
+router = APIRouter(prefix="/v1", tags=["drafts"], responses=errors(*COMMON, 404))
 
 
 @router.get("/campaigns/{campaign_id}/drafts", response_model=DraftList)

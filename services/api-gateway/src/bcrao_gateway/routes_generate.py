@@ -26,10 +26,11 @@ from bcrao_gateway.deps import (
     StoreDep,
 )
 from bcrao_gateway.errors import ApiError, unavailable
+from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.publisher import PublishError
 
 log = logging.getLogger("bcrao_gateway.generate")
-router = APIRouter(prefix="/v1", tags=["generate"])
+router = APIRouter(prefix="/v1", tags=["generate"], responses=errors(*COMMON, 402, 403, 404, 429))
 PUBLISH_RETRY_AFTER = 10
 
 

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from bcrao_contracts.api import TaskState
 from bcrao_contracts.enums import ErrorCode, TaskStatus
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Security
 from starlette.responses import Response
 
 from bcrao_gateway.auth import user_from_bearer, verify_stream_token
 from bcrao_gateway.errors import ApiError
+from bcrao_gateway.openapi import bearer_scheme, errors
 
 from .frames import final_frame
 from .hub import TaskHub
@@ -43,15 +44,22 @@ def _resume_point(header: str | None, query: str | None) -> int:
     "/v1/campaigns/{campaign_id}/drafts/generate/stream/{task_id}",
     name="stream_generation",
     response_class=Response,
-    responses={200: {"content": {"text/event-stream": {}}}, 204: {}, 404: {}},
+    dependencies=[Security(bearer_scheme)],
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "the task's messages"},
+        204: {"description": "nothing left after Last-Event-ID"},
+        **errors(401, 404, 422, 500),
+    },
 )
 async def stream_generation(
     request: Request,
     campaign_id: UUID,
     task_id: UUID,
     token: Annotated[str | None, Query(max_length=8192)] = None,
-    last_event_id_query: Annotated[str | None, Query(alias="last_event_id", max_length=20)] = None,
-    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    last_event_id_query: Annotated[
+        str | None, Query(alias="last_event_id", max_length=20, pattern=r"^\d*$")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20, pattern=r"^\d*$")] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Progress of a generation task: `status`/`chunk` messages, then `complete` or `error`.
