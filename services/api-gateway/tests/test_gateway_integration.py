@@ -30,6 +30,7 @@ from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+from bcrao_gateway.streaming.hub import TaskHub  # noqa: E402
 
 CAMPAIGN = {
     "name": "Invoicely validation",
@@ -99,6 +100,8 @@ async def gateway(
     try:
         async with create_http_client(gateway_settings, transport=transport) as http:
             app = create_app(gateway_settings, store=DraftStoreClient(http), publisher=publisher)
+            app.state.hub = TaskHub(gateway_settings.stream)  # no lifespan here: nothing to replay
+            app.state.hub.mark_ready()
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://gateway"
             ) as client:
@@ -216,11 +219,15 @@ async def test_lifespan_starts_producer_and_streaming(gateway_settings: Settings
             async with asyncio.timeout(20):
                 while not app.state.publisher.ready:
                     await asyncio.sleep(0.1)
+            async with asyncio.timeout(20):
+                while not app.state.hub.ready:
+                    await asyncio.sleep(0.1)
             ready = await client.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["error"]["details"]["checks"] == {
                 "draft_store": False,
                 "kafka_producer": True,
+                "stream_replay": True,
             }
             down = await client.get("/v1/usage", headers=_auth(settings, "alice"))
             assert down.status_code == 503

@@ -99,14 +99,18 @@ async def test_blacklist_entries(
     assert refused.json()["error"]["details"]["errors"][0]["field"] == "body.pattern"
 
     entry = {"pattern": r"\?utm_", "kind": "regex", "description": "tracking links"}
-    created = await client.post(url, json={**entry, "subreddit": "r/SaaS"}, headers=alice)
+    created = await client.post(
+        url, json={**entry, "subreddit": "r/SaaS", "source": "system"}, headers=alice
+    )
     assert created.status_code == 201, created.text
     assert created.json()["subreddit"] == "SaaS"
+    assert created.json()["source"] == "user"  # a client cannot pass its entries off as system
     entry_id = created.json()["id"]
     assert len((await client.get(url, headers=alice)).json()["entries"]) == 1
 
     assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=bob)).status_code == 404
-    assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=alice)).status_code == 204
+    deleted = await client.delete(f"/v1/blacklist/{entry_id}", headers=alice)
+    assert deleted.status_code == 204, deleted.text
     assert (await client.get(url, headers=alice)).json()["entries"] == []
 
 
@@ -234,12 +238,25 @@ async def test_user_ids_are_escaped_in_draft_store_paths(
 
 
 async def test_health_readiness_and_metrics(
-    client: httpx.AsyncClient, alice: dict[str, str], publisher: Any
+    app: FastAPI, client: httpx.AsyncClient, alice: dict[str, str], publisher: Any
 ) -> None:
+    from bcrao_gateway.streaming.hub import TaskHub
+    from bcrao_gateway.streaming.settings import StreamSettings
+
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+    hub = TaskHub(StreamSettings())
+    app.state.hub = hub
+    replaying = await client.get("/readyz")
+    assert replaying.status_code == 503  # a gateway still replaying recent events is not ready
+    assert replaying.json()["error"]["details"]["checks"]["stream_replay"] is False
+    hub.mark_ready()
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"draft_store": True, "kafka_producer": True}
+    assert ready.json()["checks"] == {
+        "draft_store": True,
+        "kafka_producer": True,
+        "stream_replay": True,
+    }
     publisher.ready = False
     not_ready = await client.get("/readyz")
     assert not_ready.status_code == 503
@@ -249,7 +266,9 @@ async def test_health_readiness_and_metrics(
     metrics = (await client.get("/metrics")).text
     assert 'gateway_requests_total{status_class="2xx"} 2' in metrics
     assert 'gateway_requests_total{status_class="4xx"} 1' in metrics
-    assert 'gateway_requests_total{status_class="5xx"} 1' in metrics
+    assert 'gateway_requests_total{status_class="5xx"} 2' in metrics
+    assert "gateway_stream_open_streams 0" in metrics
+    assert "gateway_stream_dropped_slow_clients_total 0" in metrics
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:

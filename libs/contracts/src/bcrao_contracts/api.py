@@ -5,11 +5,12 @@ Every string and list is bounded: the gateway rejects oversize input before it t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationInfo, field_validator
 
 from .base import Contract
 from .enums import (
@@ -130,8 +131,8 @@ class ProfileList(Contract):
 
 
 class BlacklistEntryCreate(Contract):
-    pattern: Annotated[str, Field(min_length=1, max_length=500)]
     kind: BlacklistKind = BlacklistKind.LITERAL
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
     description: Annotated[str, Field(min_length=1, max_length=300)]
     category: BlacklistCategory = BlacklistCategory.CUSTOM
     severity: Severity = Severity.MEDIUM
@@ -145,6 +146,17 @@ class BlacklistEntryCreate(Contract):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return normalize_subreddit(value) if isinstance(value, str) else value
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex_compiles(cls, value: str, info: ValidationInfo) -> str:
+        # `kind` is declared first so that it is known here.
+        if info.data.get("kind") is BlacklistKind.REGEX:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
 
 
 class BlacklistList(Contract):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from uuid import UUID
 
@@ -17,12 +16,11 @@ from bcrao_contracts.api import (
     ProfileIn,
     ProfileList,
 )
-from bcrao_contracts.enums import BlacklistKind, ErrorCode
+from bcrao_contracts.enums import BlacklistSource
 from bcrao_contracts.models import BlacklistEntry
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
-from bcrao_gateway.errors import ApiError
 from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.params import path_subreddit
 
@@ -107,17 +105,9 @@ async def list_blacklist(campaign_id: UUID, user: CurrentUser, store: StoreDep) 
 async def create_blacklist_entry(
     campaign_id: UUID, body: BlacklistEntryCreate, user: CurrentUser, store: StoreDep
 ) -> BlacklistEntry:
-    if body.kind is BlacklistKind.REGEX:
-        try:
-            re.compile(body.pattern)
-        except re.error as exc:
-            raise ApiError(
-                422,
-                ErrorCode.VALIDATION_ERROR,
-                "the request is not valid",
-                {"errors": [{"field": "body.pattern", "message": f"invalid regex: {exc}"}]},
-            ) from None
-    return await store.create_blacklist_entry(user, campaign_id, body)
+    """Entries made through the public API are the user's own, whatever `source` says."""
+    own = body.model_copy(update={"source": BlacklistSource.USER})
+    return await store.create_blacklist_entry(user, campaign_id, own)
 
 
 @router.delete("/blacklist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -21,12 +21,16 @@ async def get_health() -> dict[str, str]:
 
 @router.get("/readyz")
 async def get_readiness(request: Request) -> JSONResponse:
-    """Ready when draft-store answers and the Kafka producer is started."""
+    """Ready when draft-store answers, the Kafka producer is started and the replay is done."""
     store = getattr(request.app.state, "store", None)
     publisher = getattr(request.app.state, "publisher", None)
+    hub = getattr(request.app.state, "hub", None)
     checks: dict[str, Any] = {
         "draft_store": bool(store is not None and await store.ping()),
         "kafka_producer": bool(publisher is not None and publisher.ready),
+        # A restarted gateway serves streams only once it has replayed the recent events;
+        # until then a balancer should send reconnecting clients elsewhere.
+        "stream_replay": bool(hub is not None and hub.ready),
     }
     if all(checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
@@ -35,6 +39,18 @@ async def get_readiness(request: Request) -> JSONResponse:
     )
 
 
+STREAM_GAUGES = frozenset({"open_streams", "tasks_buffered", "tasks_running", "frames_buffered"})
+
+
 @router.get("/metrics", response_class=PlainTextResponse)
-async def get_metrics(metrics: MetricsDep) -> PlainTextResponse:
-    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+async def get_metrics(request: Request, metrics: MetricsDep) -> PlainTextResponse:
+    text = metrics.render()
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        lines = []
+        for name, value in hub.metrics().items():
+            kind = "gauge" if name in STREAM_GAUGES else "counter"
+            metric = f"gateway_stream_{name}" + ("" if kind == "gauge" else "_total")
+            lines += [f"# TYPE {metric} {kind}", f"{metric} {value}"]
+        text = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
