@@ -152,6 +152,20 @@ async def test_slow_subscriber_is_dropped_while_fifty_others_receive_everything(
     assert hub.metrics()["dropped_slow_clients"] == 1
 
 
+async def test_a_burst_larger_than_the_queue_does_not_drop_a_reader_that_keeps_up(task):
+    hub = TaskHub(StreamSettings(client_queue_size=8))
+    sub = hub.subscribe(task.task_id, create=True)
+    waiting = asyncio.create_task(sub.wait(5))
+    await asyncio.sleep(0)  # the reader is idle: it has sent all it took
+    for seq in range(1, 31):  # e.g. the replay after a broker outage, in one poll
+        hub.ingest(task.chunk(seq))
+    assert await waiting is True
+    assert sub.is_open
+    hub.ingest(task.stored(31))
+    assert ids(hub.take(sub)) == list(range(1, 32))
+    assert hub.metrics()["dropped_slow_clients"] == 0
+
+
 async def test_wait_wakes_on_ingest_and_times_out_otherwise(task):
     hub = TaskHub(StreamSettings())
     sub = hub.subscribe(task.task_id, create=True)

@@ -349,3 +349,36 @@ async def test_farewell_on_shutdown(client, task):
             gw.hub.close_all()  # what SIGTERM and the lifespan exit do
             raw = await body.rest()
     assert b": gateway shutting down" in raw
+
+
+async def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(task):
+    import socket
+
+    async with serve(
+        send_timeout_seconds=0.5, client_queue_size=100_000, buffer_max_events_per_task=5000
+    ) as gw:
+        gw.store.add(task)
+        host, port = gw.url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, int(port)))
+        path = gw.path(task).removeprefix(gw.url)
+        token = gw.bearer()["Authorization"]
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n".encode())
+        try:
+            for _ in range(200):
+                if gw.hub.metrics()["open_streams"] == 1:
+                    break
+                await asyncio.sleep(0.01)
+            big = "x" * 20_000
+            for seq in range(1, 400):  # ~8 MB: far more than the socket buffers hold
+                gw.hub.ingest(task.chunk(seq, big))
+                await asyncio.sleep(0)
+            for _ in range(300):
+                if gw.hub.metrics()["open_streams"] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert gw.hub.metrics()["open_streams"] == 0
+            assert gw.hub.metrics()["dropped_slow_clients"] == 1
+        finally:
+            sock.close()

@@ -37,18 +37,25 @@ class SubState(enum.Enum):
 class Subscription:
     """One open stream's position in one task. Deliberately tiny: 10,000 of these must be cheap."""
 
-    __slots__ = ("_waiter", "counted", "cursor", "state", "task_id")
+    __slots__ = ("_waiter", "counted", "cursor", "keeping_up", "state", "task_id")
 
     def __init__(self, task_id: UUID, cursor: int) -> None:
         self.task_id = task_id
         self.cursor = cursor  # highest seq already handed to this stream
         self.state = SubState.OPEN
         self.counted = False  # whether it is in the hub's open-streams count
+        # Set when news found it idle (it had sent all it took); cleared when it takes again.
+        self.keeping_up = False
         self._waiter: asyncio.Future[bool] | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state is SubState.OPEN
+
+    @property
+    def idle(self) -> bool:
+        """Waiting for news: it has sent everything it took, so it is keeping up."""
+        return self._waiter is not None and not self._waiter.done()
 
     def wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -228,7 +235,12 @@ class TaskHub:
     def _notify(self, task: _Task) -> None:
         limit = self._settings.client_queue_size
         for sub in list(task.subscribers):
-            if task.frontier - sub.cursor > limit:
+            # Only a stream still busy writing what it took can be too slow. One that was idle
+            # when the news came takes the whole burst at once, however large (a replay after an
+            # outage brings more than `limit` events in one poll).
+            if sub.idle:
+                sub.keeping_up = True
+            if not sub.keeping_up and task.frontier - sub.cursor > limit:
                 task.subscribers.discard(sub)
                 self._dropped_slow += 1
                 sub.end(SubState.DROPPED)
@@ -271,6 +283,7 @@ class TaskHub:
             return []
         if not sub.is_open:
             return []
+        sub.keeping_up = False
         if sub.cursor < task.floor:
             sub.cursor = task.floor  # only when a task outgrew its buffer: late joiners skip ahead
         out = [f for s in range(sub.cursor + 1, task.frontier + 1) if (f := task.frames.get(s))]
@@ -278,6 +291,11 @@ class TaskHub:
         if task.terminal_seq is not None and sub.cursor >= task.terminal_seq:
             sub.end(SubState.DONE)
         return out
+
+    def note_stalled(self, sub: Subscription) -> None:
+        """The stream's socket took nothing for the send timeout; it ends like a slow client."""
+        self._dropped_slow += 1
+        sub.end(SubState.DROPPED)
 
     def unsubscribe(self, sub: Subscription) -> None:
         task = self._get(sub.task_id)

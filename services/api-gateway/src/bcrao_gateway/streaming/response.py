@@ -62,23 +62,28 @@ class StreamResponse(Response):
         watch = loop.create_task(_watch_disconnect(receive, sub))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            await _body(send, encode_retry(settings.retry_ms) + b"".join(self._first))
+            body = _Body(send, settings.send_timeout_seconds)
+            await body(encode_retry(settings.retry_ms) + b"".join(self._first))
             self._first = []
             while True:
                 # take() before every wait, and nothing awaited between an empty take and the
                 # wait: a wake-up that lands while we were sending is never lost.
                 frames = hub.take(sub)
                 if frames:
-                    await _body(send, b"".join(frames))
+                    await body(b"".join(frames))
                     continue
                 remaining = deadline - loop.time()
                 if not sub.is_open or remaining <= 0:
                     break  # ended, or bounded lifetime: the client reconnects with Last-Event-ID
                 if not await sub.wait(min(settings.ping_seconds, remaining)) and sub.is_open:
-                    await _body(send, PING)
+                    await body(PING)
             if sub.state is SubState.CLOSED and hub.closing and settings.shutdown_farewell:
-                await _body(send, FAREWELL)
+                await body(FAREWELL)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # (TimeoutError is an OSError: it must come first.)
+        except TimeoutError:  # the peer is there but reads nothing: let it go, it may reconnect
+            hub.note_stalled(sub)
+            log.info("stalled stream client dropped", extra={"task_id": str(sub.task_id)})
         except OSError:  # the peer vanished mid-write (servers differ in how they report it)
             log.debug("stream write failed", extra={"task_id": str(sub.task_id)})
         finally:
@@ -86,8 +91,18 @@ class StreamResponse(Response):
             hub.unsubscribe(sub)
 
 
-async def _body(send: Send, chunk: bytes) -> None:
-    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+class _Body:
+    """Writes body chunks; a write the client does not take within `timeout` raises TimeoutError."""
+
+    __slots__ = ("_send", "_timeout")
+
+    def __init__(self, send: Send, timeout: float) -> None:
+        self._send = send
+        self._timeout = timeout
+
+    async def __call__(self, chunk: bytes) -> None:
+        async with asyncio.timeout(self._timeout):
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 async def _watch_disconnect(receive: Receive, sub: Subscription) -> None:

@@ -13,6 +13,9 @@ class StreamSettings(BaseModel):
     max_lifetime_seconds: float = Field(default=900.0, gt=0)
     # Messages a client may lag behind its task before it is dropped (it reconnects and resumes).
     client_queue_size: int = Field(default=256, ge=1)
+    # A client whose socket accepts nothing for this long is dropped, so a reader that stopped
+    # reading never holds a stream (and its buffers) open.
+    send_timeout_seconds: float = Field(default=15.0, gt=0)
     buffer_max_tasks: int = Field(default=10_000, ge=1)
     buffer_max_events_per_task: int = Field(default=2000, ge=2)
     # A task leaves the buffer this long after its terminal event (or its last event, if none).
