@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from types import FrameType
 from typing import Any, Protocol
@@ -59,7 +60,8 @@ async def start_streaming(
         hub.mark_ready()
     app.state.hub = hub
     app.state.stream_reader = stream_reader
-    sweeper = asyncio.create_task(_sweep_forever(hub), name="stream-hub-sweep")
+    every = min(SWEEP_SECONDS, settings.stream.send_timeout_seconds / 2)
+    sweeper = asyncio.create_task(_sweep_forever(hub, every), name="stream-hub-sweep")
     restore = _farewell_on_signal(hub) if settings.stream.shutdown_farewell else None
     try:
         yield hub
@@ -81,10 +83,11 @@ async def _farewell(hub: TaskHub) -> None:
         log.info("closed %d open streams with a farewell", closed)
 
 
-async def _sweep_forever(hub: TaskHub) -> None:
+async def _sweep_forever(hub: TaskHub, every: float) -> None:
     while True:
-        await asyncio.sleep(SWEEP_SECONDS)
+        await asyncio.sleep(every)
         hub.sweep()
+        hub.reap_stalled(time.monotonic())
 
 
 def _farewell_on_signal(hub: TaskHub) -> Callable[[], None] | None:

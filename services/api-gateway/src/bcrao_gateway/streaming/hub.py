@@ -27,6 +27,9 @@ log = logging.getLogger("bcrao_gateway.streaming.hub")
 Clock = Callable[[], float]
 
 
+REAPED = -1.0
+
+
 class SubState(enum.Enum):
     OPEN = "open"
     DONE = "done"  # the terminal message was handed over
@@ -37,7 +40,16 @@ class SubState(enum.Enum):
 class Subscription:
     """One open stream's position in one task. Deliberately tiny: 10,000 of these must be cheap."""
 
-    __slots__ = ("_waiter", "counted", "cursor", "keeping_up", "state", "task_id")
+    __slots__ = (
+        "_waiter",
+        "counted",
+        "cursor",
+        "keeping_up",
+        "owner",
+        "sending_since",
+        "state",
+        "task_id",
+    )
 
     def __init__(self, task_id: UUID, cursor: int) -> None:
         self.task_id = task_id
@@ -46,6 +58,10 @@ class Subscription:
         self.counted = False  # whether it is in the hub's open-streams count
         # Set when news found it idle (it had sent all it took); cleared when it takes again.
         self.keeping_up = False
+        # The task writing this stream, and since when (time.monotonic) a write has been pending
+        # (0.0: none; REAPED: the writer was cancelled because the client took nothing).
+        self.owner: asyncio.Task[None] | None = None
+        self.sending_since = 0.0
         self._waiter: asyncio.Future[bool] | None = None
 
     @property
@@ -292,10 +308,26 @@ class TaskHub:
             sub.end(SubState.DONE)
         return out
 
-    def note_stalled(self, sub: Subscription) -> None:
-        """The stream's socket took nothing for the send timeout; it ends like a slow client."""
-        self._dropped_slow += 1
-        sub.end(SubState.DROPPED)
+    def reap_stalled(self, now: float) -> int:
+        """Cancel the writers of streams whose pending write is older than the send timeout.
+
+        A client that stops reading fills its socket, and the server then blocks that stream's
+        write forever; the periodic sweep ends such streams (they may reconnect and resume).
+        Checking here rather than with a timer around every write keeps writes cheap.
+        """
+        timeout = self._settings.send_timeout_seconds
+        reaped = 0
+        for task in self._tasks():
+            for sub in list(task.subscribers):
+                since = sub.sending_since
+                if since > 0 and now - since > timeout and sub.owner is not None:
+                    task.subscribers.discard(sub)
+                    sub.sending_since = REAPED
+                    sub.end(SubState.DROPPED)
+                    sub.owner.cancel()
+                    reaped += 1
+        self._dropped_slow += reaped
+        return reaped
 
     def unsubscribe(self, sub: Subscription) -> None:
         task = self._get(sub.task_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 
 from bcrao_contracts.sse import PING, encode_retry
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .frames import FAREWELL
-from .hub import Subscription, SubState, TaskHub
+from .hub import REAPED, Subscription, SubState, TaskHub
 from .settings import StreamSettings
 
 log = logging.getLogger("bcrao_gateway.streaming")
@@ -60,9 +61,10 @@ class StreamResponse(Response):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.max_lifetime_seconds
         watch = loop.create_task(_watch_disconnect(receive, sub))
+        sub.owner = asyncio.current_task()
+        body = _Body(send, sub)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            body = _Body(send, settings.send_timeout_seconds)
             await body(encode_retry(settings.retry_ms) + b"".join(self._first))
             self._first = []
             while True:
@@ -80,9 +82,13 @@ class StreamResponse(Response):
             if sub.state is SubState.CLOSED and hub.closing and settings.shutdown_farewell:
                 await body(FAREWELL)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        # (TimeoutError is an OSError: it must come first.)
-        except TimeoutError:  # the peer is there but reads nothing: let it go, it may reconnect
-            hub.note_stalled(sub)
+        except asyncio.CancelledError:
+            if sub.sending_since != REAPED:
+                raise
+            # The hub's sweep cancelled a write the client never took: it is gone for us.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
             log.info("stalled stream client dropped", extra={"task_id": str(sub.task_id)})
         except OSError:  # the peer vanished mid-write (servers differ in how they report it)
             log.debug("stream write failed", extra={"task_id": str(sub.task_id)})
@@ -92,17 +98,18 @@ class StreamResponse(Response):
 
 
 class _Body:
-    """Writes body chunks; a write the client does not take within `timeout` raises TimeoutError."""
+    """Writes body chunks, noting when a write is pending so the hub can reap stalled clients."""
 
-    __slots__ = ("_send", "_timeout")
+    __slots__ = ("_send", "_sub")
 
-    def __init__(self, send: Send, timeout: float) -> None:
+    def __init__(self, send: Send, sub: Subscription) -> None:
         self._send = send
-        self._timeout = timeout
+        self._sub = sub
 
     async def __call__(self, chunk: bytes) -> None:
-        async with asyncio.timeout(self._timeout):
-            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        self._sub.sending_since = time.monotonic()
+        await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        self._sub.sending_since = 0.0
 
 
 async def _watch_disconnect(receive: Receive, sub: Subscription) -> None:
