@@ -61,7 +61,7 @@ eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in
 bench: infra-up ## Benchmarks (bench/), ratios against a baseline measured in the same run
 	@$(PY) bench/sse/run.py
 
-fuzz: infra-up ## Property-based API test (schemathesis) against a running gateway
+fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
 
 compose-check: setup ## Check docker-compose.yml parses and its env matches the settings classes

@@ -102,3 +102,11 @@ def database_url() -> Iterator[str]:
     if not _port_open(LOCAL_PG):
         _unavailable("PostgreSQL", f"nothing answers on {LOCAL_PG}")
     yield LOCAL_DATABASE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whatever needs the broker or the database is an integration test, marked or not."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if needs & {"kafka_bootstrap", "database_url"}:
+            item.add_marker(pytest.mark.integration)
