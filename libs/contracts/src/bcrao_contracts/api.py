@@ -66,16 +66,18 @@ class CampaignCreate(Contract):
 
 
 class CampaignUpdate(Contract):
-    name: Name | None = None
+    """PATCH: only the fields sent change. `description` and `product_url` may be cleared with
+    null; the others cannot be null (their type says so, and the default only means "not sent")."""
+
+    name: Name = None  # type: ignore[assignment]
     description: Description | None = None
-    product_context: ProductContext | None = None
+    product_context: ProductContext = None  # type: ignore[assignment]
     product_url: AnyHttpUrl | None = None
-    keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] | None = None
-    target_subreddits: (
-        Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)]
-        | None
-    ) = None
-    status: CampaignStatus | None = None
+    keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] = None  # type: ignore[assignment]
+    target_subreddits: Annotated[  # type: ignore[assignment]
+        list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)
+    ] = None
+    status: CampaignStatus = None  # type: ignore[assignment]
 
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))

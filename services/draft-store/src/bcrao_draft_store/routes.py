@@ -22,7 +22,6 @@ from .tasks import canonical_subreddit
 router = APIRouter(prefix="/internal/users/{user_id}")
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
-NOT_NULL = {"name", "product_context", "keywords", "target_subreddits", "status"}
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -33,9 +32,7 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _campaign_values(body: api.CampaignCreate | api.CampaignUpdate) -> dict[str, Any]:
-    values = body.model_dump(mode="json", exclude_unset=True)
-    if nulls := sorted(key for key in NOT_NULL if key in values and values[key] is None):
-        raise InvalidInput("these fields cannot be null", {"fields": nulls})
+    values = body.model_dump(mode="json", exclude_unset=True)  # the contract refuses nulls
     if values.get("target_subreddits"):
         values["target_subreddits"] = _unique(values["target_subreddits"])
     return values
