@@ -30,6 +30,7 @@ from .models import (
     BODY_MAX,
     CONTEXT_MAX,
     FEEDBACK_MAX,
+    SUBREDDIT_INPUT_PATTERN,
     BlacklistEntry,
     CommunityProfile,
     Draft,
@@ -38,6 +39,7 @@ from .models import (
 )
 
 Keyword = Annotated[str, Field(min_length=1, max_length=100)]
+SubredditInput = Annotated[str, Field(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Description = Annotated[str, Field(max_length=2000)]
 ProductContext = Annotated[str, Field(min_length=10, max_length=5000)]
@@ -55,9 +57,7 @@ class CampaignCreate(Contract):
     product_context: ProductContext
     product_url: AnyHttpUrl | None = None
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)]
-    target_subreddits: Annotated[
-        list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)
-    ]
+    target_subreddits: Annotated[list[SubredditInput], Field(min_length=1, max_length=50)]
     status: CampaignStatus = CampaignStatus.ACTIVE
 
     _norm = field_validator("target_subreddits", mode="before")(
@@ -75,7 +75,7 @@ class CampaignUpdate(Contract):
     product_url: AnyHttpUrl | None = None
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] = None  # type: ignore[assignment]
     target_subreddits: Annotated[  # type: ignore[assignment]
-        list[Annotated[str, Field(max_length=30)]], Field(min_length=1, max_length=50)
+        list[SubredditInput], Field(min_length=1, max_length=50)
     ] = None
     status: CampaignStatus = None  # type: ignore[assignment]
 
@@ -138,7 +138,7 @@ class BlacklistEntryCreate(Contract):
     description: Annotated[str, Field(min_length=1, max_length=300)]
     category: BlacklistCategory = BlacklistCategory.CUSTOM
     severity: Severity = Severity.MEDIUM
-    subreddit: Annotated[str, Field(max_length=30)] | None = Field(
+    subreddit: SubredditInput | None = Field(
         default=None,
         description="limit the entry to one subreddit of the campaign; omit for campaign-wide",
     )
@@ -166,7 +166,7 @@ class BlacklistList(Contract):
 
 
 class GenerateRequest(Contract):
-    subreddit: Annotated[str, Field(max_length=30)]
+    subreddit: SubredditInput
     archetype: Archetype
     account_status: AccountStatus = AccountStatus.ESTABLISHED
     context: Annotated[str, Field(max_length=CONTEXT_MAX)] = ""

@@ -35,6 +35,8 @@ ExamplePost = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
 ]
 SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+# What clients may send: the name, optionally as `r/name` or `/r/name/` (stored without it).
+SUBREDDIT_INPUT_PATTERN = r"^(/?[rR]/)?[A-Za-z0-9][A-Za-z0-9_]{1,20}/?$"
 
 
 def normalize_subreddit(value: str) -> str:

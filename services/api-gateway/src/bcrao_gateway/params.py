@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from bcrao_contracts.enums import DraftStatus, ErrorCode
-from bcrao_contracts.models import normalize_subreddit
+from bcrao_contracts.models import SUBREDDIT_INPUT_PATTERN, normalize_subreddit
 from fastapi import Path, Query
 
 from bcrao_gateway.errors import ApiError
@@ -29,13 +29,15 @@ def subreddit_name(value: str, field: str) -> str:
         raise _invalid(field, str(exc)) from None
 
 
-def path_subreddit(subreddit: Annotated[str, Path(max_length=30)]) -> str:
+def path_subreddit(
+    subreddit: Annotated[str, Path(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)],
+) -> str:
     """`SaaS` or `r/SaaS` (URL-encoded) in the path; stored without the prefix."""
     return subreddit_name(subreddit, "path.subreddit")
 
 
 def query_subreddit(
-    subreddit: Annotated[str | None, Query(max_length=30)] = None,
+    subreddit: Annotated[str | None, Query(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)] = None,
 ) -> str | None:
     return (
         None
