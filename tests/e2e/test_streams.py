@@ -231,12 +231,19 @@ async def test_gateway_killed_mid_stream_and_restarted(slow_stack: Stack) -> Non
     assert after_restart[0].id == (before_kill[-1].id or 0) + 1
 
 
+def _server_errors(metrics: str) -> int:
+    line = next(x for x in metrics.splitlines() if 'status_class="5xx"' in x)
+    return int(line.rsplit(" ", 1)[1])
+
+
 async def test_a_stalled_client_does_not_hold_back_fifty_others(slow_stack: Stack) -> None:
     # A tiny per-client window: a client this far behind is dropped rather than waited for.
     env = {"GATEWAY_STREAM__CLIENT_QUEUE_SIZE": "8"}
     with extra_gateway(slow_stack, env) as gateway:
         async with api(slow_stack, "crowd") as client:
             client.base_url = httpx.URL(gateway.url)
+            # /readyz answered 503 while the new gateway replayed the topics: count from here.
+            errors_before = _server_errors((await client.get("/metrics")).text)
             _, accepted = await start_generation(client)
             url = accepted["stream_url"]
             stalled = _stalled_request(gateway.port, url)
@@ -259,9 +266,10 @@ async def test_a_stalled_client_does_not_hold_back_fifty_others(slow_stack: Stac
                 metrics = (await client.get("/metrics")).text
             finally:
                 stalled.close()
-    # The hub's own counters (dropped slow clients...) are not on /metrics (yet): a whole task's
-    # stream fits in the socket buffers anyway, so the stalled client is never actually dropped.
-    assert 'gateway_requests_total{status_class="5xx"} 0' in metrics
+    # A whole task's stream fits in the socket buffers, so the stalled client is not dropped
+    # here (tests/streaming covers that); what matters is that nobody else waited for it.
+    assert _server_errors(metrics) == errors_before
+    assert "gateway_stream_open_streams" in metrics
 
 
 def _unread_bytes(sock: socket.socket) -> int:
