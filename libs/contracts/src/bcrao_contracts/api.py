@@ -74,9 +74,7 @@ class CampaignUpdate(Contract):
     product_context: ProductContext = None  # type: ignore[assignment]
     product_url: AnyHttpUrl | None = None
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] = None  # type: ignore[assignment]
-    target_subreddits: Annotated[  # type: ignore[assignment]
-        list[SubredditInput], Field(min_length=1, max_length=50)
-    ] = None
+    target_subreddits: Annotated[list[SubredditInput], Field(min_length=1, max_length=50)] = None  # type: ignore[assignment]
     status: CampaignStatus = None  # type: ignore[assignment]
 
     _norm = field_validator("target_subreddits", mode="before")(

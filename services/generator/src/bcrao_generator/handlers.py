@@ -45,7 +45,7 @@ async def publish_event(broker: KafkaBroker, event: Event, prefix: str) -> None:
         except Exception:
             if attempt == PUBLISH_ATTEMPTS:
                 raise
-            log.warning("publish of %s failed, retrying", event.event_type, exc_info=True)
+            log.warning("publish of %s failed, retrying", type(event).__name__, exc_info=True)
             await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
 
 
@@ -71,7 +71,7 @@ def build_router(settings: Settings, llm: LLM, metrics: Counter[str]) -> KafkaRo
             await broker.publish(
                 message.body,
                 dlq(topics.generate_requested),
-                key=message.raw_message.key,
+                key=getattr(message.raw_message, "key", None),
                 headers={"x-error": str(exc)[:1000], "x-original-topic": topics.generate_requested},
             )
             return

@@ -11,10 +11,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from . import offline
 from .config import Settings
@@ -80,7 +80,7 @@ class _Refused(Exception):
     """This model will not serve the request; the fallback model may."""
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def _retry_after(response: Any) -> float | None:
     if response is None:
         return None
     value = response.headers.get("retry-after")
@@ -106,7 +106,7 @@ class OpenAILLM:
             api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none",
             base_url=settings.llm_base_url,
             max_retries=0,
-            timeout=httpx.Timeout(settings.llm_read_timeout, connect=settings.llm_connect_timeout),
+            timeout=openai.Timeout(settings.llm_read_timeout, connect=settings.llm_connect_timeout),
         )
         self.name = settings.llm_model
 
@@ -165,7 +165,7 @@ class OpenAILLM:
         try:
             stream = await self._client.chat.completions.create(
                 model=model,
-                messages=call.prompt.messages(),  # type: ignore[arg-type]
+                messages=cast("list[ChatCompletionMessageParam]", call.prompt.messages()),
                 stream=True,
                 stream_options={"include_usage": True},
                 temperature=s.llm_temperature,
@@ -195,7 +195,7 @@ class OpenAILLM:
             if exc.status_code in (401, 403):
                 raise
             raise _Refused(f"status {exc.status_code}") from exc
-        except (openai.APIConnectionError, openai.APITimeoutError, httpx.HTTPError) as exc:
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise _Retryable(f"connection failed: {type(exc).__name__}") from exc
         if finish_reason is None:
             # The stream ended without saying it was done: its text is truncated, never a draft.

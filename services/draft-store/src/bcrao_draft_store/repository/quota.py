@@ -47,7 +47,7 @@ async def lock_account(session: AsyncSession, user_id: str) -> Plan:
     plan = await session.scalar(
         select(Account.plan).where(Account.user_id == user_id).with_for_update()
     )
-    return Plan(plan)
+    return Plan(plan or Plan.TRIAL)  # _ensure_account just made the row: never None here
 
 
 async def set_plan(session: AsyncSession, user_id: str, plan: Plan) -> None:
