@@ -51,9 +51,10 @@ test: infra-up ## Run the whole test suite (sets up and starts what it needs)
 test-unit: setup ## Only the tests that need no broker or database
 	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-lint: setup ## ruff check + format check
+lint: setup ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy libs/contracts/src libs/testkit/src services/generator/src services/draft-store/src services/api-gateway/src
 
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
