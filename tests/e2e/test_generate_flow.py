@@ -249,3 +249,27 @@ async def test_llm_outage_ends_in_llm_unavailable_and_gives_the_unit_back(
         assert len(restarts) == 5  # 3 attempts on the primary model, 3 on the fallback
         assert await drafts_used_reaches(client, 0) == 0
         assert (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["total"] == 0
+
+
+async def test_regeneration_checks_gating_against_the_current_profile(stack: Stack) -> None:
+    async with api(stack, "regen-gating-user") as client:
+        campaign = await create_demo_campaign(client)
+        first = await generate(client, campaign, subreddit="freelance", archetype="Journey")
+        parent = (await read_stream(client, first["stream_url"])).messages[-1].data
+        assert parent["type"] == "complete"
+        assert parent["draft"]["warnings"] == ["no_profile"]
+
+        # The community turns out to be hostile to marketing: r/freelance gets a profile.
+        hostile = {"isc_score": 9.0, "avg_sentence_length": 14.0, "formality_level": 6.0}
+        put = await client.put(f"/v1/campaigns/{campaign}/profiles/freelance", json=hostile)
+        assert put.status_code == 201, put.text
+
+        again = await client.post(f"/v1/drafts/{parent['draft']['id']}/regenerate", json={})
+        assert again.status_code == 202, again.text
+        stream = await read_stream(client, again.json()["stream_url"])
+        assert_well_formed(stream)
+        error = stream.messages[-1].data
+        assert error["type"] == "error"
+        assert error["code"] == "ISC_ARCHETYPE_BLOCKED"
+        assert error["details"]["forced_archetype"] == "Feedback"
+        assert await drafts_used_reaches(client, 1) == 1  # the refused regeneration cost nothing
