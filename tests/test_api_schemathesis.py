@@ -59,13 +59,13 @@ import httpx  # noqa: E402
 from bcrao_contracts import api  # noqa: E402
 from bcrao_contracts.demo import CAMPAIGN  # noqa: E402
 from bcrao_contracts.enums import ErrorCode, Plan  # noqa: E402
-from bcrao_contracts.events import Event  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.databases import create_database, drop_database  # noqa: E402
+from bcrao_testkit.databases import throwaway_database  # noqa: E402
+from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
@@ -96,17 +96,6 @@ CODES_BY_STATUS: dict[int, set[str]] = {
 }
 
 
-class CapturingPublisher:
-    """Records GenerateRequested events instead of sending them to Kafka."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.ready = True
-
-    async def publish(self, event: Event) -> None:
-        self.events.append(event)
-
-
 @dataclass
 class Resources:
     """The fuzzing user's real rows: stable ones for reads, pools for destructive operations."""
@@ -131,12 +120,8 @@ class Resources:
 
 @pytest.fixture(scope="module")
 def fuzz_database(database_url: str) -> Iterator[str]:
-    url = create_database(database_url, prefix="bcrao_fuzz")
-    try:
-        draft_store_db.upgrade(url)
+    with throwaway_database(database_url, "bcrao_fuzz", draft_store_db.upgrade) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 async def _stored_draft(session: Any, campaign_id: Any) -> tuple[str, str]:

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from bcrao_contracts.enums import ErrorCode, Plan
 from bcrao_contracts.errors import envelope
-from bcrao_contracts.events import Event
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -49,6 +48,7 @@ from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+from bcrao_testkit.fakes import CapturingPublisher as FakePublisher  # noqa: E402
 
 JWT_SECRET = "test-secret-" + "k" * 40
 SERVICE_TOKEN = "service-token-for-tests"
@@ -325,18 +325,6 @@ class FakeDraftStore:
         return app
 
 
-class FakePublisher:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.fail = False
-        self.ready = True
-
-    async def publish(self, event: Event) -> None:
-        if self.fail:
-            raise PublishError("broker down (fake)")
-        self.events.append(event)
-
-
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -367,7 +355,7 @@ def fake_store() -> FakeDraftStore:
 
 @pytest.fixture
 def publisher() -> FakePublisher:
-    return FakePublisher()
+    return FakePublisher(PublishError)
 
 
 @pytest.fixture

@@ -36,13 +36,14 @@ draft_store_db = pytest.importorskip("bcrao_draft_store.db")
 draft_store_ingest = pytest.importorskip("bcrao_draft_store.ingest")
 draft_store_testing = pytest.importorskip("bcrao_draft_store.testing")
 
-from bcrao_contracts.events import Event, GenerateRequested  # noqa: E402
+from bcrao_contracts.events import GenerateRequested  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
-from bcrao_testkit.databases import create_database, drop_database  # noqa: E402
+from bcrao_testkit.databases import throwaway_database  # noqa: E402
+from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 from bcrao_testkit.servers import serve  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -62,12 +63,8 @@ REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing lat
 
 @pytest.fixture(scope="module")
 def store_database(database_url: str) -> Iterator[str]:
-    url = create_database(database_url, prefix="bcrao_quota")
-    try:
-        draft_store_db.upgrade(url)
+    with throwaway_database(database_url, "bcrao_quota", draft_store_db.upgrade) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 class StoreClock:
@@ -88,20 +85,6 @@ class GatewayClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class CapturingPublisher:
-    """Records what the gateway publishes; `fail` makes publishing fail like a broker outage."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.fail = False
-        self.ready = True
-
-    async def publish(self, event: Event) -> None:
-        if self.fail:
-            raise PublishError("simulated broker outage")
-        self.events.append(event)
 
 
 class StoreProbe:
@@ -232,7 +215,7 @@ def open_stack(store_database: str) -> Any:
                     draft_store_url=store_url,
                     **gateway_overrides,
                 )
-                publisher = CapturingPublisher()
+                publisher = CapturingPublisher(PublishError)
                 gateway_clock = GatewayClock()
                 async with create_http_client(settings) as http:
                     app = create_app(

@@ -33,13 +33,13 @@ draft_store_db = pytest.importorskip("bcrao_draft_store.db")
 draft_store_ingest = pytest.importorskip("bcrao_draft_store.ingest")
 draft_store_testing = pytest.importorskip("bcrao_draft_store.testing")
 
-from bcrao_contracts.events import Event  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.databases import create_database, drop_database  # noqa: E402
+from bcrao_testkit.databases import throwaway_database  # noqa: E402
+from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 
 JWT_SECRET = "tenancy-secret-" + "t" * 40
 CAMPAIGN = {
@@ -59,17 +59,6 @@ ENTRY = {
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing late invoices"}
 
 
-class CapturingPublisher:
-    """Records GenerateRequested events instead of sending them to Kafka."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.ready = True
-
-    async def publish(self, event: Event) -> None:
-        self.events.append(event)
-
-
 @dataclass
 class World:
     client: httpx.AsyncClient
@@ -87,12 +76,8 @@ def _stream_token(stream_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def store_database(database_url: str) -> Iterator[str]:
-    url = create_database(database_url, prefix="bcrao_tenancy")
-    try:
-        draft_store_db.upgrade(url)
+    with throwaway_database(database_url, "bcrao_tenancy", draft_store_db.upgrade) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

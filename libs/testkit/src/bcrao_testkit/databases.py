@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -29,3 +31,17 @@ def drop_database(url: str) -> None:
 
 def sqlalchemy_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextmanager
+def throwaway_database(
+    server_url: str, prefix: str, setup: Callable[[str], object] | None = None
+) -> Iterator[str]:
+    """A fresh database for the duration of the block (`setup(url)` runs first, e.g. migrations)."""
+    url = create_database(server_url, prefix=prefix)
+    try:
+        if setup is not None:
+            setup(url)
+        yield url
+    finally:
+        drop_database(url)
