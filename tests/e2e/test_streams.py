@@ -317,3 +317,42 @@ async def test_unknown_or_foreign_task_is_404_at_once(slow_stack: Stack) -> None
         stream = await read_stream(owner, accepted["stream_url"])
         assert_sse_response(stream)
         assert_full_sequence(stream.messages)
+
+
+async def test_generator_killed_mid_generation_the_task_still_ends_once(slow_stack: Stack) -> None:
+    """At-least-once end to end: the generator dies (SIGKILL) with a task half written; its
+    GenerateRequested was never committed, so a new generator process runs the task again.
+    The client's stream stays gap-free and ends once; exactly one draft is stored and one unit
+    used. (The preview text may splice the two runs: seqs already seen are dropped, and chunk
+    boundaries depend on timing. The final draft is the second run's, whole.)"""
+    old = slow_stack.services["generator"]
+    async with api(slow_stack, "crash-survivor") as client:
+        campaign, accepted = await start_generation(client)
+        some_text = asyncio.Event()
+
+        def watch(_: Frame, seen: Followed) -> None:
+            if chunks(seen.messages) >= 3:
+                some_text.set()
+
+        follower = asyncio.create_task(
+            follow_stream(client, accepted["stream_url"], timeout=150, on_message=watch)
+        )
+        try:
+            await asyncio.wait_for(some_text.wait(), 30)
+            old.kill()
+            new = Service(old.name, dict(old.env), old.port, old.log_path)
+            slow_stack.services["generator"] = new  # the stack stops this one at the end
+            new.start()
+            await asyncio.to_thread(new.wait_healthy)
+            seen = await asyncio.wait_for(follower, 150)
+        finally:
+            follower.cancel()
+
+        for attempt in seen.attempts:
+            assert_sse_response(attempt)
+        assert_full_sequence(seen.messages)
+        draft = seen.messages[-1].data["draft"] if seen.messages[-1].data else {}
+        listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()
+        assert listed["total"] == 1
+        assert listed["drafts"][0]["id"] == draft["id"]
+        assert (await client.get("/v1/usage")).json()["drafts_used"] == 1
