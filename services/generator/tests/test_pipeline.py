@@ -164,3 +164,21 @@ async def test_progress_coalesces_chunks_by_time(interval: float) -> None:
         assert contents == ["a", "b", "c", "d"]
     else:
         assert contents == ["abc", "d"]  # flushed once 0.12 s had passed, then the rest
+
+
+def test_invalid_configuration_names_the_setting_not_its_value() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GENERATOR_LLM_TEMPERATURE": "sk-very-secret-value"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bcrao_generator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "GENERATOR_LLM_TEMPERATURE" in done.stderr
+    assert "sk-very-secret-value" not in done.stderr + done.stdout

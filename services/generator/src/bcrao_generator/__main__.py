@@ -16,7 +16,12 @@ def main() -> None:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"bcrao-generator: invalid configuration:\n{exc}", file=sys.stderr)
+        # Name the setting and the rule, never the value: it may be a key.
+        problems = "; ".join(
+            f"GENERATOR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        print(f"bcrao-generator: invalid configuration: {problems}", file=sys.stderr)
         sys.exit(2)
     handler = logging.StreamHandler()
     handler.setFormatter(
