@@ -38,7 +38,7 @@ async def get_draft(draft_id: UUID, user: CurrentUser, store: StoreDep) -> Draft
     return await store.get_draft(user, draft_id)
 
 
-@router.patch("/drafts/{draft_id}", response_model=Draft)
+@router.patch("/drafts/{draft_id}", response_model=Draft, responses=errors(409))
 async def update_draft(
     draft_id: UUID, body: DraftPatch, user: CurrentUser, store: StoreDep
 ) -> Draft:
