@@ -30,7 +30,9 @@ from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.publisher import PublishError
 
 log = logging.getLogger("bcrao_gateway.generate")
-router = APIRouter(prefix="/v1", tags=["generate"], responses=errors(*COMMON, 402, 403, 404, 429))
+router = APIRouter(
+    prefix="/v1", tags=["generate"], responses=errors(*COMMON, 402, 403, 404, 409, 429)
+)
 PUBLISH_RETRY_AFTER = 10
 
 
