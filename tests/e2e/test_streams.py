@@ -101,6 +101,20 @@ async def start_generation(client: httpx.AsyncClient) -> tuple[str, dict[str, st
     return campaign, accepted
 
 
+def follow_in_background(
+    client: httpx.AsyncClient, url: str, timeout: float
+) -> tuple[asyncio.Task[Followed], asyncio.Event]:
+    """Follows the stream in a task, like a browser; the event is set once 3 chunks arrived."""
+    some_text = asyncio.Event()
+
+    def watch(_: Frame, seen: Followed) -> None:
+        if chunks(seen.messages) >= 3:
+            some_text.set()
+
+    follower = asyncio.create_task(follow_stream(client, url, timeout=timeout, on_message=watch))
+    return follower, some_text
+
+
 @contextmanager
 def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[Service]:
     """Another gateway process of the same deployment (same topics, secrets, draft-store)."""
@@ -199,20 +213,12 @@ async def test_gateway_killed_mid_stream_and_restarted(slow_stack: Stack) -> Non
             async with api(slow_stack, "survivor") as client:
                 client.base_url = httpx.URL(first.url)
                 _, accepted = await start_generation(client)
-                some_text = asyncio.Event()
-
-                def watch(_: Frame, seen: Followed) -> None:
-                    if chunks(seen.messages) >= 3:
-                        some_text.set()
-
-                follower = asyncio.create_task(
-                    follow_stream(client, accepted["stream_url"], timeout=90, on_message=watch)
-                )
+                follower, some_text = follow_in_background(client, accepted["stream_url"], 90)
                 try:
                     await asyncio.wait_for(some_text.wait(), 30)
                     first.kill()  # SIGKILL: no farewell, the connection just breaks
                     # The same deployment again on the same port; it replays the recent events.
-                    gateway = Service(first.name, dict(first.env), first.port, first.log_path)
+                    gateway = first.replacement()
                     gateway.start()
                     await asyncio.to_thread(gateway.wait_healthy)
                     seen = await asyncio.wait_for(follower, 90)
@@ -328,19 +334,11 @@ async def test_generator_killed_mid_generation_the_task_still_ends_once(slow_sta
     old = slow_stack.services["generator"]
     async with api(slow_stack, "crash-survivor") as client:
         campaign, accepted = await start_generation(client)
-        some_text = asyncio.Event()
-
-        def watch(_: Frame, seen: Followed) -> None:
-            if chunks(seen.messages) >= 3:
-                some_text.set()
-
-        follower = asyncio.create_task(
-            follow_stream(client, accepted["stream_url"], timeout=150, on_message=watch)
-        )
+        follower, some_text = follow_in_background(client, accepted["stream_url"], 150)
         try:
             await asyncio.wait_for(some_text.wait(), 30)
             old.kill()
-            new = Service(old.name, dict(old.env), old.port, old.log_path)
+            new = old.replacement()
             slow_stack.services["generator"] = new  # the stack stops this one at the end
             new.start()
             await asyncio.to_thread(new.wait_healthy)

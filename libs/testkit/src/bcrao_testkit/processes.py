@@ -73,6 +73,10 @@ class Service:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
+    def replacement(self) -> Service:
+        """The same service again (same settings, port and log), not started yet."""
+        return Service(self.name, dict(self.env), self.port, self.log_path)
+
     def tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
