@@ -47,14 +47,13 @@ from hypothesis import HealthCheck
 
 pytestmark = pytest.mark.integration
 
-draft_store_app = pytest.importorskip("bcrao_draft_store.app")
-draft_store_db = pytest.importorskip("bcrao_draft_store.db")
-draft_store_demo = pytest.importorskip("bcrao_draft_store.demo")
-draft_store_ingest = pytest.importorskip("bcrao_draft_store.ingest")
-draft_store_repo = pytest.importorskip("bcrao_draft_store.repository")
-draft_store_tasks = pytest.importorskip("bcrao_draft_store.tasks")
-draft_store_testing = pytest.importorskip("bcrao_draft_store.testing")
-
+import bcrao_draft_store.app as draft_store_app  # noqa: E402
+import bcrao_draft_store.db as draft_store_db  # noqa: E402
+import bcrao_draft_store.demo as draft_store_demo  # noqa: E402
+import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
+import bcrao_draft_store.repository as draft_store_repo  # noqa: E402
+import bcrao_draft_store.tasks as draft_store_tasks  # noqa: E402
+import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
 import httpx  # noqa: E402
 from bcrao_contracts import api  # noqa: E402
 from bcrao_contracts.demo import CAMPAIGN  # noqa: E402

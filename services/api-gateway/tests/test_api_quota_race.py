@@ -31,11 +31,10 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-draft_store_app = pytest.importorskip("bcrao_draft_store.app")
-draft_store_db = pytest.importorskip("bcrao_draft_store.db")
-draft_store_ingest = pytest.importorskip("bcrao_draft_store.ingest")
-draft_store_testing = pytest.importorskip("bcrao_draft_store.testing")
-
+import bcrao_draft_store.app as draft_store_app  # noqa: E402
+import bcrao_draft_store.db as draft_store_db  # noqa: E402
+import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
+import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
 from bcrao_contracts.events import GenerateRequested  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
