@@ -33,6 +33,7 @@ from .retry import Backoff, with_retries
 PRODUCER = "draft-store"
 JSON_HEADERS = {"content-type": "application/json"}
 T = TypeVar("T")
+E = TypeVar("E", DraftGenerated, GenerationFailed)
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +95,24 @@ def build_router(
             await asyncio.sleep(backoff.max_delay)
             raise
 
+    async def apply(
+        msg: KafkaMessage,
+        parse: Callable[[bytes], E],
+        work: Callable[[AsyncSession, E], Awaitable[T]],
+    ) -> tuple[E, T] | None:
+        """Parse the message and apply it in one transaction; None when it went to the DLQ
+        (unreadable, or well-formed but never applicable)."""
+        try:
+            event = parse(msg.body)
+        except (ValidationError, ValueError) as exc:
+            await dead_letter(msg, "invalid", exc)
+            return None
+        try:
+            return event, await in_transaction(lambda s: work(s, event))
+        except (ingest.Unprocessable, IntegrityError, DataError) as exc:
+            await dead_letter(msg, "unprocessable", exc)
+            return None
+
     @router.subscriber(
         topics.generated,
         group_id=settings.consumer_group,
@@ -103,16 +122,10 @@ def build_router(
         "complete the task, then publish DraftStored.",
     )
     async def on_draft_generated(msg: KafkaMessage) -> None:
-        try:
-            event = DraftGenerated.parse(msg.body)
-        except (ValidationError, ValueError) as exc:
-            await dead_letter(msg, "invalid", exc)
+        applied = await apply(msg, DraftGenerated.parse, ingest.store_generated)
+        if applied is None:
             return
-        try:
-            result = await in_transaction(lambda s: ingest.store_generated(s, event))
-        except (ingest.Unprocessable, IntegrityError, DataError) as exc:
-            await dead_letter(msg, "unprocessable", exc)
-            return
+        event, result = applied
         if result.inserted:
             metrics.drafts_stored += 1
         else:
@@ -136,16 +149,10 @@ def build_router(
         description="GenerationFailed: mark the task failed and release its quota unit.",
     )
     async def on_generation_failed(msg: KafkaMessage) -> None:
-        try:
-            event = GenerationFailed.parse(msg.body)
-        except (ValidationError, ValueError) as exc:
-            await dead_letter(msg, "invalid", exc)
+        applied = await apply(msg, GenerationFailed.parse, ingest.record_failure)
+        if applied is None:
             return
-        try:
-            changed = await in_transaction(lambda s: ingest.record_failure(s, event))
-        except (ingest.Unprocessable, IntegrityError, DataError) as exc:
-            await dead_letter(msg, "unprocessable", exc)
-            return
+        event, changed = applied
         if changed:
             metrics.generation_failures += 1
         log.info("task %s failed with %s", event.task_id, event.code.value)
