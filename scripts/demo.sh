@@ -15,7 +15,7 @@ cat <<MSG
 
 BC-RAO Drafts is up.
   Open:      $BASE/        (the web UI: paste the token below)
-  API docs:  $BASE/docs
+  API:       $BASE/openapi.json   (rendered at $BASE/docs when online)
   Drafts by: $LLM
   Demo user: demo — campaign "Invoicely validation" ($CAMPAIGN)
   Logs:      .state/logs/      Stop: make down
