@@ -9,6 +9,7 @@ import pytest
 import yaml
 from bcrao_draft_store.config import Settings as DraftStoreSettings
 from bcrao_gateway.config import Settings as GatewaySettings
+from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_generator.config import Settings as GeneratorSettings
 from pydantic_settings import BaseSettings
 
@@ -64,3 +65,5 @@ def test_env_example_lists_every_setting() -> None:
             if field == "stream":
                 continue
             assert f"{prefix}{field.upper()}" in example, f"{prefix}{field.upper()} missing"
+    for field in StreamSettings.model_fields:
+        assert f"GATEWAY_STREAM__{field.upper()}" in example, f"stream setting {field} missing"
