@@ -59,7 +59,7 @@ lint: setup ## ruff check, ruff format --check, mypy
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
 
-bench: infra-up ## Benchmarks (bench/), ratios against a baseline measured in the same run
+bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the same run
 	@$(PY) bench/sse/run.py
 
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
