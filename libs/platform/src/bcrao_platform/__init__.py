@@ -1,0 +1,1 @@
+"""BC-RAO Drafts shared plumbing: logging, metrics, tracing, retries, dead letters."""
