@@ -8,6 +8,8 @@ import httpx
 import pytest
 from bcrao_gateway.app import create_app
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_gateway.streaming.hub import TaskHub
+from bcrao_gateway.streaming.settings import StreamSettings
 from fastapi import FastAPI
 
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
@@ -205,9 +207,12 @@ async def test_draft_store_down_is_503_with_retry_after(
             assert response.status_code == 503
             assert response.json()["error"]["code"] == "UNAVAILABLE"
             assert response.headers["retry-after"] == "5"
+            # Not a readiness matter: taking the gateway out of the balancer would cut its streams.
+            app.state.hub = TaskHub(StreamSettings())
+            app.state.hub.mark_ready()
             ready = await client.get("/readyz")
-            assert ready.status_code == 503
-            assert ready.json()["error"]["details"]["checks"]["draft_store"] is False
+            assert ready.status_code == 200
+            assert "draft_store" not in ready.json()["checks"]
 
 
 async def test_refused_service_credential_is_not_shown_as_auth_error(
@@ -240,9 +245,6 @@ async def test_user_ids_are_escaped_in_draft_store_paths(
 async def test_health_readiness_and_metrics(
     app: FastAPI, client: httpx.AsyncClient, alice: dict[str, str], publisher: Any
 ) -> None:
-    from bcrao_gateway.streaming.hub import TaskHub
-    from bcrao_gateway.streaming.settings import StreamSettings
-
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     hub = TaskHub(StreamSettings())
     app.state.hub = hub
@@ -253,9 +255,9 @@ async def test_health_readiness_and_metrics(
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {
-        "draft_store": True,
         "kafka_producer": True,
         "stream_replay": True,
+        "stream_reader": True,
     }
     publisher.ready = False
     not_ready = await client.get("/readyz")

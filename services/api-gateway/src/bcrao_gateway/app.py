@@ -48,8 +48,8 @@ def create_app(
             if publisher is None:
                 kafka = KafkaPublisher(settings)
                 stack.push_async_callback(kafka.stop)
-                starting = asyncio.create_task(kafka.start_with_retry(), name="kafka-producer")
-                stack.push_async_callback(_cancel, starting)
+                supervising = asyncio.create_task(kafka.run(), name="kafka-producer")
+                stack.push_async_callback(_cancel, supervising)
                 app.state.publisher = kafka
             await stack.enter_async_context(start_streaming(app, settings))
             log.info("api-gateway started")

@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=3, ge=1, le=1000)
     # A task the gateway never hears the end of stops counting after this long.
     in_flight_ttl_seconds: float = Field(default=900.0, gt=0)
-    publish_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # While Kafka answers, a generate waits at most this long for the acknowledgement; while it
+    # does not (see kafka_probe_seconds), generate answers 503 at once.
+    publish_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    kafka_probe_seconds: float = Field(default=2.0, gt=0, le=60)
+    kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     stream: StreamSettings = StreamSettings()

@@ -80,29 +80,38 @@ async def _publish_or_release(
     limits: LimitsDep,
     metrics: MetricsDep,
 ) -> None:
+    """Publish, or release the task; returns normally when the task did go through.
+
+    After a failed or unclear publish the task is released in draft-store (failed, unit given
+    back). If draft-store answers 409 the generator already claimed or finished it: the publish did
+    go through, and the client gets its 202. Otherwise the client gets 503 with Retry-After, and the
+    released task is never generated later (the generator's claim is refused for a failed task).
+    """
     try:
         await publisher.publish(event)
+        return
     except PublishError as exc:
         metrics.publish_failures += 1
-        limits.in_flight.finish(event.task_id)
-        log.error("GenerateRequested not published: %s", exc, extra={"task_id": str(event.task_id)})
-        try:
-            await store.release_task(
-                event.user_id,
-                event.task_id,
-                code=ErrorCode.UNAVAILABLE.value,
-                message="the generation request could not be queued",
-            )
-        except ApiError as release_error:
-            # The task stays queued with its unit reserved; draft-store's sweep must reclaim it.
-            log.error(
-                "releasing task after a publish failure failed: %s",
-                release_error.code.value,
-                extra={"task_id": str(event.task_id)},
-            )
-        raise unavailable(
-            "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
-        ) from None
+        task = {"task_id": str(event.task_id)}
+        log.warning("GenerateRequested not acknowledged: %s", exc, extra=task)
+    try:
+        await store.release_task(
+            event.user_id,
+            event.task_id,
+            code=ErrorCode.UNAVAILABLE.value,
+            message="the generation request could not be queued",
+        )
+    except ApiError as release_error:
+        if release_error.status == 409:
+            log.info("an unacknowledged task was claimed by the generator after all", extra=task)
+            return
+        # The task stays queued with its unit reserved; draft-store's sweep fails it (it is never
+        # claimed), and the client is told to try again.
+        log.error("releasing an unpublished task failed: %s", release_error.code.value, extra=task)
+    limits.in_flight.finish(event.task_id)
+    raise unavailable(
+        "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
+    )
 
 
 @router.post(

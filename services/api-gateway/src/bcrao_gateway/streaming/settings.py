@@ -29,3 +29,6 @@ class StreamSettings(BaseModel):
     # How long a stream request for a task the hub does not know waits for the replay to catch up
     # before asking draft-store, so a restarted gateway does not answer from stale state.
     catch_up_wait_seconds: float = Field(default=3.0, ge=0)
+    # How often the reader asks the broker for the topics' partitions: this notices new
+    # partitions and topics, and a broker that stopped answering (readiness then fails).
+    reader_check_seconds: float = Field(default=5.0, gt=0, le=300)
