@@ -299,6 +299,9 @@ class FakeDraftStore:
             task = self.tasks.get(task_id)
             if task is None or task["user_id"] != user_id:
                 return _error(404, ErrorCode.RESOURCE_NOT_FOUND, "task not found")
+            if task["status"] in ("running", "completed"):  # the generator claimed it already
+                details = {"status": task["status"]}
+                return _error(409, ErrorCode.CONFLICT, "the task is not queued", details)
             self.released.append({"task_id": task_id, **(await request.json())})
             task.update(status="failed", unit=False)
             return Response(status_code=204)

@@ -9,7 +9,9 @@ from uuid import UUID
 
 import httpx
 from bcrao_contracts.events import GenerateRequested
+from bcrao_gateway.app import create_app
 from bcrao_gateway.auth import verify_stream_token
+from bcrao_gateway.publisher import PublishError
 
 REQUEST = {"subreddit": "r/SaaS", "archetype": "Feedback", "context": "late invoices"}
 
@@ -200,3 +202,33 @@ async def test_generate_for_someone_elses_campaign_is_404(
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
     assert publisher.events == []
+
+
+class ClaimedDespiteTimeout:
+    """The write reached Kafka and the generator claimed the task, but no ack came back in time."""
+
+    def __init__(self, fake_store: Any) -> None:
+        self.ready = True
+        self.events: list[Any] = []
+        self._store = fake_store
+
+    async def publish(self, event: Any) -> None:
+        self.events.append(event)
+        self._store.tasks[str(event.task_id)]["status"] = "running"
+        raise PublishError("no acknowledgement from Kafka in time")
+
+
+async def test_an_unclear_publish_the_generator_claimed_is_answered_202(
+    settings: Any, store: Any, fake_store: Any, alice: dict[str, str], campaign_body: Any
+) -> None:
+    app = create_app(settings, store=store, publisher=ClaimedDespiteTimeout(fake_store))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as client:
+        cid = (await client.post("/v1/campaigns", json=campaign_body, headers=alice)).json()["id"]
+        response = await client.post(_generate_url(cid), json=REQUEST, headers=alice)
+    assert response.status_code == 202, response.text
+    task_id = response.json()["task_id"]
+    assert fake_store.released == []  # draft-store refused the release: it went through
+    assert fake_store.tasks[task_id]["status"] == "running"
+    assert f"/stream/{task_id}?token=" in response.json()["stream_url"]

@@ -275,3 +275,42 @@ async def test_health_readiness_and_metrics(
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("isc_score", True),
+        ("isc_score", "7"),
+        ("formality_level", False),
+        ("avg_sentence_length", "17.3"),
+        ("sample_size", True),
+        ("sample_size", "12"),
+        ("sample_size", 12.0),
+    ],
+)
+async def test_numbers_in_bodies_are_json_numbers(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    campaign_id: str,
+    fake_store: Any,
+    field: str,
+    value: Any,
+) -> None:
+    body = {"isc_score": 7, "avg_sentence_length": 17.3, "formality_level": 8, field: value}
+    url = f"/v1/campaigns/{campaign_id}/profiles/SaaS"
+    response = await client.put(url, json=body, headers=alice)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["error"]["details"]["errors"]
+    assert error["field"] == f"body.{field}"
+    assert fake_store.profiles == {}
+
+
+async def test_an_integer_is_a_valid_float(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str
+) -> None:
+    body = {"isc_score": 7, "avg_sentence_length": 17, "formality_level": 8, "sample_size": 40}
+    url = f"/v1/campaigns/{campaign_id}/profiles/SaaS"
+    response = await client.put(url, json=body, headers=alice)
+    assert response.status_code == 201, response.text
+    assert response.json()["isc_score"] == 7.0

@@ -112,7 +112,21 @@ def user_from_bearer(authorization: str | None, settings: Settings) -> str:
     )
     if "purpose" in claims:
         raise _invalid()
+    _check_lifetime(claims, settings)
     return _valid_subject(claims)
+
+
+def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:
+    """Refuse tokens meant to live longer than the configured maximum (exp - iat)."""
+    limit = settings.jwt_max_lifetime_seconds
+    exp = claims["exp"]  # required, and an int or float (PyJWT checked it)
+    iat = claims.get("iat")
+    numeric_iat = isinstance(iat, int | float) and not isinstance(iat, bool)
+    if numeric_iat and exp - iat > limit:
+        raise _invalid("token lifetime exceeds the maximum")
+    # Without iat (or with one in the future) the lifetime left is what can be checked.
+    if exp - time.time() > limit + settings.jwt_leeway_seconds:
+        raise _invalid("token lifetime exceeds the maximum")
 
 
 def issue_user_token(settings: Settings, user_id: str, ttl_seconds: int = 86_400) -> str:
