@@ -60,6 +60,9 @@ def create_app(
         title="BC-RAO Drafts API",
         version="1.0.0",
         lifespan=lifespan,
+        # Starlette's slash redirect builds its Location from the Host header; errors.py has one
+        # that does not.
+        redirect_slashes=False,
     )
     limits = GenerateLimits(settings, clock)
     metrics = Metrics()
@@ -71,7 +74,13 @@ def create_app(
     app.state.metrics = metrics
 
     install_error_handlers(app)
-    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        GatewayMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        body_timeout=settings.body_timeout_seconds,
+        allowed_hosts=settings.allowed_hosts,
+    )
     for router in routers:
         app.include_router(router)
     app.include_router(stream_router)
