@@ -51,7 +51,13 @@ def create_app(
                 supervising = asyncio.create_task(kafka.run(), name="kafka-producer")
                 stack.push_async_callback(_cancel, supervising)
                 app.state.publisher = kafka
-            await stack.enter_async_context(start_streaming(app, settings))
+            # The stream reader's dead letters go out through the gateway's own producer.
+            sink = (
+                app.state.publisher.dead_letter
+                if isinstance(app.state.publisher, KafkaPublisher)
+                else None
+            )
+            await stack.enter_async_context(start_streaming(app, settings, dead_letters=sink))
             log.info("api-gateway started")
             yield
         log.info("api-gateway stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,11 +15,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from bcrao_contracts.events import topic_for
 from bcrao_contracts.topics import Topics
+from bcrao_gateway.publisher import KafkaPublisher
 from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.reader import StreamReader
 from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_testkit.servers import free_port
 
+from ..conftest import make_settings
 from .conftest import TaskEvents
 
 pytestmark = pytest.mark.integration
@@ -231,23 +234,67 @@ async def test_stop_ends_a_reader_that_is_between_two_attempts(topics):
 async def test_unparsable_live_messages_are_dead_lettered_and_replayed_ones_are_not(
     kafka_bootstrap, producer, topics
 ):
+    """Through the gateway's own publisher, with the shared header schema; a poison message just
+    under the broker's limit is dead-lettered as a reference (its copy would not fit)."""
     await producer.send_and_wait(topics.progress, b"{old garbage", key=b"old")
-    seen: list[tuple[bytes, str]] = []
-    settings = StreamSettings()
-    hub = TaskHub(settings)
+    settings = make_settings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topics.prefix)
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    stream = StreamSettings()
+    hub = TaskHub(stream)
     reader = StreamReader(
         kafka_bootstrap,
         topics,
         hub,
-        settings,
+        stream,
         partition_refresh_seconds=0.5,
-        dead_letters=lambda record, reason, error: seen.append((record.value, reason)),
+        dead_letters=publisher.dead_letter,
     )
     await reader.start()
     try:
         await eventually(lambda: reader.caught_up and reader.unparsable == 1)
-        await producer.send_and_wait(topics.failed, b'{"type": "Nope"}', key=b"new")
-        await eventually(lambda: reader.unparsable == 2)
-        assert seen == [(b'{"type": "Nope"}', "unparsable")]
+        unknown = await producer.send_and_wait(topics.failed, b'{"event_type": "Nope"}', key=b"k")
+        huge = await producer.send_and_wait(topics.stored, b"x" * 950_000, key=b"big")
+        await eventually(lambda: publisher.dead_lettered == 2)
+        letters = {
+            r.topic: r
+            for r in await read_all(
+                kafka_bootstrap, [f"{topics.failed}.dlq", f"{topics.stored}.dlq"]
+            )
+        }
     finally:
         await reader.stop()
+        await publisher.stop()
+    first = letters[f"{topics.failed}.dlq"]
+    headers = {name: value.decode() for name, value in first.headers}
+    assert first.value == b'{"event_type": "Nope"}'
+    assert headers["x-dlq-reason"] == "unsupported"
+    assert headers["x-dlq-original-topic"] == topics.failed
+    assert headers["x-dlq-original-offset"] == str(unknown.offset)
+    assert headers["x-dlq-consumer"] == "api-gateway/stream-reader"
+    assert headers["x-dlq-payload"] == "inline"
+    big = letters[f"{topics.stored}.dlq"]
+    assert dict(big.headers)["x-dlq-payload"] == b"reference"
+    assert json.loads(big.value)["ref"] == {
+        "topic": topics.stored,
+        "partition": huge.partition,
+        "offset": huge.offset,
+    }
+    # The replayed "{old garbage" predates this process: skipped, not dead-lettered again.
+    assert f"{topics.progress}.dlq" not in letters
+
+
+async def read_all(bootstrap: str, names: list[str]) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        *names, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        found: list[Any] = []
+        async with asyncio.timeout(30):
+            while len(found) < len(names):
+                batch = await consumer.getmany(timeout_ms=500)
+                found += [r for records in batch.values() for r in records]
+        return found
+    finally:
+        await consumer.stop()

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from bcrao_contracts.events import parse_event
+from bcrao_contracts.events import UnsupportedEvent, parse_event
 from bcrao_contracts.topics import Topics
 
 from .hub import TaskHub
@@ -249,7 +249,8 @@ class StreamReader:
             log.warning("stream reader: skipping unparsable message on %s: %s", tp, str(exc)[:300])
             live = record.offset >= self._live_from.get(tp, 0)
             if self._dead_letters is not None and live:
-                self._dead_letters(record, "unparsable", str(exc)[:1000])
+                reason = "unsupported" if isinstance(exc, UnsupportedEvent) else "unreadable"
+                self._dead_letters(record, reason, str(exc)[:1000])
             return
         self._hub.ingest(event)
 
