@@ -89,7 +89,7 @@ async def test_publish_failure_releases_the_task_and_answers_503(
     assert released["code"] == "UNAVAILABLE"
     assert fake_store.tasks[released["task_id"]]["status"] == "failed"
     assert fake_store.reserved("alice") == 0
-    assert "gateway_publish_failures_total 1" in (await client.get("/metrics")).text
+    assert "gateway_publish_failures_total 1.0" in (await client.get("/metrics")).text
 
     publisher.fail = False  # the failed task holds no in-flight place (the cap is 1 here)
     again = await client.post(_generate_url(cid), json=REQUEST, headers=alice)
@@ -177,8 +177,8 @@ async def test_plan_limit_passes_through_and_frees_the_slot(
     assert refused.json()["error"]["details"] == {"used": 1, "limit": 1, "plan": "trial"}
     assert app.state.in_flight.count("alice") == 1
     metrics = (await client.get("/metrics")).text
-    assert 'gateway_generate_refused_total{code="PLAN_LIMIT_REACHED"} 1' in metrics
-    assert "gateway_generate_accepted_total 1" in metrics
+    assert 'gateway_generate_refused_total{code="PLAN_LIMIT_REACHED"} 1.0' in metrics
+    assert "gateway_generate_accepted_total 1.0" in metrics
 
 
 async def test_invalid_generate_body_opens_no_task(

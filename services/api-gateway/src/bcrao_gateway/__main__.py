@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from bcrao_platform.logs import configure_logging
 from pydantic import ValidationError
 
 from bcrao_gateway.config import Settings
-from bcrao_gateway.logs import configure_logging
+from bcrao_gateway.metrics import SERVICE
 from bcrao_gateway.settings_errors import describe
 
 
@@ -23,7 +24,7 @@ def load_settings() -> Settings:
 
 def main() -> None:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(SERVICE, settings.log_level)
     from bcrao_gateway.app import create_app
     from bcrao_gateway.server import GatewayServer, server_config
 

@@ -28,8 +28,6 @@ from bcrao_contracts.errors import envelope
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bcrao_gateway.metrics import Metrics
-
 access_log = logging.getLogger("bcrao_gateway.access")
 log = logging.getLogger("bcrao_gateway.middleware")
 
@@ -85,13 +83,11 @@ class GatewayMiddleware:
         app: ASGIApp,
         *,
         max_body_bytes: int,
-        metrics: Metrics | None = None,
         body_timeout: float = 15.0,
         allowed_hosts: Sequence[str] = ("*",),
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.metrics = metrics
         self.body_timeout = body_timeout
         self.allowed_hosts = tuple(allowed_hosts)
 
@@ -188,8 +184,6 @@ class GatewayMiddleware:
         self._finish(scope, request_id, status, started_at)
 
     def _finish(self, scope: Scope, request_id: str, status: int, started_at: float) -> None:
-        if self.metrics is not None and status:
-            self.metrics.count_request(status)
         fields = {
             "request_id": request_id,
             "method": scope.get("method"),

@@ -63,9 +63,9 @@ async def _accept(
             raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
         await _publish_or_release(event, store, publisher, limits, metrics)
     except ApiError as exc:
-        metrics.generate_refused[exc.code.value] += 1
+        metrics.generate_refused.labels(exc.code.value).inc()
         raise
-    metrics.generate_accepted += 1
+    metrics.generate_accepted.inc()
     log.info("generation queued", extra={"task_id": str(event.task_id), "user": user})
     token = sign_stream_token(settings, user, event.task_id)
     return GenerateAccepted(
@@ -91,7 +91,7 @@ async def _publish_or_release(
         await publisher.publish(event)
         return
     except PublishError as exc:
-        metrics.publish_failures += 1
+        metrics.publish_failures.inc()
         task = {"task_id": str(event.task_id)}
         log.warning("GenerateRequested not acknowledged: %s", exc, extra=task)
     try:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from bcrao_contracts.enums import ErrorCode
+from bcrao_platform.metrics import metrics_endpoint
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
-from bcrao_gateway.deps import MetricsDep
+from bcrao_gateway.deps import MetricsDep, SettingsDep
 from bcrao_gateway.errors import error_response
+from bcrao_gateway.version import VERSION
 
 router = APIRouter(tags=["ops"])
 
 
 @router.get("/healthz")
 async def get_health() -> dict[str, str]:
-    return {"status": "ok"}
+    """Liveness: the process serves. Nothing external is checked (that is /readyz)."""
+    return {"status": "ok", "version": VERSION}
 
 
 @router.get("/readyz")
@@ -45,18 +49,16 @@ async def get_readiness(request: Request) -> JSONResponse:
     )
 
 
-STREAM_GAUGES = frozenset({"open_streams", "tasks_buffered", "tasks_running", "frames_buffered"})
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-async def get_metrics(request: Request, metrics: MetricsDep) -> PlainTextResponse:
-    text = metrics.render()
-    hub = getattr(request.app.state, "hub", None)
-    if hub is not None:
-        lines = []
-        for name, value in hub.metrics().items():
-            kind = "gauge" if name in STREAM_GAUGES else "counter"
-            metric = f"gateway_stream_{name}" + ("" if kind == "gauge" else "_total")
-            lines += [f"# TYPE {metric} {kind}", f"{metric} {value}"]
-        text = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+@router.get("/metrics", include_in_schema=False)
+async def get_metrics(request: Request, metrics: MetricsDep, settings: SettingsDep) -> Response:
+    """Prometheus text. With GATEWAY_METRICS_TOKEN set it needs that bearer token; without one it
+    is served only to a gateway listening on loopback (a local run), and is closed otherwise."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None and not settings.local_only:
+        return error_response(
+            401,
+            ErrorCode.AUTH_REQUIRED,
+            "metrics are closed: set GATEWAY_METRICS_TOKEN and send it as a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return await metrics_endpoint(metrics.registry, token)(request)

@@ -51,11 +51,13 @@ async def publish(producer: AIOKafkaProducer, topics: Topics, *events) -> None:
 
 @contextlib.asynccontextmanager
 async def reading(
-    bootstrap: str, topics: Topics, **kw
+    bootstrap: str, topics: Topics, wall_clock=time.time, **kw
 ) -> AsyncIterator[tuple[TaskHub, StreamReader]]:
     settings = StreamSettings(**kw)
     hub = TaskHub(settings)
-    reader = StreamReader(bootstrap, topics, hub, settings, partition_refresh_seconds=0.5)
+    reader = StreamReader(
+        bootstrap, topics, hub, settings, partition_refresh_seconds=0.5, wall_clock=wall_clock
+    )
     await reader.start()
     try:
         yield hub, reader
@@ -94,8 +96,17 @@ async def test_replay_window_leaves_out_older_events(kafka_bootstrap, producer, 
     await publish(producer, topics, task.status(1))
     await asyncio.sleep(1.5)
     newer = type(task)()
-    await publish(producer, topics, newer.status(1))
-    async with reading(kafka_bootstrap, topics, replay_seconds=1.0) as (hub, reader):
+    sent = await producer.send_and_wait(
+        topic_for(newer.status(1), topics.prefix),
+        newer.status(1).to_json(),
+        key=newer.status(1).key,
+    )
+    # "Now" is pinned just after the newer event, whatever the time the reader takes to start.
+    now = sent.timestamp / 1000 + 0.5
+    async with reading(kafka_bootstrap, topics, wall_clock=lambda: now, replay_seconds=1.0) as (
+        hub,
+        reader,
+    ):
         await eventually(lambda: reader.caught_up)
         assert hub.knows(newer.task_id)
         assert not hub.knows(task.task_id)
