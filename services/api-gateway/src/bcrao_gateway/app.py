@@ -11,6 +11,7 @@ from bcrao_platform.metrics import HttpMetricsMiddleware
 from fastapi import FastAPI
 
 from bcrao_gateway.config import Settings
+from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.errors import install_error_handlers
 from bcrao_gateway.limits import Clock, GenerateLimits
 from bcrao_gateway.metrics import SERVICE, Metrics
@@ -54,11 +55,11 @@ def create_app(
                 stack.push_async_callback(_cancel, supervising)
                 app.state.publisher = kafka
             # The stream reader's dead letters go out through the gateway's own producer.
-            sink = (
-                app.state.publisher.dead_letter
-                if isinstance(app.state.publisher, KafkaPublisher)
-                else None
-            )
+            sink = None
+            if isinstance(app.state.publisher, KafkaPublisher):
+                sink = DeadLetterWriter(app.state.publisher, settings.publish_timeout_seconds)
+                stack.push_async_callback(sink.drain)
+            app.state.dead_letters = sink
             await stack.enter_async_context(start_streaming(app, settings, dead_letters=sink))
             log.info("api-gateway started")
             yield

@@ -85,15 +85,24 @@ class _LiveCollector(Collector):
                 "1 when the producer is started and the broker answers",
                 value=int(bool(publisher.ready)),
             )
-            for name, doc in (
-                ("replacements", "Producers replaced after a fatal error"),
-                ("dead_lettered", "Stream records copied to a dead-letter topic"),
-                ("dead_letters_dropped", "Dead letters that could not be written"),
-            ):
-                if hasattr(publisher, name):
-                    yield CounterMetricFamily(
-                        f"gateway_producer_{name}", doc, value=getattr(publisher, name)
-                    )
+            if hasattr(publisher, "replacements"):
+                yield CounterMetricFamily(
+                    "gateway_producer_replacements",
+                    "Producers replaced after a fatal error",
+                    value=publisher.replacements,
+                )
+        writer = getattr(self._state, "dead_letters", None)
+        if writer is not None:
+            yield CounterMetricFamily(
+                "gateway_dead_letters_written",
+                "Stream records copied to a dead-letter topic",
+                value=writer.written,
+            )
+            yield CounterMetricFamily(
+                "gateway_dead_letters_dropped",
+                "Dead letters that could not be written",
+                value=writer.dropped,
+            )
 
 
 _HUB_GAUGES = {

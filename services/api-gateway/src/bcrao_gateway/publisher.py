@@ -27,11 +27,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_contracts.events import Event, topic_for
-from bcrao_platform.deadletter import DeadLetter, dead_letter_record, dlq_topic
 
 from bcrao_gateway.config import Settings
 
@@ -40,10 +39,7 @@ log = logging.getLogger("bcrao_gateway.publisher")
 START_BACKOFF_INITIAL = 0.5
 START_BACKOFF_MAX = 5.0
 STOP_TIMEOUT = 5.0
-# Dead letters being sent at once; beyond this (a flood of poison during an outage) they are
-# dropped with a log line: the originals stay on their topic, the DLQ copy is a convenience.
-MAX_PENDING_DEAD_LETTERS = 100
-DEAD_LETTER_CONSUMER = "api-gateway/stream-reader"
+
 # One failed probe marks the broker unreachable; so does no successful probe for this many periods
 # (a probe that hangs).
 STALE_PROBES = 3
@@ -109,12 +105,14 @@ class KafkaPublisher:
         self._reachable = False
         self._wake = asyncio.Event()
         self._retiring: set[asyncio.Task[None]] = set()
-        self._dead_letters: set[asyncio.Task[None]] = set()
         self.replacements = 0
-        self.dead_lettered = 0
-        self.dead_letters_dropped = 0
 
     # ---- state ----
+
+    @property
+    def producer(self) -> AIOKafkaProducer | None:
+        """The current producer (None while it is being started or replaced)."""
+        return self._producer
 
     @property
     def started(self) -> bool:
@@ -207,7 +205,7 @@ class KafkaPublisher:
             await _quietly(producer.stop())
         if admin is not None:
             await _quietly(admin.close())
-        for task in [*self._retiring, *self._dead_letters]:
+        for task in list(self._retiring):
             await task
 
     def _replace(self, broken: AIOKafkaProducer, exc: BaseException) -> None:
@@ -249,49 +247,6 @@ class KafkaPublisher:
             name = type(exc).__name__
             raise PublishError(f"publishing to {topic} failed: {name}", sent=sent) from exc
         self._mark(True)
-
-    # ---- dead letters of the stream reader ----
-
-    def dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None:
-        """Copy a record the stream reader cannot use to `<topic>.dlq`, in the background.
-
-        Every gateway instance reads every partition, so each instance dead-letters what it
-        cannot parse; the copies are told apart by x-dlq-consumer and deduplicated by their
-        original topic/partition/offset headers.
-        """
-        letter = dead_letter_record(
-            record.value,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            reason=reason,
-            error=error,
-            attempts=1,  # parsing is deterministic: a second try would fail the same way
-            consumer=DEAD_LETTER_CONSUMER,
-        )
-        if len(self._dead_letters) >= MAX_PENDING_DEAD_LETTERS:
-            self.dead_letters_dropped += 1
-            log.warning("too many dead letters in flight; not copying %s", record.topic)
-            return
-        task = asyncio.create_task(self._send_dead_letter(dlq_topic(record.topic), letter))
-        self._dead_letters.add(task)
-        task.add_done_callback(self._dead_letters.discard)
-
-    async def _send_dead_letter(self, topic: str, letter: DeadLetter) -> None:
-        producer = self._producer
-        try:
-            if producer is None:
-                raise PublishError("the Kafka producer is not started", sent=False)
-            async with asyncio.timeout(self._settings.publish_timeout_seconds):
-                await producer.send_and_wait(
-                    topic, letter.value, key=letter.key, headers=letter.headers
-                )
-        except Exception as exc:
-            self.dead_letters_dropped += 1
-            log.warning("dead letter to %s not written: %r", topic, exc)
-            return
-        self.dead_lettered += 1
 
 
 def _default_admin(settings: Settings) -> AIOKafkaAdminClient:

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from bcrao_contracts.events import topic_for
 from bcrao_contracts.topics import Topics
+from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.publisher import KafkaPublisher
 from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.reader import StreamReader
@@ -251,6 +252,7 @@ async def test_unparsable_live_messages_are_dead_lettered_and_replayed_ones_are_
     settings = make_settings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topics.prefix)
     publisher = KafkaPublisher(settings)
     await publisher.start()
+    writer = DeadLetterWriter(publisher, 10.0)
     stream = StreamSettings()
     hub = TaskHub(stream)
     reader = StreamReader(
@@ -259,14 +261,14 @@ async def test_unparsable_live_messages_are_dead_lettered_and_replayed_ones_are_
         hub,
         stream,
         partition_refresh_seconds=0.5,
-        dead_letters=publisher.dead_letter,
+        dead_letters=writer,
     )
     await reader.start()
     try:
         await eventually(lambda: reader.caught_up and reader.unparsable == 1)
         unknown = await producer.send_and_wait(topics.failed, b'{"event_type": "Nope"}', key=b"k")
         huge = await producer.send_and_wait(topics.stored, b"x" * 950_000, key=b"big")
-        await eventually(lambda: publisher.dead_lettered == 2)
+        await eventually(lambda: writer.written == 2)
         letters = {
             r.topic: r
             for r in await read_all(
