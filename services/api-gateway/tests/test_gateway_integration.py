@@ -88,6 +88,8 @@ def gateway_settings(kafka_bootstrap: str) -> Settings:
         topic_prefix=f"gw{uuid.uuid4().hex[:8]}.",
         max_in_flight=20,
         generate_rate_per_minute=50,
+        # The topics of this test's prefix appear while it runs: pick them up quickly.
+        stream={"reader_refresh_seconds": 0.5, "reader_check_seconds": 0.5},
     )
 
 

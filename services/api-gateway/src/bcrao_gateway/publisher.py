@@ -8,7 +8,7 @@ the generator's claim make sure a released task is never generated later.
 
 Supervision (`run()`, a background task of the app):
 - the producer is started, and restarted with capped backoff while the broker is down;
-- the broker is probed every `kafka_probe_seconds` (a metadata request of a small admin client),
+- the broker is probed every `kafka_probe_seconds` (an empty metadata request of an admin client),
   so while it is unreachable `publish` fails at once instead of waiting out a timeout, and
   readiness reports it;
 - after a fatal producer error (OutOfOrderSequenceNumber, a fenced or closed producer, any
@@ -186,7 +186,9 @@ class KafkaPublisher:
                     await admin.start()
                 self._admin = admin
             async with asyncio.timeout(self._probe_every * 2):
-                await self._admin.describe_cluster()
+                # A metadata request for no topic: a round trip to the broker that costs nothing
+                # (describe_cluster would fetch every topic's metadata).
+                await self._admin.describe_topics([])
         except asyncio.CancelledError:
             raise
         except Exception as exc:

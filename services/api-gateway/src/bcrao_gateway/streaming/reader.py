@@ -93,9 +93,11 @@ class StreamReader:
         self._hub = hub
         self._settings = settings
         self._wall_clock = wall_clock
-        # The metadata call doubles as the connectivity check, and picks up new partitions and
-        # late-created topics (assignment is explicit, so nothing tells us otherwise).
-        self._check_every = partition_refresh_seconds or settings.reader_check_seconds
+        # Assignment is explicit, so only asking tells us about new partitions and topics; a
+        # consumer whose broker is gone just returns empty fetches, so a cheap metadata round
+        # trip every `reader_check_seconds` tells us the broker still answers.
+        self._refresh_every = partition_refresh_seconds or settings.reader_refresh_seconds
+        self._check_every = min(settings.reader_check_seconds, self._refresh_every)
         self._new_consumer = consumer_factory
         self._new_admin = admin_factory
         self._dead_letters = dead_letters
@@ -219,6 +221,7 @@ class StreamReader:
             self._catch_up = {}  # no stream topic exists yet: there is nothing to replay
         await self._check_caught_up(consumer, quiet=False)
         next_check = loop.time() + self._check_every
+        next_refresh = loop.time() + self._refresh_every
         while True:
             if assigned:
                 batches = await consumer.getmany(timeout_ms=500, max_records=2000)
@@ -232,8 +235,14 @@ class StreamReader:
                     self._positions[tp] = records[-1].offset + 1
             if not self.caught_up:
                 await self._check_caught_up(consumer, quiet=not batches)
-            if loop.time() >= next_check:
+            if loop.time() >= next_refresh:
                 assigned = await self._assign(consumer, admin, assigned)
+                next_refresh = loop.time() + self._refresh_every
+                next_check = loop.time() + self._check_every
+            elif loop.time() >= next_check:
+                async with asyncio.timeout(self._check_every * 2):
+                    await admin.describe_topics([])  # no topic: a round trip that costs nothing
+                self._last_contact = time.monotonic()
                 next_check = loop.time() + self._check_every
 
     def _feed(self, record: ConsumerRecord[Any, Any], tp: TopicPartition) -> None:
@@ -258,7 +267,7 @@ class StreamReader:
         self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient, assigned: set[TopicPartition]
     ) -> set[TopicPartition]:
         """Assign every partition of the stream topics; position the new ones. Returns the set."""
-        async with asyncio.timeout(self._check_every * 2):
+        async with asyncio.timeout(max(self._check_every * 2, 10.0)):
             partitions = await _partitions(admin, self._topics)
         self._last_contact = time.monotonic()
         if partitions == assigned:
