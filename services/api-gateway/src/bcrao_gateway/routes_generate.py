@@ -14,6 +14,7 @@ from uuid import UUID
 from bcrao_contracts.api import GenerateAccepted, GenerateRequest, RegenerateRequest
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.events import GenerateRequested
+from bcrao_platform.logs import task_scope
 from fastapi import APIRouter, status
 
 from bcrao_gateway.auth import sign_stream_token
@@ -61,7 +62,8 @@ async def _accept(
             limits.in_flight.finish(event.task_id)
             log.error("draft-store opened task %s for another user", event.task_id)
             raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
-        await _publish_or_release(event, store, publisher, limits, metrics)
+        with task_scope(event.task_id):  # every log line of the publish and release names it
+            await _publish_or_release(event, store, publisher, limits, metrics)
     except ApiError as exc:
         metrics.generate_refused.labels(exc.code.value).inc()
         raise
@@ -92,8 +94,7 @@ async def _publish_or_release(
         return
     except PublishError as exc:
         metrics.publish_failures.inc()
-        task = {"task_id": str(event.task_id)}
-        log.warning("GenerateRequested not acknowledged: %s", exc, extra=task)
+        log.warning("GenerateRequested not acknowledged: %s", exc)
     try:
         await store.release_task(
             event.user_id,
@@ -103,11 +104,11 @@ async def _publish_or_release(
         )
     except ApiError as release_error:
         if release_error.status == 409:
-            log.info("an unacknowledged task was claimed by the generator after all", extra=task)
+            log.info("an unacknowledged task was claimed by the generator after all")
             return
         # The task stays queued with its unit reserved; draft-store's sweep fails it (it is never
         # claimed), and the client is told to try again.
-        log.error("releasing an unpublished task failed: %s", release_error.code.value, extra=task)
+        log.error("releasing an unpublished task failed: %s", release_error.code.value)
     limits.in_flight.finish(event.task_id)
     raise unavailable(
         "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
