@@ -327,3 +327,22 @@ async def test_an_integer_is_a_valid_float(
     response = await client.put(url, json=body, headers=alice)
     assert response.status_code == 201, response.text
     assert response.json()["isc_score"] == 7.0
+
+
+async def test_a_stream_reader_that_is_not_running_fails_readiness(
+    app: FastAPI, client: httpx.AsyncClient, settings: Any
+) -> None:
+    from bcrao_contracts.topics import Topics
+    from bcrao_gateway.streaming.reader import StreamReader
+
+    hub = TaskHub(StreamSettings())
+    hub.mark_ready()  # it did replay once: a reader that died later must still fail readiness
+    app.state.hub = hub
+    app.state.stream_reader = StreamReader("127.0.0.1:1", Topics(""), hub, StreamSettings())
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["error"]["details"]["checks"] == {
+        "kafka_producer": True,
+        "stream_replay": True,
+        "stream_reader": False,
+    }

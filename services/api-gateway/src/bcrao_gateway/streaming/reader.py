@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -31,6 +31,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from bcrao_contracts.events import UnsupportedEvent, parse_event
 from bcrao_contracts.topics import Topics
 
+from .clients import (
+    AdminFactory,
+    ConsumerFactory,
+    default_admin,
+    default_consumer,
+    describe_error,
+    topic_partitions,
+)
 from .hub import TaskHub
 from .settings import StreamSettings
 
@@ -52,26 +60,6 @@ class DeadLetterSink(Protocol):
     """Takes a record the reader cannot use; must not block (the reader does not wait)."""
 
     def __call__(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None: ...
-
-
-ConsumerFactory = Callable[[str], AIOKafkaConsumer]
-AdminFactory = Callable[[str], AIOKafkaAdminClient]
-
-
-def default_consumer(bootstrap: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",  # only used if a saved position fell off retention
-        client_id="bcrao-gateway-stream",
-    )
-
-
-def default_admin(bootstrap: str) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, client_id="bcrao-gateway-stream", request_timeout_ms=5000
-    )
 
 
 class StreamReader:
@@ -176,7 +164,7 @@ class StreamReader:
                     raise
                 error = "cancelled inside the Kafka client"
             except Exception as exc:  # any error: the supervisor's job is to start again
-                error = _describe(exc)
+                error = describe_error(exc)
             finally:
                 self._in_session = False
             self.restarts += 1
@@ -268,7 +256,7 @@ class StreamReader:
     ) -> set[TopicPartition]:
         """Assign every partition of the stream topics; position the new ones. Returns the set."""
         async with asyncio.timeout(max(self._check_every * 2, 10.0)):
-            partitions = await _partitions(admin, self._topics)
+            partitions = await topic_partitions(admin, self._topics)
         self._last_contact = time.monotonic()
         if partitions == assigned:
             return assigned
@@ -315,21 +303,3 @@ class StreamReader:
             self.caught_up = True
             self._hub.mark_ready()
             log.info("stream reader: caught up with the replay window")
-
-
-async def _partitions(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> set[TopicPartition]:
-    # Metadata for all topics, filtered here: asking for named topics would auto-create them on
-    # a broker that allows it. A topic that does not exist yet is picked up by a later check.
-    wanted = set(topics)
-    found: set[TopicPartition] = set()
-    for topic in await admin.describe_topics():
-        if topic.get("topic") in wanted and not topic.get("error_code"):
-            for p in topic.get("partitions") or ():
-                found.add(TopicPartition(topic["topic"], p["partition"]))
-    return found
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc)  # aiokafka's errors already start with their class name
-    name = type(exc).__name__
-    return (text if text.startswith(name) else f"{name}: {text}")[:300]
