@@ -65,5 +65,5 @@ bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the s
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
 
-compose-check: setup ## Check docker-compose.yml parses and its env matches the settings classes
-	@$(PY) -m pytest tests/test_compose.py -q
+compose-check: setup ## Check the Dockerfile, docker-compose.yml and deploy/k8s against the settings classes (offline)
+	@$(PY) -m pytest tests/test_compose.py tests/test_k8s.py -q
