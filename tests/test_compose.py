@@ -132,8 +132,8 @@ def test_service_environment_is_made_of_valid_settings(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = service.settings()  # raises when a value does not validate
-    assert settings.host == "0.0.0.0", "other containers must reach it"  # type: ignore[attr-defined]
-    assert settings.port == service.port  # type: ignore[attr-defined]
+    assert settings.host == "0.0.0.0", "other containers must reach it"
+    assert settings.port == service.port
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)

@@ -182,7 +182,7 @@ def test_environment_is_made_of_valid_settings(
             )
             monkeypatch.setenv(name, stand_in)
     settings = service.settings()  # raises when a value does not validate
-    assert settings.port == service.port  # type: ignore[attr-defined]
+    assert settings.port == service.port
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
