@@ -72,3 +72,4 @@ docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/ and the Strimzi KafkaT
 	@bash scripts/bootstrap.sh
 	@$(PY) scripts/gen_config_reference.py
 	@$(PY) scripts/gen_strimzi_topics.py
+	@$(PY) scripts/gen_asyncapi.py
