@@ -295,3 +295,16 @@ def test_compose_and_kubernetes_run_the_same_images() -> None:
     for service in SERVICES:
         repository = compose[service.name]["image"].rsplit(":", 1)[0]
         assert container(service)["image"] == repository
+
+
+def test_every_secret_key_is_documented() -> None:
+    operations = (ROOT / "docs/OPERATIONS.md").read_text()
+    keys = {
+        e["valueFrom"]["secretKeyRef"]["key"]
+        for _, doc in ALL
+        if doc["kind"] in {"Deployment", "Job"}
+        for c in doc["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", [])
+    }
+    for key in keys:
+        assert f"--from-literal={key}=" in operations, key
