@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -252,3 +254,17 @@ def test_the_build_context_leaves_out_local_state() -> None:
     ignored = (ROOT / "deploy/docker/Dockerfile.dockerignore").read_text().splitlines()
     for path in (".venv", ".state", ".git", ".env"):
         assert path in ignored, path
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="no uv on PATH to compare with")
+def test_the_image_uv_reads_the_lockfile_this_uv_writes() -> None:
+    pinned = re.search(r"ARG UV_IMAGE=ghcr.io/astral-sh/uv:(\d+)\.(\d+)", DOCKERFILE.read_text())
+    assert pinned, "pin uv's minor version"
+    local = re.search(
+        r"uv (\d+)\.(\d+)",
+        subprocess.run(["uv", "--version"], capture_output=True, text=True, check=True).stdout,
+    )
+    assert local
+    image_uv = (int(pinned.group(1)), int(pinned.group(2)))
+    local_uv = (int(local.group(1)), int(local.group(2)))
+    assert image_uv >= local_uv, "uv.lock may use a format the image's uv cannot read"
