@@ -18,13 +18,20 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaError
 from bcrao_contracts import topics as contract
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 # 24 partitions bound every consumer group at 24 busy members, and keep the gateways' broadcast
 # reader (each gateway reads every partition of the streaming topics) cheap: docs/OPERATIONS.md.
@@ -46,6 +53,7 @@ RETENTION_MS: dict[str, int] = {
 DLQ_RETENTION_MS = 14 * DAY_MS
 
 TOPIC_ALREADY_EXISTS = 36
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -120,22 +128,36 @@ async def ensure_topics(
         await admin.close()
 
 
+class _NotYet(Exception):
+    """The broker has not caught up yet (metadata or configuration): look again shortly."""
+
+
+def _patiently(timeout: float, *retry_on: type[BaseException]) -> AsyncRetrying:
+    return AsyncRetrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
+        retry=retry_if_exception_type(retry_on),
+        reraise=True,
+    )
+
+
 async def _connect(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap, client_id="bcrao-topics", request_timeout_ms=15_000
-        )
-        try:
-            await admin.start()
-            await admin.describe_cluster()
-            return admin
-        except (KafkaConnectionError, KafkaError, OSError) as exc:
-            await admin.close()
-            if loop.time() >= deadline:
-                raise ProvisioningError(f"no Kafka broker answers on {bootstrap}: {exc}") from exc
-            await asyncio.sleep(0.5)
+    try:
+        async for attempt in _patiently(timeout, KafkaError, OSError):
+            with attempt:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=bootstrap, client_id="bcrao-topics", request_timeout_ms=15_000
+                )
+                try:
+                    await admin.start()
+                    await admin.describe_cluster()
+                except BaseException:
+                    await admin.close()
+                    raise
+                return admin
+    except (KafkaError, OSError) as exc:
+        raise ProvisioningError(f"no Kafka broker answers on {bootstrap}: {exc}") from exc
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
 
 
 async def _ensure(
@@ -193,32 +215,41 @@ async def _wait_for_partitions(
 ) -> dict[str, int]:
     """Partition counts once the metadata shows every topic with at least that many partitions,
     each with a leader (a topic just created or grown is not in the metadata at once)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    async def look() -> dict[str, int]:
         counts: dict[str, int] = {}
         for topic in await admin.describe_topics(list(at_least)):
             led = [p for p in topic["partitions"] if p["error_code"] == 0 and p["leader"] >= 0]
             if topic["error_code"] == 0 and len(led) == len(topic["partitions"]):
                 counts[topic["topic"]] = len(led)
         late = sorted(n for n, want in at_least.items() if counts.get(n, 0) < want)
-        if not late:
-            return counts
-        if loop.time() >= deadline:
-            raise ProvisioningError(f"topics without all their partitions yet: {late}")
-        await asyncio.sleep(0.2)
+        if late:
+            raise _NotYet(f"topics without all their partitions yet: {late}")
+        return counts
+
+    return await _until(look, timeout)
 
 
 async def _wait_for_configs(
     admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float
 ) -> None:
     """A change reaches the brokers through the metadata log: wait until they serve it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while late := await _drifted_configs(admin, specs):
-        if loop.time() >= deadline:
-            raise ProvisioningError(f"configuration not applied yet: {[s.name for s in late]}")
-        await asyncio.sleep(0.2)
+
+    async def look() -> None:
+        if late := await _drifted_configs(admin, specs):
+            raise _NotYet(f"configuration not applied yet: {[s.name for s in late]}")
+
+    await _until(look, timeout)
+
+
+async def _until(look: Callable[[], Awaitable[T]], timeout: float) -> T:
+    try:
+        async for attempt in _patiently(timeout, _NotYet):
+            with attempt:
+                return await look()
+    except _NotYet as exc:
+        raise ProvisioningError(str(exc)) from None
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
 
 
 async def _drifted_configs(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> list[TopicSpec]:
