@@ -3,10 +3,9 @@ follows it sees increasing seqs, no gap unless one was given up on, and one term
 
 from __future__ import annotations
 
+from bcrao_gateway.streaming.buffer import Offer, TaskBuffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from bcrao_gateway.streaming.buffer import Offer, TaskBuffer
 
 
 def frame(seq: int) -> bytes:
