@@ -308,3 +308,13 @@ def test_every_secret_key_is_documented() -> None:
     }
     for key in keys:
         assert f"--from-literal={key}=" in operations, key
+
+
+def test_the_generator_gets_its_shutdown_grace_before_it_is_killed() -> None:
+    generator = BY_NAME["generator"]
+    pod = one("Deployment", generator.name)["spec"]["template"]["spec"]
+    grace = config(generator).get(
+        "GENERATOR_SHUTDOWN_GRACE_SECONDS",
+        generator.settings.model_fields["shutdown_grace_seconds"].default,
+    )
+    assert pod["terminationGracePeriodSeconds"] > float(grace)
