@@ -132,15 +132,6 @@ class BlacklistEntry(Contract):
             raise ValueError("a subreddit-scoped entry must belong to a campaign")
         return self
 
-    def compiled(self) -> re.Pattern[str]:
-        """Literals match case-insensitively on word boundaries; regexes as written."""
-        if self.kind is BlacklistKind.REGEX:
-            return re.compile(self.pattern)
-        escaped = re.escape(self.pattern)
-        left = r"\b" if self.pattern[:1].isalnum() else ""
-        right = r"\b" if self.pattern[-1:].isalnum() else ""
-        return re.compile(f"{left}{escaped}{right}", re.IGNORECASE)
-
 
 class BlacklistHit(Contract):
     entry_id: UUID
@@ -199,12 +190,30 @@ class GeneratedDraft(Contract):
     warnings: list[str] = []
 
 
+class EditReport(Contract):
+    """The user's edited text checked and scored by the same rules as the generated text."""
+
+    title: str
+    validation: ValidationReport
+    scores: Scores
+    checked_at: datetime
+
+
 class Draft(GeneratedDraft):
-    """A stored draft, as the API and the `complete` stream message show it."""
+    """A stored draft, as the API and the `complete` stream message show it.
+
+    `title`, `body`, `scores` and `validation` stay as generated; the user's versions are
+    `user_title` and `user_edits`, checked into `edit_report`. `needs_review` is the current
+    report's verdict (the edit's once there is one).
+    """
 
     id: UUID
     task_id: UUID
     status: DraftStatus = DraftStatus.GENERATED
     user_edits: str | None = None
+    user_title: str | None = None
+    edit_report: EditReport | None = None
+    needs_review: bool = False
+    feedback: str | None = None  # what the user asked for when this draft was regenerated
     created_at: datetime
     updated_at: datetime

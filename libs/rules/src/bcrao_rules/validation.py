@@ -2,6 +2,10 @@
 
 Nothing is dropped here: every hit is reported, and high-severity blacklist hits mark the draft
 for review. Category strings are part of the stored report, so they do not change lightly.
+The generator validates a draft and draft-store validates the user's edits with this one module.
+
+The built-in checks below are fixed patterns written for Python's `re`; only the users' blacklist
+patterns run on RE2 (see `blacklist.py`), because only those are untrusted.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from collections.abc import Callable, Sequence
 from bcrao_contracts.enums import Severity
 from bcrao_contracts.models import BlacklistEntry, BlacklistHit, MachineTellHit, ValidationReport
 
-from .postprocess import find_links
-from .textstats import avg_sentence_length, split_paragraphs, split_sentences, words
+from .blacklist import PatternError, compile_pattern
+from .textstats import avg_sentence_length, find_links, split_paragraphs, split_sentences, words
 
 _I = re.IGNORECASE
 
@@ -93,9 +97,12 @@ PHRASE_CATEGORIES = frozenset(
 def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[BlacklistHit]:
     hits: list[BlacklistHit] = []
     for entry in entries:
-        for match in entry.compiled().finditer(text):
-            if not match.group(0):
-                continue  # a regex that can match nothing would otherwise "hit" everywhere
+        try:
+            compiled = compile_pattern(entry.kind, entry.pattern)
+        except PatternError:
+            # Saving refuses such patterns; one stored before that rule existed cannot match.
+            continue
+        for start, end in compiled.finditer(text):
             hits.append(
                 BlacklistHit(
                     entry_id=entry.id,
@@ -103,7 +110,7 @@ def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[Blackli
                     description=entry.description,
                     category=entry.category,
                     severity=entry.severity,
-                    matched_text=match.group(0),
+                    matched_text=text[start:end],
                 )
             )
     return hits
