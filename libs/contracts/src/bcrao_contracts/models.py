@@ -98,14 +98,18 @@ class CommunityProfile(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+# ISC tier labels: (upper bound, exclusive; None for the last, label). The UI reads these from
+# the rules document (bcrao_rules.catalogue) rather than keeping its own copy.
+ISC_TIERS: tuple[tuple[float | None, str], ...] = (
+    (3.0, "Low"),
+    (5.0, "Moderate"),
+    (7.0, "High"),
+    (None, "Very High"),
+)
+
+
 def isc_tier(isc: float) -> str:
-    if isc < 3:
-        return "Low"
-    if isc < 5:
-        return "Moderate"
-    if isc < 7:
-        return "High"
-    return "Very High"
+    return next(label for below, label in ISC_TIERS if below is None or isc < below)
 
 
 class BlacklistEntry(Contract):
