@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from bcrao_contracts.models import CONTEXT_MAX
 
-CONTEXT_MIN = 20
+# A short phrase ("late invoices", 13) is a topic; a letter or a word or two is not.
+CONTEXT_MIN = 12
 DEFAULT_TOPIC_KEYWORDS = 3
 
 
