@@ -151,7 +151,8 @@ class BlacklistEntryCreate(Contract):
     @field_validator("pattern")
     @classmethod
     def _regex_compiles(cls, value: str, info: ValidationInfo) -> str:
-        # `kind` is declared first so that it is known here.
+        # `kind` is declared first so that it is known here. A quick syntax check at the edge
+        # only: draft-store decides with the engine that runs patterns (RE2, bcrao_rules).
         if info.data.get("kind") is BlacklistKind.REGEX:
             try:
                 re.compile(value)
