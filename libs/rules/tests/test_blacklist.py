@@ -8,7 +8,7 @@ import pytest
 from bcrao_contracts.enums import BlacklistKind, Severity
 from bcrao_contracts.models import BlacklistEntry
 from bcrao_rules.blacklist import PatternError, compile_pattern, pattern_problem
-from bcrao_rules.validation import blacklist_hits
+from bcrao_rules.validation import blacklist_hits, validate
 
 LITERAL, REGEX = BlacklistKind.LITERAL, BlacklistKind.REGEX
 
@@ -79,3 +79,13 @@ def test_entries_re2_refuses_are_skipped_in_validation() -> None:
     good = BlacklistEntry(id=uuid4(), pattern="deal", description="promo", severity=Severity.HIGH)
     hits = blacklist_hits("a great deal", [stale, good])
     assert [(h.entry_id, h.matched_text) for h in hits] == [(good.id, "deal")]
+
+
+def test_hits_in_a_report_say_where_they_are() -> None:
+    entry = BlacklistEntry(id=uuid4(), pattern="my app", description="self promotion")
+    title, body = "Why my app failed", "I built it.\n\nThen MY APP got one user."
+    report = validate(title, body, blacklist=[entry], links_removed=[])
+    located = [(h.field, h.start, h.end) for h in report.blacklist_hits]
+    assert located == [("title", 4, 10), ("body", 18, 24)]
+    assert title[4:10] == "my app"
+    assert body[18:24] == "MY APP"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
@@ -135,12 +135,18 @@ class BlacklistEntry(Contract):
 
 
 class BlacklistHit(Contract):
+    """`field`, `start` and `end` locate the match (character offsets in the title or the body)
+    so a client can mark it in the text; reports stored before they existed have none."""
+
     entry_id: UUID
     entry: str
     description: str
     category: BlacklistCategory
     severity: Severity
     matched_text: str
+    field: Literal["title", "body"] | None = None
+    start: int | None = None
+    end: int | None = None
 
 
 class MachineTellHit(Contract):

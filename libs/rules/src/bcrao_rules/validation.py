@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bcrao_contracts.enums import Severity
 from bcrao_contracts.models import BlacklistEntry, BlacklistHit, MachineTellHit, ValidationReport
@@ -84,6 +85,7 @@ _VAGUE_RE = re.compile(
     r"(?:solutions|options|tools|approaches|methods|strategies|platforms|features|benefits|resources|ways)\b",
     _I,
 )
+TITLE_BODY_SEPARATOR = "\n\n"
 EXCLAMATION_LIMIT = 3
 # Symmetric layout: 3+ paragraphs whose first and last are both shorter than 40% of the mean
 # inner paragraph, and the inner paragraphs average at least 40 words (intro-body-outro shape).
@@ -94,7 +96,11 @@ PHRASE_CATEGORIES = frozenset(
 )
 
 
-def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[BlacklistHit]:
+def blacklist_hits(
+    text: str, entries: Sequence[BlacklistEntry], *, title_length: int | None = None
+) -> list[BlacklistHit]:
+    """Every match of every entry. With `title_length`, `text` is the title, a blank line and the
+    body, and each hit says which of the two it is in, at which offsets."""
     hits: list[BlacklistHit] = []
     for entry in entries:
         try:
@@ -111,9 +117,19 @@ def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[Blackli
                     category=entry.category,
                     severity=entry.severity,
                     matched_text=text[start:end],
+                    **_location(start, end, title_length),
                 )
             )
     return hits
+
+
+def _location(start: int, end: int, title_length: int | None) -> dict[str, Any]:
+    if title_length is None:
+        return {}
+    if start < title_length:
+        return {"field": "title", "start": start, "end": min(end, title_length)}
+    offset = title_length + len(TITLE_BODY_SEPARATOR)
+    return {"field": "body", "start": max(0, start - offset), "end": end - offset}
 
 
 def _hits(category: str, matches: Sequence[str]) -> list[MachineTellHit]:
@@ -212,8 +228,9 @@ def validate(
     blacklist: Sequence[BlacklistEntry],
     links_removed: Sequence[str],
 ) -> ValidationReport:
-    combined = f"{title}\n\n{body}"
-    bl_hits = blacklist_hits(combined, blacklist)
+    # One text, so that a pattern spanning title and body (rare) is still found once.
+    combined = f"{title}{TITLE_BODY_SEPARATOR}{body}"
+    bl_hits = blacklist_hits(combined, blacklist, title_length=len(title))
     # Layout checks only make sense on the body; phrases in the title count too.
     tells = machine_tells(body)
     tells += [hit for hit in machine_tells(title) if hit.category in PHRASE_CATEGORIES]
