@@ -54,54 +54,18 @@ WEIGHTS: dict[IscComponentName, float] = {
 }
 FORMULA = "0.3·jargon + 0.2·link + 0.3·vulnerability + 0.2·depth, clamped to 1–10"
 POSITIVE_WORDS = frozenset(
-    [
-        "love",
-        "loved",
-        "great",
-        "awesome",
-        "amazing",
-        "happy",
-        "excited",
-        "glad",
-        "thanks",
-        "thank",
-        "helpful",
-        "best",
-        "proud",
-        "finally",
-        "works",
-        "worked",
-        "win",
-        "won",
-        "success",
-        "recommend",
-        "enjoy",
-        "enjoyed",
-        "nice",
-        "good",
-        "easy",
-    ]
-)
+    {
+        "love", "loved", "great", "awesome", "amazing", "happy", "excited", "glad", "thanks",
+        "thank", "helpful", "best", "proud", "finally", "works", "worked", "win", "won", "success",
+        "recommend", "enjoy", "enjoyed", "nice", "good", "easy",
+    }
+)  # fmt: skip
 NEGATIVE_WORDS = EMOTION_WORDS | frozenset(
-    [
-        "bad",
-        "worst",
-        "terrible",
-        "awful",
-        "broken",
-        "fail",
-        "problem",
-        "problems",
-        "issue",
-        "issues",
-        "angry",
-        "sad",
-        "wrong",
-        "sucks",
-        "annoying",
-        "useless",
-    ]
-)
+    {
+        "bad", "worst", "terrible", "awful", "broken", "fail", "problem", "problems", "issue",
+        "issues", "angry", "sad", "wrong", "sucks", "annoying", "useless",
+    }
+)  # fmt: skip
 # A tone needs this many more words than the other, and a few words at all, to dominate.
 TONE_MARGIN = 1.25
 TONE_MIN_WORDS = 3

@@ -25,57 +25,19 @@ from .validation import buzzwords
 # one person exposing their own doubts.
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"})
 EMOTION_WORDS = frozenset(
-    [
-        "struggled",
-        "struggling",
-        "struggle",
-        "frustrated",
-        "frustrating",
-        "confused",
-        "confusing",
-        "worried",
-        "worry",
-        "worrying",
-        "stuck",
-        "anxious",
-        "scared",
-        "overwhelmed",
-        "annoyed",
-        "tired",
-        "embarrassed",
-        "stressed",
-        "nervous",
-        "afraid",
-        "exhausted",
-        "unsure",
-        "lost",
-        "hate",
-        "hated",
-        "panicked",
-        "terrified",
-        "burnt",
-        "burned",
-    ]
-)
+    {
+        "struggled", "struggling", "struggle", "frustrated", "frustrating", "confused",
+        "confusing", "worried", "worry", "worrying", "stuck", "anxious", "scared", "overwhelmed",
+        "annoyed", "tired", "embarrassed", "stressed", "nervous", "afraid", "exhausted", "unsure",
+        "lost", "hate", "hated", "panicked", "terrified", "burnt", "burned",
+    }
+)  # fmt: skip
 STORY_WORDS = frozenset(
-    [
-        "learned",
-        "learnt",
-        "realized",
-        "realised",
-        "journey",
-        "discovered",
-        "decided",
-        "tried",
-        "failed",
-        "started",
-        "quit",
-        "lesson",
-        "lessons",
-        "mistake",
-        "mistakes",
-    ]
-)
+    {
+        "learned", "learnt", "realized", "realised", "journey", "discovered", "decided", "tried",
+        "failed", "started", "quit", "lesson", "lessons", "mistake", "mistakes",
+    }
+)  # fmt: skip
 POSITIVE_WEIGHTS: dict[str, float] = {
     "vulnerability": 0.2,
     "rhythm_match": 0.2,
