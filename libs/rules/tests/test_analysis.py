@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from bcrao_contracts.api import ProfileIn
 from bcrao_rules.analysis import AnalysisInputError, Post, parse_posts, propose_profile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -94,6 +96,13 @@ def test_the_same_posts_always_give_the_same_proposal() -> None:
     assert first == second
 
 
+def test_nul_in_a_listing_is_refused_like_in_pasted_posts() -> None:
+    listing = load("reddit_listing.json")
+    listing["data"]["children"][0]["data"]["title"] = "bad\x00title"
+    with pytest.raises(AnalysisInputError, match="not a Reddit listing"):
+        parse_posts(listing)
+
+
 def test_comment_children_of_a_post_page_are_not_posts() -> None:
     listing = load("reddit_listing.json")
     comments = {"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"body": "hi"}}]}}
@@ -127,3 +136,43 @@ def test_nine_posts_are_not_enough() -> None:
     with pytest.raises(AnalysisInputError) as caught:
         propose_profile(posts, "freelance")
     assert caught.value.details == {"sample_size": 9, "minimum": 10}
+
+
+# Bodies made of words, sentence ends, jargon and links, so every component has something to see.
+_TOKENS = [
+    "I ",
+    "was ",
+    "stuck ",
+    "the ",
+    "tool ",
+    "works. ",
+    "why? ",
+    "\n\n",
+    "leverage ",
+    "https://x.io ",
+]
+_texts = st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join)
+_posts = st.lists(
+    st.builds(
+        Post,
+        # NUL never gets this far: both input shapes refuse it (a 422)
+        title=st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=40),
+        body=_texts,
+        score=st.integers(-100, 10_000),
+        num_comments=st.integers(0, 500),
+    ),
+    min_size=10,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_posts)
+def test_any_sample_gives_a_profile_the_put_accepts(posts: list[Post]) -> None:
+    proposal = propose_profile(posts, "freelance")
+    assert 1.0 <= proposal.isc.value <= 10.0
+    assert proposal.isc.value == round(proposal.isc.value, 1)
+    assert all(0.0 <= c.value <= 10.0 for c in proposal.isc.components)
+    assert sum(c.weight for c in proposal.isc.components) == pytest.approx(1.0)
+    ProfileIn.model_validate(proposal.profile.model_dump(mode="json"))
+    assert proposal == propose_profile(list(posts), "freelance")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from .api import ProfileIn
 from .base import Contract
@@ -30,7 +30,9 @@ class PastedPosts(Contract):
     posts: Annotated[list[PastedPost], Field(max_length=MAX_POSTS)]
 
 
-class _Tolerant(BaseModel):
+class _Tolerant(Contract):
+    """Listing objects carry dozens of other fields; they are ignored (NUL is still refused)."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 

@@ -244,7 +244,7 @@ def propose_profile(posts: Sequence[Post], subreddit: str) -> ProfileProposal:
         _depth_component(posts, q, grade),
     ]
     isc = round(_clamp(sum(c.value * c.weight for c in components), 1.0, 10.0), 1)
-    hooks = list(dict.fromkeys(_hook(p) for p in by_score[:HOOKS]))
+    hooks = list(dict.fromkeys(h for p in by_score[:HOOKS] if (h := _hook(p).strip())))
     examples = [f"{p.title}\n\n{p.body}"[:10_000] for p in by_score if p.body.strip()][:EXAMPLES]
     profile = ProfileIn(
         isc_score=isc,
