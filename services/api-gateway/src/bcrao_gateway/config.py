@@ -47,16 +47,18 @@ class Settings(BaseSettings):
     jwt_max_lifetime_seconds: int = Field(default=7 * 86_400, ge=60, le=366 * 86_400)
     stream_token_ttl_seconds: int = Field(default=600, ge=10, le=86_400)
 
-    # Host header values served (exact names, `*.example.com`, or `*` for any). Redirects never
-    # use the Host header, so this is defence in depth: set it to the public host(s) in
-    # production (e.g. GATEWAY_ALLOWED_HOSTS=drafts.example.com,gateway.internal).
+    # Host header values served, comma-separated: exact names, `*.example.com`, or `*` for any
+    # (/healthz and /readyz answer any). Redirects never use the Host header, so this is defence
+    # in depth: set the public host(s) in production.
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
-    # Slow-client limits: request headers must arrive within header_timeout_seconds of the
-    # connection (or of the previous response), a body within body_timeout_seconds of its
-    # headers (else 408), an idle keep-alive connection is closed after keep_alive_seconds.
+    # A connection whose request headers are not complete this long after it opened (or after
+    # the previous response) is closed: slow headers cannot hold it.
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A request body not complete this long after its headers is answered 408.
     body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    # An idle keep-alive connection is closed after this long.
     keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # Request headers larger than this are answered 431.
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1024 * 1024)
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10 * 1024 * 1024)
     # Bearer token for /metrics. Without one, /metrics is served only when the gateway listens
@@ -69,7 +71,10 @@ class Settings(BaseSettings):
     # While Kafka answers, a generate waits at most this long for the acknowledgement; while it
     # does not (see kafka_probe_seconds), generate answers 503 at once.
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How often the producer side checks that the broker answers; one failed check makes
+    # generate answer 503 without trying, and readiness fail.
     kafka_probe_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How long the producer lingers to batch concurrent accepts into one request.
     kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
