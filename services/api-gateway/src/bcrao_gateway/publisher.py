@@ -104,6 +104,7 @@ class KafkaPublisher:
         self._reachable_at = 0.0  # time.monotonic() of the last sign of a live broker
         self._reachable = False
         self._wake = asyncio.Event()
+        self._probing = False
         self._retiring: set[asyncio.Task[None]] = set()
         self.replacements = 0
 
@@ -120,6 +121,8 @@ class KafkaPublisher:
 
     @property
     def reachable(self) -> bool:
+        if not self._probing:  # started without run(): only what sends and start() observed
+            return self._reachable
         fresh = time.monotonic() - self._reachable_at < self._probe_every * STALE_PROBES
         return self._reachable and fresh
 
@@ -154,6 +157,13 @@ class KafkaPublisher:
 
     async def run(self) -> None:
         """Keep a working producer and a fresh view of the broker's reachability, forever."""
+        self._probing = True
+        try:
+            await self._supervise()
+        finally:
+            self._probing = False
+
+    async def _supervise(self) -> None:
         delay = START_BACKOFF_INITIAL
         while True:
             if self._producer is None:
