@@ -30,6 +30,7 @@ from bcrao_gateway.publisher import KafkaPublisher, PublishError
 from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.reader import StreamReader
 from bcrao_gateway.streaming.settings import StreamSettings
+from bcrao_platform.topics import ensure_topics
 from bcrao_testkit.servers import free_port
 
 from .conftest import CAMPAIGN, bearer, make_settings
@@ -135,6 +136,8 @@ async def read_requests(settings: Settings, count: int) -> list[GenerateRequeste
 @pytest.fixture
 async def running(broker: ThrowawayKafka) -> AsyncIterator[tuple[Settings, KafkaPublisher]]:
     settings = settings_for(broker)
+    # Provisioned like a deployment's: a topic auto-created by the first send has no leader yet.
+    await ensure_topics(broker.bootstrap, settings.topic_prefix, partitions=4)
     publisher = KafkaPublisher(settings)
     supervisor = asyncio.create_task(publisher.run())
     try:
