@@ -232,3 +232,19 @@ async def test_an_unclear_publish_the_generator_claimed_is_answered_202(
     assert fake_store.released == []  # draft-store refused the release: it went through
     assert fake_store.tasks[task_id]["status"] == "running"
     assert f"/stream/{task_id}?token=" in response.json()["stream_url"]
+
+
+async def test_while_kafka_is_known_unreachable_nothing_is_reserved(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    campaign_id: str,
+    publisher: Any,
+    fake_store: Any,
+) -> None:
+    publisher.ready = False  # the producer's probe saw the broker go away
+    response = await client.post(_generate_url(campaign_id), json=REQUEST, headers=alice)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "UNAVAILABLE"
+    assert int(response.headers["retry-after"]) > 0
+    assert fake_store.tasks == {}  # no task opened, no unit reserved, nothing to release
+    assert publisher.events == []

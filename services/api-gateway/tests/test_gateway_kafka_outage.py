@@ -2,8 +2,8 @@
 and started again while the gateway's producer and stream reader run.
 
 - while it is down the producer is known unreachable: publish refuses at once without handing the
-  record to the client (so nothing goes out later), generate answers 503 after releasing the
-  task, and readiness fails;
+  record to the client (so nothing goes out later), generate answers 503 before it reserves
+  anything, and readiness fails;
 - once it is back, publishing works again and the stream reader delivers new events, without a
   restart of anything.
 """
@@ -183,11 +183,12 @@ async def test_an_outage_refuses_publishes_at_once_and_both_directions_resume_af
             "stream_replay": True,
             "stream_reader": False,
         }
+        opened = len(fake_store.tasks)
         refused = await http.post(generate, json=body, headers=alice)
         assert refused.status_code == 503
         assert refused.headers["retry-after"]
-        [released] = fake_store.released
-        assert fake_store.tasks[released["task_id"]]["status"] == "failed"
+        assert len(fake_store.tasks) == opened  # refused before a unit was reserved
+        assert fake_store.released == []
         with pytest.raises(PublishError) as raised:
             await publisher.publish(TaskEvents().status(1))
         assert raised.value.sent is False  # never handed to the client: it cannot go out later
@@ -196,8 +197,7 @@ async def test_an_outage_refuses_publishes_at_once_and_both_directions_resume_af
         await eventually(lambda: publisher.ready)
         assert (await http.post(generate, json=body, headers=alice)).status_code == 202
         requests = await read_requests(settings, 2)
-        assert str(requests[-1].task_id) != released["task_id"]
-        assert released["task_id"] not in {str(r.task_id) for r in requests}
+        assert {str(r.task_id) for r in requests} == set(fake_store.tasks)
 
         after = TaskEvents()
         await publisher.publish(after.status(1))

@@ -51,6 +51,12 @@ async def _accept(
     metrics: MetricsDep,
 ) -> GenerateAccepted:
     try:
+        if not publisher.ready:
+            # Known before anything is reserved: no task is opened only to be released.
+            raise unavailable(
+                "the generation request cannot be queued right now; try again shortly",
+                PUBLISH_RETRY_AFTER,
+            )
         slot = await limits.admit(user, store)
         try:
             event = await open_task()
