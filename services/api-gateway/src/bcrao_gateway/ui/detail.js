@@ -42,7 +42,7 @@ function editor(draft, final) {
     if (title.value.trim() !== draft.title) patch.title = title.value.trim();
     if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
     if (!Object.keys(patch).length) return;
-    patchDraft(patch, "Saved. Your text was checked again: see “Your edit” below.");
+    patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
   });
   const reset = el("button", { type: "button", id: "edit-reset", class: "btn btn-ghost", text: "Back to the generated text", disabled: final || null, on: { click: () => {
     body.value = draft.body;
@@ -108,7 +108,8 @@ async function patchDraft(body, doneText) {
   if (!draft) return;
   const errorSlot = clear($("detail-error"));
   try {
-    openDraft(await api("PATCH", draftUrl(draft.id), body), { notice: doneText });
+    const saved = await api("PATCH", draftUrl(draft.id), body);
+    openDraft(saved, { notice: typeof doneText === "function" ? doneText(saved) : doneText });
     emit("drafts-changed");
   } catch (error) {
     if (error.status === 409 && body.status === "approved" && !body.confirm_needs_review) {

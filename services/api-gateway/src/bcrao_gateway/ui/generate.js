@@ -61,7 +61,7 @@ export function updateGating() {
     refused = gate.refused;
     const basis =
       entry.status === "ok"
-        ? `Based on r/${state.subreddit}'s ISC ${formatIsc(isc)} (${iscTier(isc)}) and a ${ACCOUNT_LABELS[account].toLowerCase()} account.`
+        ? `Based on r/${state.subreddit}'s ISC ${formatIsc(isc)} (${iscTier(isc)}) and ${account === "Established" ? "an" : "a"} ${ACCOUNT_LABELS[account].toLowerCase()} account.`
         : `r/${state.subreddit} has no profile: neutral defaults (ISC ${formatIsc(isc)}).`;
     const box = el("div", { class: refused ? "gate gate-refused" : "gate gate-ok", dataset: { gate: refused ? "refused" : "allowed", code: refused ? refused.code : "" } });
     if (refused) {

@@ -109,11 +109,11 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
   ]);
 
   // Analyze real posts: the server proposes a profile; the user reviews it, then saves it.
-  const postsBox = el("textarea", { id: "analyze-input", rows: "6", spellcheck: "false", placeholder: '[{"title": "…", "body": "…", "score": 120, "comments": 34}, …] or the JSON of a subreddit listing' });
+  const postsBox = el("textarea", { id: "analyze-input", rows: "6", spellcheck: "false", placeholder: '[{"title": "…", "body": "…", "score": 120, "num_comments": 34}, …] or the JSON of a subreddit listing' });
   const proposal = el("div", { id: "analyze-result" });
   const analyzePart = el("div", { class: "subform" }, [
     el("label", { for: "analyze-input", text: `Analyze posts from r/${subreddit}` }),
-    el("p", { class: "hint", text: "Paste posts as JSON (title, body, score, comments), or save a listing page as JSON (add .json to the subreddit's URL) and paste it. Nothing is saved until you save the profile." }),
+    el("p", { class: "hint", text: "Paste at least 10 posts as JSON (title, body, score, num_comments), or save a listing page as JSON (add .json to the subreddit's URL) and paste it. Nothing is saved until you save the profile." }),
     postsBox,
     el("div", { class: "actions" }, [
       el("button", { type: "button", id: "analyze-run", class: "btn", text: "Analyze posts", on: { click: async () => {
@@ -148,13 +148,17 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
   ]);
 }
 
-function explanationRows(explanation) {
+/** How the server reached its estimate: the ISC components (value, weight, why) and its notes;
+ * an `explanation` object of other shapes is listed as it comes. */
+function explanationRows(answer) {
   const rows = [];
-  for (const [key, value] of Object.entries(explanation || {})) {
-    let text = value;
-    if (value && typeof value === "object") {
-      text = value.explanation || value.reason || value.summary || Object.entries(value).map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ");
-    }
+  const isc = answer.isc || {};
+  for (const c of isc.components || []) {
+    rows.push(el("dt", { text: c.name.replace(/_/g, " ") }), el("dd", { text: `${fmtNumber(c.value)} × ${c.weight} — ${c.explanation}` }));
+  }
+  if (isc.formula) rows.push(el("dt", { text: "ISC" }), el("dd", { text: isc.formula }));
+  for (const [key, value] of Object.entries(answer.explanation || {})) {
+    const text = value && typeof value === "object" ? value.explanation || JSON.stringify(value) : value;
     rows.push(el("dt", { text: key.replace(/_/g, " ") }), el("dd", { text: String(text) }));
   }
   return rows;
@@ -172,7 +176,8 @@ function proposalView(answer, use) {
       el("dt", { text: "Top hooks" }), el("dd", { text: (p.top_success_hooks || []).join(" · ") || "none" }),
     ]),
     el("p", { class: "small-heading", text: "How it was estimated" }),
-    el("dl", { class: "details explanation" }, explanationRows(answer.explanation)),
+    el("dl", { class: "details explanation" }, explanationRows(answer)),
+    (answer.notes || []).length ? el("ul", { class: "notes" }, answer.notes.map((n) => el("li", { text: n }))) : null,
     el("button", { type: "button", id: "analyze-use", class: "btn btn-primary", text: "Use this proposal", on: { click: use } }),
     el("span", { class: "hint", text: " then check the form and save." }),
   ]);

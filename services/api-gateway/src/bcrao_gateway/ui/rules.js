@@ -38,8 +38,9 @@ function iscClass(isc) {
   return [iscTier(isc), isc > r.archetype_block_above, isc > r.elevated_above, isc <= r.promotional_at_or_below].join("|");
 }
 
-/** One decimal, unless rounding would cross a rule's threshold (7.54 is never shown as "7.5"
- * next to "refused above 7.5"): then as many decimals as it takes to stay truthful. */
+/** One decimal, unless rounding would cross a rule's threshold (a value just above the block
+ * threshold is never shown equal to it, next to "refused above"): then as many decimals as it
+ * takes to stay truthful. */
 export function formatIsc(isc) {
   if (typeof isc !== "number" || !Number.isFinite(isc)) return "–";
   const truth = iscClass(isc);
@@ -57,8 +58,9 @@ export function iscRuleSentence(isc) {
   const r = state.rules.isc;
   const blocked = r.blocked_archetypes.map(archetypeLabel).join(" and ");
   const limit = formatIsc(r.archetype_block_above);
+  const others = state.rules.archetypes.map(archetypeName).filter((a) => !r.blocked_archetypes.includes(a));
   return isBlockedIsc(isc)
-    ? `${blocked} posts are refused here (ISC above ${limit}); only the other archetypes are generated.`
+    ? `${blocked} posts are refused here (ISC above ${limit}); only ${others.map(archetypeLabel).join(" and ")} posts are generated.`
     : `Every archetype is allowed here; ${blocked} would be refused above ISC ${limit}.`;
 }
 
