@@ -171,7 +171,7 @@ function restart(stream, reason) {
 function offline(stream) {
   if (stream.closed) return;
   setConnection("Server unreachable", "lost");
-  notice("The server cannot be reached. If the draft was accepted it is still being written, and it will appear in Drafts; this page keeps trying to reconnect.", "offline");
+  notice("The server cannot be reached. Your draft was accepted, so it is still being written and will appear in Drafts; this page keeps trying to reconnect.", "offline");
   $("stream-notice").dataset.testid = "offline";
 }
 
