@@ -35,8 +35,6 @@ function blockedReason() {
   if (state.campaign && state.campaign.status !== "active") return `This campaign is ${state.campaign.status}. Resume it to generate drafts.`;
   const plan = planBlock();
   if (plan) return plan;
-  const wait = Math.ceil((state.rateLimitedUntil - Date.now()) / 1000);
-  if (wait > 0) return `Too many requests: you can generate again in ${wait} s.`;
   return null;
 }
 
@@ -81,13 +79,14 @@ export function updateGating() {
   const blocked = $("generate-blocked");
   blocked.hidden = !reason;
   blocked.textContent = reason || "";
+  const waiting = Date.now() < state.rateLimitedUntil; // its countdown is in the error box
   const context = contextProblem();
   $("context-hint").textContent = context || "";
-  const ready = state.campaign && state.subreddit && known && !refused && !reason && !context;
+  const ready = state.campaign && state.subreddit && known && !refused && !reason && !context && !waiting;
   const button = $("generate-btn");
   button.disabled = !ready || state.submitting || state.streaming;
   button.textContent = state.submitting || state.streaming ? "Generating…" : "Generate draft";
-  $("regenerate-btn").disabled = state.streaming || Boolean(reason);
+  $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting;
 }
 
 async function submitGenerate(event) {
