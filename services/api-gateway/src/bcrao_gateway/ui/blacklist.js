@@ -4,7 +4,7 @@
 import { api, enc } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, badge, clear, el } from "./dom.js";
-import { clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
 import { findRanges, marked } from "./marks.js";
 import { enumOf } from "./schema.js";
 import { state } from "./state.js";
@@ -124,6 +124,7 @@ export async function renderBlacklistForm() {
     el("div", { class: "actions" }, [el("button", { type: "submit", id: "bl-add", class: "btn btn-primary", text: "Add entry" })]),
     formError,
   ]);
+  clearErrorsOnInput(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clear(formError);

@@ -4,18 +4,10 @@
 import { api, enc } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, clear, el } from "./dom.js";
-import { clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
 import { setTokenFormOpen } from "./token.js";
 import { CAMPAIGN_KEY, emit, state } from "./state.js";
 
-const FIELDS = {
-  name: "cf-name",
-  description: "cf-description",
-  product_context: "cf-product-context",
-  product_url: "cf-product-url",
-  keywords: "cf-keywords",
-  target_subreddits: "cf-subreddits",
-};
 let editing = null; // null: the form creates; a campaign: the form edits it
 
 const splitList = (text) => text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
@@ -168,10 +160,5 @@ export function initCampaigns() {
     button.addEventListener("click", () => setStatus(button.dataset.campaignStatus));
   }
   $("campaign-delete").addEventListener("click", deleteCampaign);
-  for (const [name, id] of Object.entries(FIELDS)) {
-    $(id).addEventListener("input", () => {
-      const slot = $("campaign-form").querySelector(`[data-field="${name}"] .field-error`);
-      if (slot) clear(slot).hidden = true;
-    });
-  }
+  clearErrorsOnInput($("campaign-form"));
 }

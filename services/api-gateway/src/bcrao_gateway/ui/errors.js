@@ -119,3 +119,12 @@ export function rateLimitCountdown(container, error, done) {
   };
   tick();
 }
+
+/** A field's message goes away as soon as the user changes that field. */
+export function clearErrorsOnInput(form) {
+  form.addEventListener("input", (event) => {
+    const field = event.target.closest("[data-field]");
+    const slot = field && field.querySelector(".field-error");
+    if (slot) clear(slot).hidden = true;
+  });
+}

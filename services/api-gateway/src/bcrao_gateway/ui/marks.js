@@ -20,10 +20,20 @@ export function findRanges(text, needles) {
       ranges.push({ start: at, end: at + wanted.length, ...needle });
     }
   }
-  // Earliest first; a range overlapping one already kept is dropped (its text is marked already).
+  // Earliest first; overlapping hits ("check out my" and "my app") merge into one mark that
+  // names both, so every hit stays marked.
   ranges.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept = [];
-  for (const range of ranges) if (!kept.length || range.start >= kept[kept.length - 1].end) kept.push(range);
+  for (const range of ranges) {
+    const last = kept[kept.length - 1];
+    if (last && range.start < last.end) {
+      last.end = Math.max(last.end, range.end);
+      if (!last.label.includes(range.label)) last.label = `${last.label}; ${range.label}`;
+      if (range.kind !== last.kind && !last.kind.includes(range.kind)) last.kind = `${last.kind} ${range.kind}`;
+    } else {
+      kept.push({ ...range });
+    }
+  }
   return kept;
 }
 

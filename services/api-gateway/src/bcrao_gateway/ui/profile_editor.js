@@ -1,7 +1,7 @@
 /* The profile editor: a form, a JSON box, and "analyze posts" (a proposal to review, then save). */
 
 import { clear, el, fmtNumber } from "./dom.js";
-import { clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
 import { formatIsc, iscTier } from "./rules.js";
 
 const TONES = ["positive", "neutral", "negative"];
@@ -75,6 +75,7 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     ]),
     formError,
   ]);
+  clearErrorsOnInput(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clear(formError);
