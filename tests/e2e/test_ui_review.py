@@ -95,9 +95,10 @@ async def test_edits_are_checked_approved_with_confirmation_and_traced(
     # The history: created, the edit, the approval, each with who did it.
     timeline = page.locator("#history [data-testid=history]")
     await expect(timeline.locator(".timeline-item[data-action=edited]")).to_have_count(1)
-    approval = timeline.locator(".timeline-item[data-action=status_changed]")
+    approval = timeline.locator(".timeline-item[data-action=status_changed]", has_text="→ approved")
     await expect(approval).to_contain_text("approved")
     await expect(approval).to_contain_text(user)
+    await expect(approval).to_contain_text("confirmed")
     await shot(page, "ui-history")
 
     # Regenerate with feedback; the new draft says what it was made with and links back.

@@ -6,7 +6,7 @@ import { api, enc } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
 import { rateLimitCountdown, showError } from "./errors.js";
-import { currentReport, draftView, highHits } from "./draftview.js";
+import { currentReport, draftView, highHits, needsReview, shownTitle } from "./draftview.js";
 import { loadHistory } from "./history.js";
 import { allowedTransitions, limits } from "./rules.js";
 import { emit, state } from "./state.js";
@@ -19,7 +19,7 @@ const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
 
 function lineage(draft) {
   const box = clear($("detail-lineage"));
-  const feedback = (draft.generation_params || {}).feedback;
+  const feedback = draft.feedback || (draft.generation_params || {}).feedback;
   if (draft.parent_draft_id) {
     box.append(el("p", { class: "lineage" }, [
       "Regenerated from an earlier draft. ",
@@ -31,7 +31,7 @@ function lineage(draft) {
 
 function editor(draft, final) {
   const l = limits();
-  const title = el("input", { id: "title-input", type: "text", maxlength: String(l.title_max), value: draft.title, readonly: final || null });
+  const title = el("input", { id: "title-input", type: "text", maxlength: String(l.title_max), value: shownTitle(draft), readonly: final || null });
   const body = el("textarea", { id: "edit-input", rows: "12", maxlength: String(l.body_max), readonly: final || null });
   body.value = draft.user_edits ?? draft.body;
   const titleCount = el("p", { id: "title-counter", class: "counter" });
@@ -39,7 +39,7 @@ function editor(draft, final) {
   const save = el("button", { type: "button", id: "edit-save", class: "btn btn-primary", text: "Save title and text", disabled: final || null });
   save.addEventListener("click", () => {
     const patch = {};
-    if (title.value.trim() !== draft.title) patch.title = title.value.trim();
+    if (title.value.trim() !== shownTitle(draft)) patch.title = title.value.trim();
     if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
     if (!Object.keys(patch).length) return;
     patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
@@ -100,7 +100,7 @@ export async function openDraftId(id) {
 function collapseResult(draft) {
   const result = $("result");
   if (!result.querySelector(`[data-draft-id="${CSS.escape(draft.id)}"]`)) return;
-  clear(result).append(el("p", { class: "notice", role: "status", text: `“${draft.title}” is open in the draft panel.` }));
+  clear(result).append(el("p", { class: "notice", role: "status", text: `“${shownTitle(draft)}” is open in the draft panel.` }));
 }
 
 async function patchDraft(body, doneText) {
@@ -154,7 +154,7 @@ function confirmApproval(draft) {
 async function approve() {
   const draft = state.selected;
   if (!draft) return;
-  if (currentReport(draft).validation && currentReport(draft).validation.needs_review) {
+  if (needsReview(draft)) {
     if (!(await confirmApproval(draft))) return;
     return patchDraft({ status: "approved", confirm_needs_review: true }, "Approved, with your confirmation recorded.");
   }
@@ -183,7 +183,7 @@ function sendDiscard({ keepalive = false } = {}) {
 async function discard() {
   const draft = state.selected;
   if (!draft) return;
-  const ok = await confirmDialog({ title: `Discard “${shorten(draft.title, 80)}”?`, body: [`You can undo it for ${UNDO_SECONDS} seconds; after that the draft stays discarded.`], ok: "Discard", danger: true });
+  const ok = await confirmDialog({ title: `Discard “${shorten(shownTitle(draft), 80)}”?`, body: [`You can undo it for ${UNDO_SECONDS} seconds; after that the draft stays discarded.`], ok: "Discard", danger: true });
   if (!ok) return;
   sendDiscard(); // one pending discard at a time
   const deadline = Date.now() + UNDO_SECONDS * 1000;
@@ -194,13 +194,13 @@ async function discard() {
   undo.addEventListener("click", () => {
     clearTimeout(pendingDiscard && pendingDiscard.timer);
     pendingDiscard = null;
-    clear($("undo-slot")).append(el("p", { class: "notice", role: "status", text: `“${shorten(draft.title, 60)}” was not discarded.` }));
+    clear($("undo-slot")).append(el("p", { class: "notice", role: "status", text: `“${shorten(shownTitle(draft), 60)}” was not discarded.` }));
   });
   const tick = () => {
     if (!pendingDiscard || pendingDiscard.draft.id !== draft.id) return;
     const left = Math.ceil((deadline - Date.now()) / 1000);
     if (left <= 0) return sendDiscard();
-    line.textContent = `“${shorten(draft.title, 60)}” will be discarded in ${left} s.`;
+    line.textContent = `“${shorten(shownTitle(draft), 60)}” will be discarded in ${left} s.`;
     pendingDiscard.timer = setTimeout(tick, 250);
   };
   tick();
@@ -209,7 +209,7 @@ async function discard() {
 async function deleteDraft() {
   const draft = state.selected;
   if (!draft) return;
-  const ok = await confirmDialog({ title: `Delete “${shorten(draft.title, 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
+  const ok = await confirmDialog({ title: `Delete “${shorten(shownTitle(draft), 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
   if (!ok) return;
   try {
     await api("DELETE", draftUrl(draft.id));
@@ -237,7 +237,7 @@ async function regenerate(event) {
   $("regenerate-btn").disabled = true;
   try {
     const accepted = await api("POST", `${draftUrl(draft.id)}/regenerate`, feedback ? { feedback } : {});
-    startStream(accepted, `regenerating “${shorten(draft.title, 60)}”`);
+    startStream(accepted, `regenerating “${shorten(shownTitle(draft), 60)}”`);
   } catch (error) {
     if (error.code === "RATE_LIMITED") rateLimitCountdown(errorSlot, error, () => emit("stream-changed"));
     else showError(errorSlot, error, { title: "The draft was not regenerated" });

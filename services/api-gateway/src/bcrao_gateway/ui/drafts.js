@@ -3,7 +3,7 @@
 import { api, enc } from "./api.js";
 import { $, badge, clear, el, fmtDate, fmtNumber } from "./dom.js";
 import { showError } from "./errors.js";
-import { currentReport, statusBadge } from "./draftview.js";
+import { currentReport, needsReview, shownTitle, statusBadge } from "./draftview.js";
 import { archetypeLabel, scoreBand } from "./rules.js";
 import { PAGE_SIZE, emit, state } from "./state.js";
 
@@ -64,10 +64,10 @@ export function renderDrafts() {
   $("drafts-summary").textContent = state.draftsTotal ? `${state.drafts.length} of ${state.draftsTotal} drafts${filtered}, newest first` : `No drafts yet${filtered}.`;
   for (const draft of state.drafts) {
     const overall = currentReport(draft).scores ? currentReport(draft).scores.overall : null;
-    const review = currentReport(draft).validation && currentReport(draft).validation.needs_review;
+    const review = needsReview(draft);
     list.append(el("li", {}, [
       el("button", { type: "button", class: "draft-item", "aria-current": state.selected && state.selected.id === draft.id ? "true" : null, dataset: { draftId: draft.id }, on: { click: () => emit("open-draft", draft) } }, [
-        el("span", { class: "draft-item-title", text: draft.title }),
+        el("span", { class: "draft-item-title", text: shownTitle(draft) }),
         el("span", { class: "draft-item-meta" }, [
           statusBadge(draft.status),
           review ? badge("needs review", "review") : null,

@@ -17,6 +17,16 @@ export function currentReport(draft) {
   return draft.edit_report && draft.edit_report.validation ? draft.edit_report : { validation: draft.validation, scores: draft.scores };
 }
 
+/** The title as it stands: the user's, once they changed it. */
+export const shownTitle = (draft) => draft.user_title || draft.title;
+
+/** Whether the current text needs review (the server says so; older answers only in the report). */
+export function needsReview(draft) {
+  if (typeof draft.needs_review === "boolean") return draft.needs_review;
+  const v = currentReport(draft).validation;
+  return Boolean(v && v.needs_review);
+}
+
 export function highHits(report) {
   return ((report.validation || {}).blacklist_hits || []).filter((h) => h.severity === "high");
 }
@@ -112,13 +122,13 @@ export function validationView(validation, { title = "Validation report", warnin
 /** The whole draft: title, facts, text with marks, scores, reports (edit first, then generated). */
 export function draftView(draft, { withTitle = true } = {}) {
   const view = el("article", { class: "draft", dataset: { draftId: draft.id, testid: "draft" } });
-  if (withTitle) view.append(el("h3", { class: "draft-title wrap", text: draft.title }));
-  const edited = draft.user_edits !== null && draft.user_edits !== undefined;
   const report = draft.edit_report;
+  const edited = (draft.user_edits !== null && draft.user_edits !== undefined) || Boolean(draft.user_title);
+  if (withTitle) view.append(el("h3", { class: "draft-title wrap", text: shownTitle(draft) }));
   view.append(
     el("p", { class: "meta" }, [
       statusBadge(draft.status),
-      currentReport(draft).validation && currentReport(draft).validation.needs_review ? badge("needs review", "review") : null,
+      needsReview(draft) ? badge("needs review", "review") : null,
       el("span", { text: `r/${draft.subreddit}` }),
       el("span", { text: archetypeLabel(draft.archetype) }),
       el("span", { text: `${ACCOUNT_LABELS[draft.account_status] || draft.account_status} account` }),
@@ -127,9 +137,14 @@ export function draftView(draft, { withTitle = true } = {}) {
     ]),
   );
   if (edited) {
-    view.append(el("p", { class: "small-heading", text: "Your edited version" }), markedText(draft.user_edits, report ? report.validation : null));
+    const checked = report ? report.validation : null;
+    view.append(
+      el("p", { class: "small-heading", text: "Your edited version" }),
+      el("p", { class: "edited-title wrap" }, marked(shownTitle(draft), findRanges(shownTitle(draft), needles(checked)))),
+      markedText(draft.user_edits ?? draft.body, checked),
+    );
     if (!report) view.append(el("p", { class: "hint", text: "Your edit has not been checked yet." }));
-    view.append(el("details", { class: "original" }, [el("summary", { text: "Original generated text" }), markedText(draft.body, draft.validation)]));
+    view.append(el("details", { class: "original" }, [el("summary", { text: "Original generated text" }), el("p", { class: "wrap", text: draft.title }), markedText(draft.body, draft.validation)]));
   } else {
     view.append(markedText(draft.body, draft.validation));
   }

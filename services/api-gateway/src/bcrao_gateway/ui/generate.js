@@ -24,10 +24,12 @@ export function chooseArchetype(value) {
   updateGating();
 }
 
+/** Too short to write about ("a" gave "stuck on a and…"); empty is fine: the server then writes
+ * about the campaign's keywords. */
 function contextProblem() {
   const min = limits().context_min || 0;
   const length = $("context-input").value.trim().length;
-  return length < min ? `Write at least ${min} characters of context (${length} so far), or start from the campaign's description.` : null;
+  return length > 0 && length < min ? `Write at least ${min} characters of context (${length} so far), leave it empty to write about the campaign's keywords, or start from its description.` : null;
 }
 
 /** Why Generate is disabled right now, in words (null when it is not). */
@@ -81,7 +83,8 @@ export function updateGating() {
   blocked.textContent = reason || "";
   const waiting = Date.now() < state.rateLimitedUntil; // its countdown is in the error box
   const context = contextProblem();
-  $("context-hint").textContent = context || "";
+  const empty = $("context-input").value.trim() === "";
+  $("context-hint").textContent = context || (empty ? "Left empty, the draft is about the campaign's keywords." : "");
   const ready = state.campaign && state.subreddit && known && !refused && !reason && !context && !waiting;
   const button = $("generate-btn");
   button.disabled = !ready || state.submitting || state.streaming;
