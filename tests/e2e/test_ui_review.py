@@ -4,6 +4,7 @@ the history shows who did what; a regeneration shows the feedback it used and li
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -83,7 +84,7 @@ async def test_edits_are_checked_approved_with_confirmation_and_traced(
     await page.click("#status-actions [data-status=approved]")
     dialog = page.locator("#confirm-dialog")
     await expect(dialog).to_be_visible()
-    await expect(dialog).to_contain_text("check out my")
+    await expect(dialog).to_contain_text(re.compile("check out my", re.IGNORECASE))
     await shot(page, "ui-approve-confirm", full_page=False)
     await page.click("#confirm-cancel")
     await expect(page.locator("#detail-view .badge-status-edited")).to_be_visible()
