@@ -35,7 +35,7 @@ def test_index_is_served_at_the_root_with_a_strict_policy() -> None:
     assert "connect-src 'self'" in policy
 
 
-def test_every_module_the_page_imports_is_served_as_javascript() -> None:
+def test_every_module_and_stylesheet_the_page_uses_is_served() -> None:
     client = _client()
     seen: set[str] = set()
     pending = ["app.js"]
@@ -50,9 +50,12 @@ def test_every_module_the_page_imports_is_served_as_javascript() -> None:
         pending.extend(IMPORT.findall(response.text))
     on_disk = {path.name for path in UI_DIR.glob("*.js")}
     assert seen == on_disk, f"modules nobody imports: {sorted(on_disk - seen)}"
-    style = client.get("/ui/style.css")
-    assert style.status_code == 200
-    assert style.headers["content-type"].startswith("text/css")
+    sheets = re.findall(r'href="/ui/([\w-]+\.css)"', client.get("/").text)
+    assert sorted(sheets) == sorted(path.name for path in UI_DIR.glob("*.css"))
+    for sheet in sheets:
+        style = client.get(f"/ui/{sheet}")
+        assert style.status_code == 200
+        assert style.headers["content-type"].startswith("text/css")
 
 
 def test_python_files_of_the_package_are_not_served() -> None:
