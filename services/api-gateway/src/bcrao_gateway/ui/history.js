@@ -37,7 +37,8 @@ function link(entry) {
 function entryItem(entry) {
   const from = entry.from_status ?? entry.from;
   const to = entry.to_status ?? entry.to;
-  const fromTo = entry.action === "status_changed" && (from || to) ? ` ${from ?? "—"} → ${to ?? "—"}` : "";
+  const moved = entry.action === "status_changed" || (from && to && from !== to);
+  const fromTo = moved && (from || to) ? ` ${from ?? "—"} → ${to ?? "—"}` : "";
   const changes = changesText(entry.changes);
   return el("li", { class: "timeline-item", dataset: { action: entry.action } }, [
     el("span", { class: "timeline-when muted", text: fmtDate(entry.at) }),
