@@ -188,7 +188,7 @@ async def test_failing_message_is_dead_lettered_after_max_attempts(kafka_bootstr
         if record.value == b"bad":
             raise RuntimeError("always fails")
         if record.value == b"poison":
-            raise Poison("unreadable")
+            raise Poison("unreadable", "not JSON")
 
     async def dead_letter(record: Record, reason: str, exc: BaseException, attempts: int) -> None:
         dead.append((record.value, reason, attempts))
@@ -206,4 +206,4 @@ async def test_failing_message_is_dead_lettered_after_max_attempts(kafka_bootstr
     finally:
         await consumer.stop(grace=5)
     assert calls == {b"bad": 3, b"poison": 1, b"ok": 1}
-    assert sorted(dead) == [(b"bad", "max_attempts", 3), (b"poison", "poison", 1)]
+    assert sorted(dead) == [(b"bad", "exhausted", 3), (b"poison", "unreadable", 1)]

@@ -27,8 +27,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from bcrao_platform.deadletter import AttemptTracker
 
-from .attempts import AttemptTracker
 from .offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,14 @@ DeadLetter = Callable[[ConsumerRecord[bytes, bytes], str, BaseException, int], A
 
 
 class Poison(Exception):
-    """Raised by a handler for a message that can never succeed: dead-lettered at once."""
+    """Raised by a handler for a message that can never succeed: dead-lettered at once.
+
+    `reason` is one of bcrao_platform.deadletter.REASONS (unreadable, unsupported, ...).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -193,7 +200,7 @@ class OrderedConsumer:
                 self._attempts.forget(*where)
                 return
             except Poison as exc:
-                await self._store_dead_letter(record, "poison", exc, 1)
+                await self._store_dead_letter(record, exc.reason, exc, 1)
                 return
             except Exception as exc:
                 if _is_transient(exc):
@@ -204,7 +211,7 @@ class OrderedConsumer:
                 attempts = self._attempts.record_failure(*where)
                 if self._attempts.exhausted(*where):
                     log.error("message %s/%s@%s failed %d times", *where, attempts, exc_info=True)
-                    await self._store_dead_letter(record, "max_attempts", exc, attempts)
+                    await self._store_dead_letter(record, "exhausted", exc, attempts)
                     self._attempts.forget(*where)
                     return
                 log.warning("message %s/%s@%s failed (attempt %d)", *where, attempts, exc_info=True)

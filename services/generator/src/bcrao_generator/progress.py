@@ -37,6 +37,15 @@ class Progress:
         self._pending: list[str] = []
         self._pending_len = 0
         self._last_flush = clock()
+        # For the time-to-first-token metric: when the LLM was called, when its text came.
+        self.generating_at: float | None = None
+        self.first_text_at: float | None = None
+
+    @property
+    def time_to_first_text(self) -> float | None:
+        if self.generating_at is None or self.first_text_at is None:
+            return None
+        return self.first_text_at - self.generating_at
 
     @property
     def last_seq(self) -> int:
@@ -48,6 +57,8 @@ class Progress:
         return self._seq
 
     async def status(self, stage: Stage, message: str) -> None:
+        if stage is Stage.GENERATING and self.generating_at is None:
+            self.generating_at = self._clock()
         await self.flush()
         await self._publish(
             ProgressUpdated(
@@ -63,6 +74,8 @@ class Progress:
     async def chunk(self, text: str) -> None:
         if not text:
             return
+        if self.first_text_at is None:
+            self.first_text_at = self._clock()
         self._pending.append(text)
         self._pending_len += len(text)
         now = self._clock()

@@ -1,0 +1,81 @@
+"""The generator's outgoing events, as declared FastStream publishers (listed in AsyncAPI).
+
+One KafkaBroker means one idempotent acks=all producer. Every event of a task is keyed by its
+task id, so all of them go to one partition through one producer, which sends a partition's
+batches in order (idempotence keeps retries from reordering or doubling them). That is why
+progress can be sent without waiting for each acknowledgement: `send` hands back the pending
+acknowledgement, and the handler awaits all of them before it publishes the terminal event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from bcrao_contracts.events import DraftGenerated, Event, GenerationFailed, ProgressUpdated
+from bcrao_contracts.topics import Topics, dlq
+from bcrao_platform.deadletter import DeadLetter
+from bcrao_platform.retry import retrying
+from faststream.kafka import KafkaRouter
+
+from .metrics import GeneratorMetrics
+
+PUBLISH_ATTEMPTS = 5
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaError | TimeoutError)
+
+
+class Publishers:
+    def __init__(self, router: KafkaRouter, topics: Topics, metrics: GeneratorMetrics) -> None:
+        self._metrics = metrics
+        self._by_type: dict[type[Event], Any] = {
+            ProgressUpdated: router.publisher(
+                topics.progress,
+                schema=ProgressUpdated,
+                description="Stage statuses and text chunks of one task, numbered by seq.",
+            ),
+            DraftGenerated: router.publisher(
+                topics.generated,
+                schema=DraftGenerated,
+                description="The terminal event of a task that produced a draft.",
+            ),
+            GenerationFailed: router.publisher(
+                topics.failed,
+                schema=GenerationFailed,
+                description="The terminal event of a task that could not produce a draft.",
+            ),
+        }
+        self.dlq_topic = dlq(topics.generate_requested)
+        self._dlq = router.publisher(
+            self.dlq_topic,
+            description="GenerateRequested records that could not be handled (x-dlq-* headers).",
+        )
+
+    async def send(self, event: Event) -> asyncio.Future[Any]:
+        """Queue the event on the producer; the returned future is its acknowledgement."""
+        publisher = self._by_type[type(event)]
+        future: asyncio.Future[Any] = await publisher.publish(
+            event.to_json(), key=event.key, no_confirm=True
+        )
+        future.add_done_callback(self._count(publisher.topic))
+        return future
+
+    async def publish(self, event: Event) -> None:
+        """Send and wait for acks=all; transient broker trouble is retried with backoff."""
+        async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=_transient):
+            with attempt:
+                await (await self.send(event))
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        await self._dlq.publish(letter.value, key=letter.key, headers=letter.header_map)
+        self._metrics.produced.labels(self.dlq_topic).inc()
+
+    def _count(self, topic: str) -> Any:
+        def done(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self._metrics.produced.labels(topic).inc()
+
+        return done
