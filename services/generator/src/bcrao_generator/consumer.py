@@ -110,8 +110,10 @@ class OrderedConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=cfg.max_poll_interval_ms,
-            # The group waits this long for us to finish revoking (rebalance_grace) and rejoin.
-            rebalance_timeout_ms=int((cfg.rebalance_grace + 30) * 1000),
+            # How long the group waits for members to revoke (rebalance_grace) and rejoin; a
+            # member killed without leaving holds every rebalance up for this long, so keep it
+            # just above the grace.
+            rebalance_timeout_ms=int((cfg.rebalance_grace + 5) * 1000),
             **cfg.options,
         )
         await self._consumer.start()
