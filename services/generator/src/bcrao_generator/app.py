@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .asyncapi import document
 from .config import Settings
 from .llm import LLM, build_llm
 from .service import GeneratorService
@@ -53,12 +54,18 @@ def create_app(
             status_code=503,
         )
 
+    spec = document(settings)
+
+    async def asyncapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(spec)
+
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(registry, token)),
+            Route("/asyncapi.json", asyncapi_json),
         ],
         middleware=[Middleware(HttpMetricsMiddleware, registry=registry, service="generator")],
         lifespan=lifespan,

@@ -34,16 +34,19 @@ class Publishers:
         self._by_type: dict[type[Event], Any] = {
             ProgressUpdated: router.publisher(
                 topics.progress,
+                title=f"{topics.progress}:ProgressUpdated",
                 schema=ProgressUpdated,
                 description="Stage statuses and text chunks of one task, numbered by seq.",
             ),
             DraftGenerated: router.publisher(
                 topics.generated,
+                title=f"{topics.generated}:DraftGenerated",
                 schema=DraftGenerated,
                 description="The terminal event of a task that produced a draft.",
             ),
             GenerationFailed: router.publisher(
                 topics.failed,
+                title=f"{topics.failed}:GenerationFailed",
                 schema=GenerationFailed,
                 description="The terminal event of a task that could not produce a draft.",
             ),
@@ -51,6 +54,7 @@ class Publishers:
         self.dlq_topic = dlq(topics.generate_requested)
         self._dlq = router.publisher(
             self.dlq_topic,
+            title=f"{self.dlq_topic}:DeadLetter",
             description="GenerateRequested records that could not be handled (x-dlq-* headers).",
         )
 
