@@ -139,7 +139,7 @@ async def test_unfinished_messages_go_to_the_next_member_after_a_crash(
     crashed = OrderedConsumer(_config(kafka_bootstrap, topic, group), first, _no_dead_letters)
     await crashed.start()
     await asyncio.wait_for(first.reached.wait(), 30)
-    await crashed.kill()  # nothing finished, nothing committed
+    await crashed.abandon()  # nothing finished, nothing committed
 
     second = Gate(target=100)
     second.release.set()
@@ -207,3 +207,43 @@ async def test_failing_message_is_dead_lettered_after_max_attempts(kafka_bootstr
         await consumer.stop(grace=5)
     assert calls == {b"bad": 3, b"poison": 1, b"ok": 1}
     assert sorted(dead) == [(b"bad", "exhausted", 3), (b"poison", "unreadable", 1)]
+
+
+async def test_a_rebalance_hands_back_unfinished_work_without_committing_past_it(
+    kafka_bootstrap: str,
+) -> None:
+    topic, group = f"gc{secrets.token_hex(4)}.in", f"g{secrets.token_hex(4)}"
+    await create_topics(kafka_bootstrap, [topic], partitions=2)
+    await produce(kafka_bootstrap, topic, [(None, b"slow", 0), (None, b"a1", 0), (None, b"b0", 1)])
+    runs: Counter[bytes] = Counter()
+    finished: Counter[bytes] = Counter()
+    slow_started = asyncio.Event()
+
+    async def handle(record: Record) -> None:
+        runs[record.value] += 1
+        if record.value == b"slow" and runs[b"slow"] == 1:
+            slow_started.set()
+            await asyncio.Event().wait()  # outlives the revoke grace: cancelled, handed back
+        finished[record.value] += 1
+
+    config = _config(kafka_bootstrap, topic, group, rebalance_grace=0.5)
+    first = OrderedConsumer(config, handle, _no_dead_letters)
+    second = OrderedConsumer(config, handle, _no_dead_letters)
+    tps = [TopicPartition(topic, p) for p in (0, 1)]
+    await first.start()
+    try:
+        await asyncio.wait_for(slow_started.wait(), 30)
+        await eventually(lambda: _contains(list(finished), [b"a1", b"b0"]))
+        # a1 finished behind the unfinished slow message: partition 0 stays at 0.
+        assert (await committed(kafka_bootstrap, group, tps[:1]))[0] in (None, 0)
+        await second.start()  # joins the group: the first member's partitions are revoked
+
+        async def all_done() -> bool:
+            return await committed(kafka_bootstrap, group, tps) == {0: 2, 1: 1}
+
+        await eventually(all_done, timeout=60)
+    finally:
+        await second.stop(grace=5)
+        await first.stop(grace=5)
+    assert runs[b"slow"] == 2  # cancelled at the revoke, run again by the partition's owner
+    assert finished[b"slow"] == 1

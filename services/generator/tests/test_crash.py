@@ -1,5 +1,6 @@
-"""The generator as an OS process, SIGKILLed with 100 generations in flight, then restarted:
-every task ends exactly once (real broker, an OpenAI-compatible fake served over HTTP)."""
+"""The generator as an OS process, stopped with 100 generations in flight (SIGKILL, or SIGTERM
+with a short drain), then restarted: every task ends exactly once (real broker, an
+OpenAI-compatible fake served over HTTP)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 import re
 import secrets
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -82,8 +84,9 @@ def _chunk(delta: dict[str, Any], finish: str | None) -> str:
     return f"data: {json.dumps(body)}\n\n"
 
 
-async def test_sigkill_with_a_hundred_in_flight_then_restart_ends_each_task_once(
-    kafka_bootstrap: str,
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+async def test_stopped_with_a_hundred_in_flight_then_restarted_each_task_ends_once(
+    kafka_bootstrap: str, sig: signal.Signals
 ) -> None:
     p = prefix()
     topics = Topics(p)
@@ -103,6 +106,7 @@ async def test_sigkill_with_a_hundred_in_flight_then_restart_ends_each_task_once
             "GENERATOR_LLM_MODEL": "gpt-4o-mini",
             "GENERATOR_LLM_FALLBACK_MODEL": "",
             "GENERATOR_REBALANCE_GRACE_SECONDS": "1",
+            "GENERATOR_SHUTDOWN_GRACE_SECONDS": "1",
         }
         LOGS.mkdir(parents=True, exist_ok=True)
         first = Service("generator", env, port, LOGS / f"generator-crash-{port}.log")
@@ -117,7 +121,14 @@ async def test_sigkill_with_a_hundred_in_flight_then_restart_ends_each_task_once
                 [(t.key, t.to_json(), None) for t in tasks],
             )
             await eventually(lambda: _waiting(llm, TASKS), timeout=60)
-            first.kill()  # SIGKILL: no drain, no commit, no leaving the group
+            # SIGKILL: no drain, no commit, no leaving the group. SIGTERM: a 1 s drain (the
+            # held generations do not finish), nothing committed past them, a clean exit.
+            code = await asyncio.to_thread(first.stop, sig)
+            assert code == -sig  # uvicorn re-raises a handled signal once it has shut down
+            if sig == signal.SIGTERM:
+                log = first.tail(200)
+                assert f"draining {TASKS} in-flight messages" in log
+                assert "Application shutdown complete" in log
 
             second.start()
             await eventually(lambda: _called_twice(llm), timeout=90)

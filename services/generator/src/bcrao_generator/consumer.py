@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_platform.deadletter import AttemptTracker
 
 from .offsets import OffsetTracker
@@ -49,9 +49,12 @@ class Poison(Exception):
         self.reason = reason
 
 
-def _is_transient(exc: BaseException) -> bool:
-    # Broker trouble is not the message's fault: retry without spending its attempts.
-    return isinstance(exc, KafkaError)
+def is_transient(exc: BaseException) -> bool:
+    """Broker trouble (unreachable, no leader, a send timing out), not the message's fault:
+    retried without spending its attempts. A record the broker refuses (too large) is not."""
+    return isinstance(exc, KafkaTimeoutError) or (
+        isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
+    )
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,10 @@ class OrderedConsumer:
         if self._poller is not None:
             await self._poller
         running = self._all_tasks()
-        if running:
+        if running and grace > 0:
             log.info("draining %d in-flight messages (up to %gs)", len(running), grace)
-            await asyncio.wait(running, timeout=grace) if grace > 0 else None
+            await asyncio.wait(running, timeout=grace)
+        # What did not finish is cancelled uncommitted: the group redelivers it.
         await self._cancel(self._all_tasks())
         if self._committer is not None:
             self._committer.cancel()
@@ -139,8 +143,9 @@ class OrderedConsumer:
         if self._consumer is not None:
             await self._consumer.stop()
 
-    async def kill(self) -> None:
-        """Tests only: drop everything as a crash would, committing nothing."""
+    async def abandon(self) -> None:
+        """Stop at once committing nothing, as a crash would (tests use it to prove the
+        redelivery); the members left in the group get every unfinished message again."""
         self._stopping = True
         for task in (self._poller, self._committer):
             if task is not None:
@@ -152,33 +157,38 @@ class OrderedConsumer:
     # --- the poll loop -------------------------------------------------------------------
 
     async def _poll_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self._poll_once()
+            except Exception:
+                # The loop must outlive any error (a dead poller would stop all consumption
+                # while the process looks alive); aiokafka recovers its connections itself.
+                log.exception("polling failed; polling again")
+                await asyncio.sleep(self._cfg.poll_timeout)
+
+    async def _poll_once(self) -> None:
         assert self._consumer is not None
         consumer = self._consumer
-        while not self._stopping:
-            free = self._cfg.concurrency - self.in_flight
-            if free <= 0:
-                # At the cap: pause fetching, but keep polling (paused partitions return
-                # nothing) so the group never takes this member for dead.
-                consumer.pause(*consumer.assignment())
-                self._capacity.clear()
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(1.0):
-                        await self._capacity.wait()
-                await consumer.getmany(timeout_ms=0)
-                continue
+        free = self._cfg.concurrency - self.in_flight
+        if free <= 0:
+            # At the cap: pause fetching, but keep polling (paused partitions return nothing)
+            # so the group never takes this member for dead.
+            consumer.pause(*consumer.assignment())
+            self._capacity.clear()
+            with suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._capacity.wait()
+            timeout_ms, max_records = 0, 1
+        else:
             if paused := consumer.paused():
                 consumer.resume(*paused)
-            try:
-                batch = await consumer.getmany(
-                    timeout_ms=int(self._cfg.poll_timeout * 1000), max_records=free
-                )
-            except KafkaError:
-                log.warning("fetch failed; polling again", exc_info=True)
-                await asyncio.sleep(self._cfg.poll_timeout)
-                continue
-            for tp, records in batch.items():
-                for record in records:
-                    self._dispatch(tp, record)
+            timeout_ms, max_records = int(self._cfg.poll_timeout * 1000), free
+        batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        # Whatever a poll returns runs, even past the cap (a partition assigned since the
+        # pause is not paused): a record returned and not run would be skipped by the commit.
+        for tp, records in batch.items():
+            for record in records:
+                self._dispatch(tp, record)
 
     def _dispatch(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         self._offsets.started(tp, record.offset)
@@ -205,7 +215,7 @@ class OrderedConsumer:
                 await self._store_dead_letter(record, exc.reason, exc, 1)
                 return
             except Exception as exc:
-                if _is_transient(exc):
+                if is_transient(exc):
                     transient += 1
                     log.warning("message %s/%s@%s hit broker trouble, retrying", *where)
                     await asyncio.sleep(self._delay(transient))

@@ -12,20 +12,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from bcrao_contracts.events import DraftGenerated, Event, GenerationFailed, ProgressUpdated
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import DeadLetter
 from bcrao_platform.retry import retrying
 from faststream.kafka import KafkaRouter
 
+from .consumer import is_transient
 from .metrics import GeneratorMetrics
 
 PUBLISH_ATTEMPTS = 5
-
-
-def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, KafkaError | TimeoutError)
 
 
 class Publishers:
@@ -69,7 +65,7 @@ class Publishers:
 
     async def publish(self, event: Event) -> None:
         """Send and wait for acks=all; transient broker trouble is retried with backoff."""
-        async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=_transient):
+        async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=is_transient):
             with attempt:
                 await (await self.send(event))
 
