@@ -49,9 +49,18 @@ async def test_health_readiness_and_metrics_after_one_generation(kafka_bootstrap
         refused = await http.get("/metrics")
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "AUTH_REQUIRED"
-        got = samples(
-            (await http.get("/metrics", headers={"authorization": "Bearer scrape-me"})).text
-        )
+        got: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+        async def handled() -> bool:
+            # The terminal event can be read before its handler has returned: wait for that.
+            nonlocal got
+            scrape = await http.get("/metrics", headers={"authorization": "Bearer scrape-me"})
+            got = samples(scrape.text)
+            return got.get(("bcrao_generator_in_flight", ())) == 0 and any(
+                name == "bcrao_generator_generations_total" for name, _ in got
+            )
+
+        await eventually(handled)
 
     generated = (("code", ""), ("outcome", "generated"))
     assert got[("bcrao_generator_generations_total", generated)] == 1
@@ -64,6 +73,8 @@ async def test_health_readiness_and_metrics_after_one_generation(kafka_bootstrap
     assert got[("bcrao_generator_handler_duration_seconds_count", handled)] == 1
     model = (("model", "offline-composer"),)
     assert got[("bcrao_generator_llm_time_to_first_token_seconds_count", model)] == 1
+    lags = [v for (name, _), v in got.items() if name == "bcrao_generator_consumer_lag"]
+    assert lags == [0]  # the one partition that had a record is caught up
 
 
 async def test_not_ready_while_the_consumer_has_no_partitions() -> None:

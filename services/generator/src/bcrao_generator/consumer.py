@@ -94,6 +94,18 @@ class OrderedConsumer:
     def in_flight(self) -> int:
         return self._offsets.in_flight()
 
+    def lag(self) -> dict[int, int]:
+        """Per owned partition: messages after the commit point (running or not fetched yet).
+        Partitions with nothing started since they were assigned are left out."""
+        if self._consumer is None:
+            return {}
+        out: dict[int, int] = {}
+        for tp in self._consumer.assignment():
+            end, point = self._consumer.highwater(tp), self._offsets.commit_point(tp)
+            if end is not None and point is not None:
+                out[tp.partition] = max(0, end - point)
+        return out
+
     @property
     def ready(self) -> bool:
         """Polling, and the group gave this member at least one partition."""

@@ -60,6 +60,7 @@ class GeneratorService:
             dead_letter=partial(dead_letter, gen=self.generator),
         )
         self.metrics.track_in_flight(lambda: self.consumer.in_flight)
+        self.metrics.track_lag(self.consumer.lag)
 
     @property
     def ready(self) -> bool:
