@@ -181,12 +181,12 @@ class OrderedConsumer:
     async def _poll_once(self) -> None:
         assert self._consumer is not None
         consumer = self._consumer
+        self._capacity.clear()  # before counting, so a completion from here on wakes us
         free = self._cfg.concurrency - self.in_flight
         if free <= 0:
             # At the cap: pause fetching, but keep polling (paused partitions return nothing)
             # so the group never takes this member for dead.
             consumer.pause(*consumer.assignment())
-            self._capacity.clear()
             with suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._capacity.wait()
