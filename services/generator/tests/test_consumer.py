@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
-from bcrao_generator.consumer import ConsumerConfig, OrderedConsumer, Poison
+from bcrao_generator.consumer import ConsumerConfig, OrderedConsumer
+from bcrao_generator.retries import Poison
 
 from .kafka_helpers import committed, create_topics, eventually, produce
 
@@ -209,41 +210,64 @@ async def test_failing_message_is_dead_lettered_after_max_attempts(kafka_bootstr
     assert sorted(dead) == [(b"bad", "exhausted", 3), (b"poison", "unreadable", 1)]
 
 
-async def test_a_rebalance_hands_back_unfinished_work_without_committing_past_it(
+async def test_a_rebalance_keeps_work_that_stays_and_hands_back_work_that_moves(
     kafka_bootstrap: str,
 ) -> None:
     topic, group = f"gc{secrets.token_hex(4)}.in", f"g{secrets.token_hex(4)}"
-    await create_topics(kafka_bootstrap, [topic], partitions=2)
-    await produce(kafka_bootstrap, topic, [(None, b"slow", 0), (None, b"a1", 0), (None, b"b0", 1)])
+    await create_topics(kafka_bootstrap, [topic], partitions=4)
+    slow = [b"s%d" % p for p in range(4)]
+    await produce(
+        kafka_bootstrap, topic, [(None, s, p) for p, s in enumerate(slow)] + [(None, b"a1", 0)]
+    )
     runs: Counter[bytes] = Counter()
     finished: Counter[bytes] = Counter()
-    slow_started = asyncio.Event()
+    release = asyncio.Event()
 
     async def handle(record: Record) -> None:
         runs[record.value] += 1
-        if record.value == b"slow" and runs[b"slow"] == 1:
-            slow_started.set()
-            await asyncio.Event().wait()  # outlives the revoke grace: cancelled, handed back
+        if record.value in slow:
+            await release.wait()  # longer than the revoke grace
         finished[record.value] += 1
 
-    config = _config(kafka_bootstrap, topic, group, rebalance_grace=0.5)
+    config = _config(kafka_bootstrap, topic, group, rebalance_grace=0.3)
     first = OrderedConsumer(config, handle, _no_dead_letters)
     second = OrderedConsumer(config, handle, _no_dead_letters)
-    tps = [TopicPartition(topic, p) for p in (0, 1)]
+    tps = [TopicPartition(topic, p) for p in range(4)]
     await first.start()
     try:
-        await asyncio.wait_for(slow_started.wait(), 30)
-        await eventually(lambda: _contains(list(finished), [b"a1", b"b0"]))
-        # a1 finished behind the unfinished slow message: partition 0 stays at 0.
+        await eventually(lambda: _ran(runs, [*slow, b"a1"]))
+        # a1 finished behind the unfinished s0: partition 0 stays at 0.
         assert (await committed(kafka_bootstrap, group, tps[:1]))[0] in (None, 0)
-        await second.start()  # joins the group: the first member's partitions are revoked
+        await second.start()  # joins: every partition of the first member is revoked
+
+        async def split() -> bool:
+            kept, moved = first.partitions(), second.partitions()
+            return len(kept) == len(moved) == 2 and kept | moved == {0, 1, 2, 3}
+
+        await eventually(split)
+        kept, moved = first.partitions(), second.partitions()
+        # The new owner runs what moved; the first member keeps running what stayed.
+        await eventually(lambda: _ran(runs, [slow[p] for p in moved], times=2))
+        await eventually(lambda: _in_flight(first, len(kept)))
+        release.set()
 
         async def all_done() -> bool:
-            return await committed(kafka_bootstrap, group, tps) == {0: 2, 1: 1}
+            return await committed(kafka_bootstrap, group, tps) == {0: 2, 1: 1, 2: 1, 3: 1}
 
         await eventually(all_done, timeout=60)
     finally:
         await second.stop(grace=5)
         await first.stop(grace=5)
-    assert runs[b"slow"] == 2  # cancelled at the revoke, run again by the partition's owner
-    assert finished[b"slow"] == 1
+    for p in kept:
+        assert runs[slow[p]] == 1, f"partition {p} stayed: its running task was adopted"
+    for p in moved:
+        assert runs[slow[p]] == 2, f"partition {p} moved: cancelled, run by the new owner"
+    assert all(finished[s] == 1 for s in slow)
+
+
+async def _ran(runs: Counter[bytes], values: list[bytes], times: int = 1) -> bool:
+    return all(runs[v] >= times for v in values)
+
+
+async def _in_flight(consumer: OrderedConsumer, count: int) -> bool:
+    return consumer.in_flight == count

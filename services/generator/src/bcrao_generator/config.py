@@ -26,8 +26,10 @@ class Settings(BaseSettings):
     # The poll loop never waits on a generation, so this only bounds a wedged event loop.
     max_poll_interval_ms: int = Field(default=1_800_000, ge=60_000)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="finish running tasks")
+    # Every rebalance waits this long for the revoked partitions (aiokafka revokes all of
+    # them); what still runs then carries on, and is adopted if its partition comes back.
     rebalance_grace_seconds: float = Field(
-        default=10.0, ge=0, le=120, description="revoked partitions finish their running tasks"
+        default=5.0, ge=0, le=120, description="revoked partitions finish their running tasks"
     )
     max_attempts: int = Field(default=5, ge=1, le=100, description="failures before the DLQ")
 

@@ -9,52 +9,32 @@ at once. Here each message runs as its own task; `OffsetTracker` knows, per part
 lowest offset still running, and only that is committed. Fetching pauses at the in-flight
 cap, and the poll loop never waits on a generation, so `max_poll_interval_ms` cannot expire.
 
-On a rebalance the revoked partitions get `rebalance_grace` seconds to finish; what is still
-running then is cancelled and handed back uncommitted (the next owner runs it again). On
-`stop()` fetching stops, in-flight work gets `grace` seconds, safe offsets are committed,
-and the rest is cancelled: unfinished messages are redelivered, never skipped.
+On a rebalance (aiokafka rebalances eagerly: every partition is revoked, then reassigned) the
+revoked partitions get `rebalance_grace` seconds to finish, and the safe offsets are committed.
+What still runs then keeps running as an orphan: if its partition comes back to this member,
+the refetched record adopts the running task (or its result) instead of starting the LLM call
+again; if the partition went elsewhere, the orphan is cancelled and the new owner runs it. So a
+rebalance that leaves a partition where it was costs no work, and frequent rebalances cannot
+keep restarting long generations there. On `stop()` fetching stops, in-flight work gets `grace`
+seconds, safe offsets are committed, and the rest is cancelled: unfinished messages are
+redelivered, never skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError, KafkaTimeoutError
-from bcrao_platform.deadletter import AttemptTracker
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 
 from .offsets import OffsetTracker
+from .retries import DeadLetter, Handle, Record, Retrying
 
 log = logging.getLogger(__name__)
-
-Handle = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
-# (record, reason, error, attempts) -> None; must raise when the dead letter was not stored.
-DeadLetter = Callable[[ConsumerRecord[bytes, bytes], str, BaseException, int], Awaitable[None]]
-
-
-class Poison(Exception):
-    """Raised by a handler for a message that can never succeed: dead-lettered at once.
-
-    `reason` is one of bcrao_platform.deadletter.REASONS (unreadable, unsupported, ...).
-    """
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Broker trouble (unreachable, no leader, a send timing out), not the message's fault:
-    retried without spending its attempts. A record the broker refuses (too large) is not."""
-    return isinstance(exc, KafkaTimeoutError) or (
-        isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
-    )
 
 
 @dataclass(frozen=True)
@@ -65,7 +45,7 @@ class ConsumerConfig:
     client_id: str = "bcrao-generator"
     concurrency: int = 256
     max_attempts: int = 5
-    rebalance_grace: float = 10.0
+    rebalance_grace: float = 5.0
     commit_interval: float = 0.2
     poll_timeout: float = 0.5
     retry_base: float = 0.5
@@ -77,11 +57,19 @@ class ConsumerConfig:
 class OrderedConsumer:
     def __init__(self, config: ConsumerConfig, handle: Handle, dead_letter: DeadLetter) -> None:
         self._cfg = config
-        self._handle = handle
-        self._dead_letter = dead_letter
+        self._process = Retrying(
+            handle,
+            dead_letter,
+            max_attempts=config.max_attempts,
+            base=config.retry_base,
+            cap=config.retry_cap,
+        )
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
-        self._attempts = AttemptTracker(config.max_attempts)
-        self._tasks: dict[TopicPartition, set[asyncio.Task[None]]] = {}
+        self._tasks: dict[TopicPartition, dict[int, asyncio.Task[None]]] = {}
+        # Records of revoked partitions, by (partition, offset): still running, or finished
+        # after the revocation (their events are out; a refetch must not run them again).
+        self._orphans: dict[tuple[TopicPartition, int], asyncio.Task[None]] = {}
+        self._finished_orphans: set[tuple[TopicPartition, int]] = set()
         self._capacity = asyncio.Event()
         self._dirty = asyncio.Event()
         self._commit_lock = asyncio.Lock()
@@ -92,7 +80,7 @@ class OrderedConsumer:
 
     @property
     def in_flight(self) -> int:
-        return self._offsets.in_flight()
+        return self._offsets.in_flight() + len(self._orphans)
 
     def lag(self) -> dict[int, int]:
         """Per owned partition: messages after the commit point (running or not fetched yet).
@@ -105,6 +93,9 @@ class OrderedConsumer:
             if end is not None and point is not None:
                 out[tp.partition] = max(0, end - point)
         return out
+
+    def partitions(self) -> set[int]:
+        return {tp.partition for tp in self._consumer.assignment()} if self._consumer else set()
 
     @property
     def ready(self) -> bool:
@@ -202,62 +193,37 @@ class OrderedConsumer:
             for record in records:
                 self._dispatch(tp, record)
 
-    def _dispatch(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+    def _dispatch(self, tp: TopicPartition, record: Record) -> None:
+        key = (tp, record.offset)
+        if self._offsets.commit_point(tp) is None:
+            self._drop_orphans_before(tp, record.offset)
         self._offsets.started(tp, record.offset)
-        task = asyncio.create_task(self._run(tp, record), name=f"{tp.topic}/{tp.partition}")
-        self._tasks.setdefault(tp, set()).add(task)
-        task.add_done_callback(lambda t: self._tasks.get(tp, set()).discard(t))
+        if key in self._finished_orphans:
+            self._finished_orphans.discard(key)
+            self._finished(tp, record.offset)
+            return
+        task = self._orphans.pop(key, None)
+        if task is None or task.done():
+            task = asyncio.create_task(self._run(tp, record), name=f"{tp.topic}/{tp.partition}")
+        self._tasks.setdefault(tp, {})[record.offset] = task
 
-    async def _run(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _run(self, tp: TopicPartition, record: Record) -> None:
         # Cancellation (shutdown, revocation) leaves the offset unfinished on purpose.
-        await self._process(record)
-        self._offsets.finished(tp, record.offset)
+        try:
+            await self._process(record)
+        finally:
+            tasks = self._tasks.get(tp, {})
+            if tasks.get(record.offset) is asyncio.current_task():
+                del tasks[record.offset]
+        if self._orphans.pop((tp, record.offset), None) is not None:
+            self._finished_orphans.add((tp, record.offset))
+        else:
+            self._finished(tp, record.offset)
+
+    def _finished(self, tp: TopicPartition, offset: int) -> None:
+        self._offsets.finished(tp, offset)
         self._capacity.set()
         self._dirty.set()
-
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        where = (record.topic, record.partition, record.offset)
-        transient = 0
-        while True:
-            try:
-                await self._handle(record)
-                self._attempts.forget(*where)
-                return
-            except Poison as exc:
-                await self._store_dead_letter(record, exc.reason, exc, 1)
-                return
-            except Exception as exc:
-                if is_transient(exc):
-                    transient += 1
-                    log.warning("message %s/%s@%s hit broker trouble, retrying", *where)
-                    await asyncio.sleep(self._delay(transient))
-                    continue
-                attempts = self._attempts.record_failure(*where)
-                if self._attempts.exhausted(*where):
-                    log.error("message %s/%s@%s failed %d times", *where, attempts, exc_info=True)
-                    await self._store_dead_letter(record, "exhausted", exc, attempts)
-                    self._attempts.forget(*where)
-                    return
-                log.warning("message %s/%s@%s failed (attempt %d)", *where, attempts, exc_info=True)
-                await asyncio.sleep(self._delay(attempts))
-
-    async def _store_dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, exc: BaseException, attempts: int
-    ) -> None:
-        # The offset moves past a dead letter only once the DLQ holds it: retry until it does.
-        tries = 0
-        while True:
-            try:
-                await self._dead_letter(record, reason, exc, attempts)
-                return
-            except Exception:
-                tries += 1
-                log.warning("dead-lettering failed, retrying", exc_info=True)
-                await asyncio.sleep(self._delay(tries))
-
-    def _delay(self, attempt: int) -> float:
-        backoff = min(self._cfg.retry_cap, self._cfg.retry_base * 2 ** (attempt - 1))
-        return backoff * (0.5 + random.random() / 2)
 
     # --- commits -------------------------------------------------------------------------
 
@@ -290,20 +256,34 @@ class OrderedConsumer:
     # --- rebalancing ---------------------------------------------------------------------
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
-        running = {t for tp in revoked for t in self._tasks.get(tp, set())}
+        running = {t for tp in revoked for t in self._tasks.get(tp, {}).values()}
         if running and self._cfg.rebalance_grace > 0:
             await asyncio.wait(running, timeout=self._cfg.rebalance_grace)
-        # Commit before cancelling: the still-running offsets stay uncommitted either way.
+        # Only finished records count: the still-running offsets stay uncommitted.
         await self._commit(list(revoked))
-        await self._cancel({t for t in running if not t.done()})
         for tp in revoked:
+            for offset, task in self._tasks.pop(tp, {}).items():
+                if not task.done():
+                    self._orphans[(tp, offset)] = task
             self._offsets.forget(tp)
-            self._tasks.pop(tp, None)
         if running:
-            log.info("revoked %d partitions with %d in flight", len(revoked), len(running))
+            log.info("revoked %d partitions, %d still running", len(revoked), len(self._orphans))
+
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        # Orphans of partitions now owned elsewhere: their new owner runs them.
+        gone = {key for key in self._orphans if key[0] not in assigned}
+        await self._cancel({self._orphans.pop(key) for key in gone})
+        self._finished_orphans = {key for key in self._finished_orphans if key[0] in assigned}
+
+    def _drop_orphans_before(self, tp: TopicPartition, offset: int) -> None:
+        # The partition's committed offset moved past these while another member owned it.
+        for key in [k for k in self._orphans if k[0] == tp and k[1] < offset]:
+            self._orphans.pop(key).cancel()
+        self._finished_orphans = {k for k in self._finished_orphans if k[0] != tp or k[1] >= offset}
 
     def _all_tasks(self) -> set[asyncio.Task[None]]:
-        return {t for tasks in self._tasks.values() for t in tasks}
+        owned = {t for tasks in self._tasks.values() for t in tasks.values()}
+        return owned | set(self._orphans.values())
 
     @staticmethod
     async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
@@ -322,3 +302,4 @@ class _Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %d partitions", len(assigned))
+        await self._owner._on_assigned(set(assigned))

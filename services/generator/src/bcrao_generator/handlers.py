@@ -25,12 +25,12 @@ from pydantic import ValidationError
 
 from .claims import TaskClaims
 from .config import Settings
-from .consumer import Poison
 from .llm import LLM
 from .metrics import GeneratorMetrics
 from .pipeline import run_generation
 from .progress import PRODUCER, Progress
 from .publishers import Publishers
+from .retries import Poison
 
 log = logging.getLogger(__name__)
 

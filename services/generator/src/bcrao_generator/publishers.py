@@ -18,8 +18,8 @@ from bcrao_platform.deadletter import DeadLetter
 from bcrao_platform.retry import retrying
 from faststream.kafka import KafkaRouter
 
-from .consumer import is_transient
 from .metrics import GeneratorMetrics
+from .retries import is_transient
 
 PUBLISH_ATTEMPTS = 5
 
