@@ -35,14 +35,20 @@ async def create_generator_topics(bootstrap: str, topics: Topics, partitions: in
 
 
 async def produce(
-    bootstrap: str, topic: str, items: list[tuple[bytes | None, bytes, int | None]], **kw: Any
+    bootstrap: str,
+    topic: str,
+    items: list[tuple[bytes | None, bytes, int | None]],
+    headers: list[tuple[str, bytes]] | None = None,
+    **kw: Any,
 ) -> None:
-    """(key, value, partition or None) each, acks=all, in order."""
+    """(key, value, partition or None) each, acks=all, in order; `kw` configures the producer."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **kw)
     await producer.start()
     try:
         for key, value, partition in items:
-            await producer.send_and_wait(topic, value, key=key, partition=partition)
+            await producer.send_and_wait(
+                topic, value, key=key, partition=partition, headers=headers
+            )
     finally:
         await producer.stop()
 

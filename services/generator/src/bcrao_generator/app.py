@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from bcrao_platform.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bcrao_platform.tracing import configure_tracing
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,10 +25,17 @@ VERSION = version("bcrao-generator")
 
 
 def create_app(
-    settings: Settings, *, llm: LLM | None = None, registry: CollectorRegistry | None = None
+    settings: Settings,
+    *,
+    llm: LLM | None = None,
+    registry: CollectorRegistry | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
     registry = registry or CollectorRegistry()
-    service = GeneratorService(settings, llm or build_llm(settings), registry)
+    provider = tracer_provider or configure_tracing(
+        "generator", VERSION, otlp_endpoint=settings.otlp_endpoint
+    )
+    service = GeneratorService(settings, llm or build_llm(settings), registry, provider)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

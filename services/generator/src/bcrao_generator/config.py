@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     claim_attempts: int = Field(default=3, ge=1, le=10, description="then proceed unclaimed")
     claim_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
+    # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318); off when unset.
+    otlp_endpoint: str | None = None
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token for /metrics (open when unset)"
     )
@@ -69,7 +71,12 @@ class Settings(BaseSettings):
     offline_chunk_delay_ms: int = Field(default=25, ge=0, le=1000)
 
     @field_validator(
-        "llm_api_key", "draft_store_url", "draft_store_token", "metrics_token", mode="before"
+        "llm_api_key",
+        "draft_store_url",
+        "draft_store_token",
+        "metrics_token",
+        "otlp_endpoint",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:

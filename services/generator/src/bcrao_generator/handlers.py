@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -21,6 +21,8 @@ from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.events import GenerateRequested, GenerationFailed, ProgressUpdated
 from bcrao_platform.deadletter import dead_letter_record
 from bcrao_platform.logs import task_scope
+from bcrao_platform.tracing import context_from_headers
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from .claims import TaskClaims
@@ -44,12 +46,15 @@ class Generator:
     publishers: Publishers
     metrics: GeneratorMetrics
     claims: TaskClaims | None = None
+    tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
 
 
 async def on_generate_requested(request: GenerateRequested, gen: Generator) -> None:
     started = time.monotonic()
     if gen.claims is not None:
-        claim = await gen.claims.claim(request, attempt_id=uuid4())
+        with gen.tracer.start_as_current_span("task claim", kind=trace.SpanKind.CLIENT) as span:
+            claim = await gen.claims.claim(request, attempt_id=uuid4())
+            span.set_attribute("bcrao.claim.status", claim.status)
         if not claim.proceed:
             # Ended (completed, failed, released, swept) or deleted: no LLM call, no events.
             log.info("task is %s: skipped", claim.status)
@@ -118,9 +123,22 @@ def parse_request(value: bytes | None) -> GenerateRequested:
 
 async def handle_record(record: ConsumerRecord[bytes, bytes], gen: Generator) -> None:
     gen.metrics.consumed.labels(record.topic).inc()
-    request = parse_request(record.value)
-    with task_scope(request.task_id):
-        await on_generate_requested(request, gen)
+    with gen.tracer.start_as_current_span(
+        f"{record.topic} process",
+        context=context_from_headers(record.headers),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+        },
+    ) as span:
+        request = parse_request(record.value)
+        span.set_attribute("bcrao.task_id", str(request.task_id))
+        with task_scope(request.task_id):
+            await on_generate_requested(request, gen)
 
 
 async def dead_letter(

@@ -17,16 +17,25 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import DeadLetter
 from bcrao_platform.retry import retrying
 from faststream.kafka import KafkaRouter
+from opentelemetry import trace
 
 from .metrics import GeneratorMetrics
 from .retries import is_transient
+from .tracing import trace_headers
 
 PUBLISH_ATTEMPTS = 5
 
 
 class Publishers:
-    def __init__(self, router: KafkaRouter, topics: Topics, metrics: GeneratorMetrics) -> None:
+    def __init__(
+        self,
+        router: KafkaRouter,
+        topics: Topics,
+        metrics: GeneratorMetrics,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
         self._metrics = metrics
+        self._tracer = tracer or trace.NoOpTracer()
         self._by_type: dict[type[Event], Any] = {
             ProgressUpdated: router.publisher(
                 topics.progress,
@@ -58,16 +67,22 @@ class Publishers:
         """Queue the event on the producer; the returned future is its acknowledgement."""
         publisher = self._by_type[type(event)]
         future: asyncio.Future[Any] = await publisher.publish(
-            event.to_json(), key=event.key, no_confirm=True
+            event.to_json(), key=event.key, headers=trace_headers(), no_confirm=True
         )
         future.add_done_callback(self._count(publisher.topic))
         return future
 
     async def publish(self, event: Event) -> None:
         """Send and wait for acks=all; transient broker trouble is retried with backoff."""
-        async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=is_transient):
-            with attempt:
-                await (await self.send(event))
+        topic = self._by_type[type(event)].topic
+        with self._tracer.start_as_current_span(
+            f"{topic} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        ):
+            async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=is_transient):
+                with attempt:
+                    await (await self.send(event))
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         await self._dlq.publish(letter.value, key=letter.key, headers=letter.header_map)

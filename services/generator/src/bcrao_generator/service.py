@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from .claims import TaskClaims
@@ -15,18 +17,27 @@ from .handlers import Generator, dead_letter, handle_record
 from .llm import LLM
 from .metrics import GeneratorMetrics
 from .publishers import Publishers
+from .tracing import TracedLLM
 
 CLIENT_ID = "bcrao-generator"
 
 
 class GeneratorService:
-    def __init__(self, settings: Settings, llm: LLM, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LLM,
+        registry: CollectorRegistry,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         self.settings = settings
-        self.llm = llm
+        self.tracer_provider = tracer_provider
+        spans = tracer(tracer_provider, "bcrao_generator")
+        self.llm: LLM = TracedLLM(llm, spans) if tracer_provider is not None else llm
         self.metrics = GeneratorMetrics(registry)
         topics = Topics(settings.topic_prefix)
         router = KafkaRouter()
-        self.publishers = Publishers(router, topics, self.metrics)
+        self.publishers = Publishers(router, topics, self.metrics, spans)
         # The producer only: consuming is OrderedConsumer's (consumer.py says why).
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
@@ -44,7 +55,9 @@ class GeneratorService:
                 timeout=settings.claim_timeout_seconds,
                 max_connections=settings.concurrency,
             )
-        self.generator = Generator(settings, llm, self.publishers, self.metrics, self.claims)
+        self.generator = Generator(
+            settings, self.llm, self.publishers, self.metrics, self.claims, spans
+        )
         self.consumer = OrderedConsumer(
             ConsumerConfig(
                 bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -81,3 +94,5 @@ class GeneratorService:
             close = getattr(self.llm, "aclose", None)
             if close is not None:
                 await close()
+            if self.tracer_provider is not None:
+                self.tracer_provider.shutdown()  # flushes the batched OTLP exports
