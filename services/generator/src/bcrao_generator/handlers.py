@@ -18,7 +18,12 @@ from uuid import uuid4
 
 from aiokafka import ConsumerRecord
 from bcrao_contracts.enums import ErrorCode
-from bcrao_contracts.events import GenerateRequested, GenerationFailed, ProgressUpdated
+from bcrao_contracts.events import (
+    DraftGenerated,
+    GenerateRequested,
+    GenerationFailed,
+    ProgressUpdated,
+)
 from bcrao_platform.deadletter import dead_letter_record
 from bcrao_platform.logs import task_scope
 from bcrao_platform.tracing import context_from_headers
@@ -32,7 +37,7 @@ from .metrics import GeneratorMetrics
 from .pipeline import run_generation
 from .progress import PRODUCER, Progress
 from .publishers import Publishers
-from .retries import Poison
+from .retries import Poison, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +77,12 @@ async def on_generate_requested(request: GenerateRequested, gen: Generator) -> N
     progress = Progress(
         request.task_id, send_progress, interval=gen.settings.chunk_interval_ms / 1000
     )
-    outcome: Any
+    outcome: DraftGenerated | GenerationFailed
     try:
         outcome = await run_generation(request, llm=gen.llm, progress=progress)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # a progress send met broker trouble: the consumer retries the task
         # A bug must end the task (and give the unit back), not loop through redeliveries.
         log.exception("generation crashed")
         outcome = GenerationFailed(
