@@ -20,18 +20,22 @@ from .factories import request
 class RecordingPublishers:
     """Publishers' two calls; `down` makes progress sends fail like a broker outage."""
 
-    def __init__(self, *, down: bool = False) -> None:
+    def __init__(self, *, down: bool = False, lose: frozenset[int] = frozenset()) -> None:
         self.sent: list[Event] = []
         self.published: list[Event] = []
         self.down = down
+        self.lose = lose  # seqs whose acknowledgement fails (the broker went away meanwhile)
 
     async def send(self, event: Event) -> asyncio.Future[Any]:
         if self.down:
             raise KafkaConnectionError("broker away")
         self.sent.append(event)
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
+        ack: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if getattr(event, "seq", None) in self.lose:
+            ack.set_exception(KafkaConnectionError("lost"))
+        else:
+            ack.set_result(None)
+        return ack
 
     async def publish(self, event: Event) -> None:
         self.published.append(event)
@@ -76,3 +80,10 @@ async def test_a_crash_ends_the_task_with_a_retryable_failure() -> None:
     assert terminal.code.value == "GENERATION_FAILED"
     assert terminal.retryable
     assert terminal.seq == publishers.sent[-1].seq + 1
+
+
+async def test_progress_the_broker_lost_is_sent_again_in_order_before_the_terminal() -> None:
+    publishers = RecordingPublishers(lose=frozenset({2, 3}))
+    await on_generate_requested(request(), generator(publishers, OfflineComposer(chunk_delay_ms=0)))
+    assert [e.seq for e in publishers.published[:-1]] == [2, 3]
+    assert isinstance(publishers.published[-1], DraftGenerated)

@@ -69,10 +69,10 @@ async def on_generate_requested(request: GenerateRequested, gen: Generator) -> N
 
     # Progress goes out without waiting for each acknowledgement, so the LLM call starts
     # right away; all of them are awaited before the terminal event (publishers.py: order).
-    acks: list[asyncio.Future[Any]] = []
+    sent: list[tuple[ProgressUpdated, asyncio.Future[Any]]] = []
 
     async def send_progress(event: ProgressUpdated) -> None:
-        acks.append(await gen.publishers.send(event))
+        sent.append((event, await gen.publishers.send(event)))
 
     progress = Progress(
         request.task_id, send_progress, interval=gen.settings.chunk_interval_ms / 1000
@@ -95,14 +95,26 @@ async def on_generate_requested(request: GenerateRequested, gen: Generator) -> N
             message="The draft could not be generated because of an internal error.",
             retryable=True,
         )
-    # A progress send that failed (broker trouble) raises here: the consumer runs the task
-    # again rather than let a stream end with a gap before its terminal event.
-    await asyncio.gather(*acks)
+    await _settle_progress(sent, gen.publishers)
     await gen.publishers.publish(outcome)
     if (ttft := progress.time_to_first_text) is not None:
         gen.metrics.ttft.labels(gen.llm.name).observe(ttft)
     gen.metrics.outcome(outcome, time.monotonic() - started)
     log.info("generation finished: %s", outcome.event_type)
+
+
+async def _settle_progress(
+    sent: list[tuple[ProgressUpdated, asyncio.Future[Any]]], publishers: Publishers
+) -> None:
+    """Every progress event is acknowledged before the terminal one. Those the broker lost
+    (an outage) are sent again in seq order, so the stream has no gap before its end; the
+    gateway orders late seqs and drops ones it has seen."""
+    results = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
+    for (event, _), result in zip(sent, results, strict=True):
+        if isinstance(result, BaseException):
+            if not is_transient(result):
+                raise result
+            await publishers.publish(event)
 
 
 def parse_request(value: bytes | None) -> GenerateRequested:

@@ -10,20 +10,26 @@ acknowledgement, and the handler awaits all of them before it publishes the term
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from bcrao_contracts.events import DraftGenerated, Event, GenerationFailed, ProgressUpdated
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import DeadLetter
-from bcrao_platform.retry import retrying
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from .metrics import GeneratorMetrics
 from .retries import is_transient
 from .tracing import trace_headers
 
-PUBLISH_ATTEMPTS = 5
+log = logging.getLogger(__name__)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("publish failed (%s), retrying", type(error).__name__)
 
 
 class Publishers:
@@ -73,14 +79,20 @@ class Publishers:
         return future
 
     async def publish(self, event: Event) -> None:
-        """Send and wait for acks=all; transient broker trouble is retried with backoff."""
+        """Send and wait for acks=all. Broker trouble is retried for as long as it lasts (until
+        shutdown cancels it): the generation is done, and running it again would gain nothing."""
         topic = self._by_type[type(event)].topic
         with self._tracer.start_as_current_span(
             f"{topic} publish",
             kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
         ):
-            async for attempt in retrying(PUBLISH_ATTEMPTS, 0.2, 5.0, retry_if=is_transient):
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(is_transient),
+                wait=wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.2),
+                before_sleep=_log_retry,
+                reraise=True,
+            ):
                 with attempt:
                     await (await self.send(event))
 
