@@ -35,13 +35,19 @@ class Settings(BaseSettings):
 
     # Task claim (docs/ARCHITECTURE.md, generate flow): skip tasks already ended or deleted.
     # Without a URL nothing is claimed (draft-store still keeps one draft per task).
-    draft_store_url: str | None = None
-    draft_store_token: SecretStr | None = None
+    draft_store_url: str | None = Field(
+        default=None, description="draft-store base URL for the task claim (unset: no claim)"
+    )
+    draft_store_token: SecretStr | None = Field(
+        default=None, description="draft-store's service token (DRAFT_STORE_SERVICE_TOKEN)"
+    )
     claim_attempts: int = Field(default=3, ge=1, le=10, description="then proceed unclaimed")
     claim_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318); off when unset.
-    otlp_endpoint: str | None = None
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint for traces (unset: tracing off)"
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token for /metrics (open when unset)"
     )
