@@ -1,73 +1,73 @@
-# LEAD: replaced by rules-backend's version
-"""The product rules as one JSON document, for clients that must not copy Python constants.
+"""The product rules as one JSON document, for clients that show them (the web UI).
 
-Temporary copy on the `ui` branch so the UI can be built and tested against GET /v1/rules before
-rules-backend's module lands; the shape is the one agreed with rules-backend.
+Everything here is read from the constants the services enforce, so the UI never keeps copies
+of thresholds, transitions or limits that could drift from the Python rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bcrao_contracts.enums import AccountStatus, Archetype
+from bcrao_contracts.models import BODY_MAX, CONTEXT_MAX, FEEDBACK_MAX, ISC_TIERS, TITLE_MAX
 
-def rules_document() -> dict[str, Any]:  # LEAD: replaced by rules-backend's version
+from . import gating
+from .context import CONTEXT_MIN
+from .drafts import PLAN_LIMITS, TRANSITIONS
+from .scoring import SCORE_BANDS
+
+ISC_MIN = 1.0
+ISC_MAX = 10.0
+
+
+def _account_rules(status: AccountStatus) -> dict[str, Any]:
+    """What each account status may do, read from the gating decision itself."""
+    allowed = [
+        a.value for a in Archetype if gating.check_gating(a, status, gating.DEFAULT_ISC).allowed
+    ]
+    decision = gating.check_gating(Archetype.FEEDBACK, status, gating.DEFAULT_ISC)
+    mention: str | bool = decision.product_mention
+    return {
+        "allowed_archetypes": allowed,
+        "links": not decision.zero_links,
+        # "none" → false; otherwise where the product may appear ("natural" → true: anywhere).
+        "product_mention": {"none": False, "natural": True}.get(decision.product_mention, mention),
+    }
+
+
+def rules_document() -> dict[str, Any]:
     return {
         "isc": {
-            "default": 5.0,
-            "min": 1.0,
-            "max": 10.0,
-            "tiers": [
-                {"below": 3.0, "label": "Low"},
-                {"below": 5.0, "label": "Moderate"},
-                {"below": 7.0, "label": "High"},
-                {"below": None, "label": "Very High"},
+            "default": gating.DEFAULT_ISC,
+            "min": ISC_MIN,
+            "max": ISC_MAX,
+            "tiers": [{"below": below, "label": label} for below, label in ISC_TIERS],
+            "archetype_block_above": gating.ISC_BLOCK_THRESHOLD,
+            "blocked_archetypes": [
+                a.value for a in Archetype if a in gating.ISC_BLOCKED_ARCHETYPES
             ],
-            "archetype_block_above": 7.5,
-            "blocked_archetypes": ["Journey", "ProblemSolution"],
-            "elevated_above": 5.0,
-            "promotional_at_or_below": 3.0,
+            "elevated_above": gating.ISC_ELEVATED,
+            "promotional_at_or_below": gating.ISC_PLAIN_PROMO,
         },
-        "archetypes": [
-            {"name": "ProblemSolution", "label": "Problem → solution"},
-            {"name": "Journey", "label": "Journey"},
-            {"name": "Feedback", "label": "Feedback"},
-        ],
-        "account_statuses": {
-            "New": {"allowed_archetypes": ["Feedback"], "links": False, "product_mention": False},
-            "WarmingUp": {
-                "allowed_archetypes": ["ProblemSolution", "Journey", "Feedback"],
-                "links": False,
-                "product_mention": "last_paragraph",
-            },
-            "Established": {
-                "allowed_archetypes": ["ProblemSolution", "Journey", "Feedback"],
-                "links": True,
-                "product_mention": True,
-            },
-        },
+        "archetypes": [a.value for a in Archetype],
+        "account_statuses": {s.value: _account_rules(s) for s in AccountStatus},
         "draft_transitions": {
-            "generated": ["edited", "approved", "discarded"],
-            "edited": ["edited", "approved", "discarded"],
-            "approved": ["edited", "posted", "discarded"],
-            "posted": [],
-            "discarded": [],
+            status.value: sorted(t.value for t in targets)
+            for status, targets in TRANSITIONS.items()
         },
         "plans": {
-            "trial": {"drafts_per_month": 10, "spend_usd_per_month": 5.0},
-            "starter": {"drafts_per_month": 50, "spend_usd_per_month": 15.0},
-            "growth": {"drafts_per_month": None, "spend_usd_per_month": 40.0},
+            plan.value: {
+                "drafts_per_month": limits.drafts_per_month,
+                "spend_usd_per_month": float(limits.spend_usd_per_month),
+            }
+            for plan, limits in PLAN_LIMITS.items()
         },
         "limits": {
-            "title_max": 300,
-            "body_max": 40000,
-            "context_min": 20,
-            "context_max": 2000,
-            "feedback_max": 1000,
+            "title_max": TITLE_MAX,
+            "body_max": BODY_MAX,
+            "context_min": CONTEXT_MIN,
+            "context_max": CONTEXT_MAX,
+            "feedback_max": FEEDBACK_MAX,
         },
-        "score_bands": [
-            {"min": 8, "label": "excellent"},
-            {"min": 6, "label": "good"},
-            {"min": 4, "label": "moderate"},
-            {"min": 0, "label": "low"},
-        ],
+        "score_bands": [{"min": low, "label": label} for low, label in SCORE_BANDS],
     }

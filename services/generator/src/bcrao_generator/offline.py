@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
+from bcrao_rules.gating import GatingDecision
+from bcrao_rules.textstats import split_sentences, words
+from bcrao_rules.validation import BUZZWORD_RE
 
 from . import offline_bank as bank
-from .gating import GatingDecision
 from .humanizer import seeded_random
 from .postprocess import remove_links
-from .textstats import split_sentences, words
-from .validation import BUZZWORD_RE
 
 DEFAULT_AVG_SENTENCE = 15.0
 MAX_CONTEXT_SENTENCES = 4
@@ -32,7 +32,10 @@ _INSTRUCTION = re.compile(
     re.I,
 )
 _ABOUT = re.compile(r"\babout\s+([^.,;:!?\n]{3,60})", re.I)
-_PRODUCT_IS = re.compile(r"^(?P<name>[A-Z][\w.\-]{1,40})\s+(?:is|are)\s+(?P<desc>.+)$")
+# "Acme Notes is a note-taking app": a name of up to four capitalised words, then its description.
+_PRODUCT_IS = re.compile(
+    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+[A-Z][\w.\-]{0,40}){0,3})\s+(?:is|are)\s+(?P<desc>.+)$"
+)
 _STOPWORDS = frozenset(
     [
         "about",
@@ -135,7 +138,12 @@ def _product_phrase(context: str) -> tuple[str, str | None]:
 def _topic(request: GenerateRequested) -> str:
     context = request.context.lower()
     keywords = list(request.campaign.keywords)
-    found = sorted((context.find(k.lower()), k) for k in keywords if k.lower() in context)
+    # Whole words only: a keyword "ai" must not be found inside "said".
+    found = sorted(
+        (match.start(), k)
+        for k in keywords
+        if (match := re.search(rf"\b{re.escape(k.lower())}\b", context)) is not None
+    )
     if found:
         return found[0][1].lower() if not found[0][1].isupper() else found[0][1]
     about = _ABOUT.search(request.context)
