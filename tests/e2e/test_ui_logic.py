@@ -139,3 +139,14 @@ async def test_reconnection_backs_off_up_to_a_cap(ui: Any) -> None:
     caps = [min(15000, 1000 * 2**attempt) for attempt in range(8)]
     for delay, cap in zip(delays, caps, strict=True):
         assert cap / 2 <= delay <= cap
+
+
+async def test_pasted_posts_and_saved_listings_go_to_analyze_as_the_api_reads_them(
+    ui: Any,
+) -> None:
+    posts = [{"title": "A", "body": "b", "score": 3, "num_comments": 1}]
+    assert await call(ui, "profile_editor.js", "analyzeBody", posts) == {"posts": posts}
+    listing = {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "A"}}]}}
+    assert await call(ui, "profile_editor.js", "analyzeBody", listing) == listing
+    wrapped = {"posts": posts}
+    assert await call(ui, "profile_editor.js", "analyzeBody", wrapped) == wrapped
