@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from . import routes, routes_drafts
 from .config import Settings
-from .db import create_engine, session_factory
+from .db import create_engine, session_factory, warm_up
 from .deps import Runtime, RuntimeDep, require_service
 from .domain import Clock, utc_now
 from .handlers import build_router
@@ -77,7 +77,9 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, broker: KafkaBroker | None = None
 ) -> FastAPI:
     """The broker starts and stops with the app's lifespan; its consumers run inside it."""
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
+    )
     metrics = Metrics()
     runtime = Runtime(
         settings=settings,
@@ -91,6 +93,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await warm_up(engine, settings.db_pool_size)
+        except Exception as exc:  # the database may come later; /readyz says so meanwhile
+            log.warning("could not pre-open database connections: %s", exc)
         await runtime.broker.start()
         log.info("draft-store consuming with group %s", settings.consumer_group)
         sweeper = asyncio.create_task(

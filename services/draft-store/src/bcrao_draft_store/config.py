@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     migrate_on_start: bool = True
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # A round trip per checkout; off because the handlers retry and the REST edge answers 503.
+    db_pre_ping: bool = False
     # Transient database errors inside a message handler: attempts and capped exponential backoff.
     retry_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_delay: float = Field(default=0.2, gt=0)
