@@ -22,6 +22,7 @@ from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.errors import PlanLimitReached
 from bcrao_draft_store.repository import quota
+from bcrao_draft_store.repository.driver import driver as driver_of
 from bcrao_draft_store.testing import CAMPAIGN, draft_generated
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -136,7 +137,7 @@ async def test_opening_a_task_takes_two_statements(engine: AsyncEngine, user_id:
     campaign_id = await _campaign_with_used(sessions, user_id, 0)
     with tempfile.TemporaryFile() as trace:
         async with unit_of_work(sessions) as session:
-            driver = await quota._driver(session)
+            driver = await driver_of(session)
             driver.pgconn.trace(trace.fileno())
             try:
                 await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
-from . import routes, routes_drafts
+from . import routes, routes_drafts, routes_tasks
 from .config import Settings
 from .db import create_engine, session_factory, warm_up
 from .deps import Runtime, RuntimeDep, require_service
@@ -26,7 +26,7 @@ from .domain import Clock, utc_now
 from .handlers import build_router
 from .http_errors import install_error_handlers
 from .metrics import Metrics
-from .sweeper import run_sweeper
+from .sweeper import SweepPolicy, run_sweeper
 
 log = logging.getLogger(__name__)
 ops = APIRouter()
@@ -105,7 +105,10 @@ def create_app(
                 runtime.broker,
                 Topics(settings.topic_prefix),
                 clock=runtime.clock,
-                stale_after=timedelta(seconds=settings.stale_task_seconds),
+                policy=SweepPolicy(
+                    unclaimed_after=timedelta(seconds=settings.unclaimed_task_seconds),
+                    stale_after=timedelta(seconds=settings.stale_task_seconds),
+                ),
                 every=settings.sweep_interval_seconds,
             )
         )
@@ -125,4 +128,5 @@ def create_app(
     guarded = [Depends(require_service)]
     app.include_router(routes.router, dependencies=guarded)
     app.include_router(routes_drafts.router, dependencies=guarded)
+    app.include_router(routes_tasks.router, dependencies=guarded)
     return app

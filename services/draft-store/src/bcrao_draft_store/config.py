@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_delay: float = Field(default=0.2, gt=0)
     retry_max_delay: float = Field(default=5.0, gt=0)
-    # A task still queued after this long is ended as failed and its unit released (sweeper.py).
-    # Longer than the worst generation the generator allows, queueing included.
-    stale_task_seconds: float = Field(default=3600.0, ge=60)
-    sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    # The sweeper (sweeper.py) fails a task and releases its unit when it stayed queued this
+    # long without a generator claiming it (the publish or the requester vanished) ...
+    unclaimed_task_seconds: float = Field(default=600.0, ge=10)
+    # ... or when its claim is this old: longer than the worst generation the generator allows.
+    stale_task_seconds: float = Field(default=1800.0, ge=60)
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("service_token")
     @classmethod

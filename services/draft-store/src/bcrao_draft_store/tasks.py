@@ -195,18 +195,35 @@ async def open_regeneration(
     )
 
 
+async def claim_task(session: AsyncSession, user_id: str, task_id: UUID, attempt_id: UUID) -> None:
+    """The generator's claim before it calls the LLM: queued → running, and running again for a
+    redelivery after a crash (generate again). An ended task is a 409 naming its status, so the
+    generator skips it; an unknown one (never opened, or its campaign deleted) a 404."""
+    for _ in range(2):  # the second read only when the row ended while the claim waited
+        result = await repo.claim_task(
+            session, task_id=task_id, user_id=user_id, attempt_id=attempt_id
+        )
+        if result is None:
+            raise NotFound("task not found")
+        claimed, status = result
+        if claimed:
+            return
+        if status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value):
+            raise Conflict(f"the task is already {status}", {"status": status})
+    raise Conflict("the task changed while it was claimed; claim it again", {"status": status})
+
+
 async def release_task(
     session: AsyncSession, user_id: str, task_id: UUID, *, code: str, message: str
 ) -> None:
-    """Give a queued task's unit back (the gateway could not publish it). Idempotent."""
+    """Give a queued task's unit back (the gateway could not tell whether its publish went
+    through). Idempotent for a failed task. A running or completed task answers 409 with its
+    status: the request did reach the generator, so the gateway reports it as accepted."""
     task = await repo.get_task(session, task_id, user_id=user_id, lock=True)
     if task is None:
         raise NotFound("task not found")
-    if task.status == TaskStatus.COMPLETED.value:
-        raise Conflict(
-            "the task already produced a draft",
-            {"from": task.status, "to": TaskStatus.FAILED.value},
-        )
+    if task.status in (TaskStatus.RUNNING.value, TaskStatus.COMPLETED.value):
+        raise Conflict(f"the task is already {task.status}", {"status": task.status})
     if task.status == TaskStatus.QUEUED.value:
         await repo.fail_task(session, task_id, code=code, message=message, details={}, seq=None)
         await repo.mark_unit(session, task_id, "released")

@@ -28,7 +28,10 @@ from .drafts import (
 )
 from .quota import (
     MonthUsage,
+    OverdueTask,
+    claim_task,
     complete_task,
+    fail_overdue_tasks,
     fail_task,
     get_plan,
     get_task,
@@ -37,18 +40,20 @@ from .quota import (
     month_usage,
     read_for_open,
     set_plan,
-    stale_queued_tasks,
 )
 
 __all__ = [
     "MonthUsage",
+    "OverdueTask",
     "applicable_blacklist",
+    "claim_task",
     "complete_task",
     "create_blacklist_entry",
     "create_campaign",
     "delete_blacklist_entry",
     "delete_campaign",
     "delete_draft",
+    "fail_overdue_tasks",
     "fail_task",
     "get_campaign",
     "get_draft",
@@ -67,7 +72,6 @@ __all__ = [
     "parent_exists",
     "read_for_open",
     "set_plan",
-    "stale_queued_tasks",
     "update_campaign",
     "upsert_profile",
 ]
