@@ -54,7 +54,7 @@ test-unit: setup ## Only the tests that need no broker or database
 lint: setup ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental libs/contracts/src libs/testkit/src services/generator/src services/draft-store/src services/api-gateway/src
+	@.venv/bin/mypy --no-incremental libs/contracts/src libs/testkit/src libs/platform/src libs/rules/src services/generator/src services/draft-store/src services/api-gateway/src
 
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out

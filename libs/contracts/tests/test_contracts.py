@@ -14,6 +14,8 @@ from bcrao_contracts.events import (
     DraftStored,
     GenerationFailed,
     ProgressUpdated,
+    UnsupportedEvent,
+    parse_as,
     parse_event,
 )
 from bcrao_contracts.models import BlacklistEntry, normalize_subreddit
@@ -25,6 +27,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     **EVENTS_BY_TYPE,
     "StatusMessage": sse.StatusMessage,
     "ChunkMessage": sse.ChunkMessage,
+    "RestartMessage": sse.RestartMessage,
     "CompleteMessage": sse.CompleteMessage,
     "ErrorMessage": sse.ErrorMessage,
     "CampaignCreate": api.CampaignCreate,
@@ -68,8 +71,40 @@ def test_schema_snapshot(name: str) -> None:
 
 
 def test_unknown_event_type_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown event_type"):
+    with pytest.raises(UnsupportedEvent, match="unknown event_type"):
         parse_event({"event_type": "DraftExploded"})
+
+
+def test_an_unknown_schema_version_is_refused_not_half_read() -> None:
+    raw = json.loads((HERE / "examples/v1/GenerationFailed.json").read_text())
+    with pytest.raises(UnsupportedEvent, match="schema_version 3 of GenerationFailed"):
+        parse_event({**raw, "schema_version": 3})
+
+
+def test_versions_one_and_two_are_read_side_by_side() -> None:
+    v1 = parse_event((HERE / "examples/v1/ProgressUpdated.json").read_bytes())
+    v2 = parse_event((HERE / "examples/v2/ProgressUpdated.json").read_bytes())
+    assert isinstance(v1, ProgressUpdated)
+    assert isinstance(v2, ProgressUpdated)
+    assert (v1.kind, v1.restart) == ("status", False)
+    assert (v2.kind, v2.restart, v2.seq) == ("status", True, 7)
+    assert v2.message == "the model's stream broke off; starting over with gpt-4o"
+    chunk = json.loads((HERE / "examples/v2/ProgressUpdated.json").read_text())
+    chunk.update(kind="chunk", text="hello", stage=None)
+    assert parse_as(chunk, ProgressUpdated).content == "hello"
+
+
+def test_parse_as_refuses_another_event_type() -> None:
+    raw = (HERE / "examples/v1/GenerationFailed.json").read_bytes()
+    with pytest.raises(UnsupportedEvent, match="GenerationFailed where DraftStored"):
+        parse_as(raw, DraftStored)
+    assert parse_as(raw, GenerationFailed).event_type == "GenerationFailed"
+
+
+@pytest.mark.parametrize("payload", [b"[1, 2]", b"not json", b'"text"'])
+def test_a_payload_that_is_not_an_object_is_a_value_error(payload: bytes) -> None:
+    with pytest.raises(ValueError, match=r"JSON object|Expecting value"):
+        parse_event(payload)
 
 
 def test_correlation_id_defaults_to_task_id() -> None:

@@ -1,9 +1,17 @@
-"""The five events of the generate flow. Kafka key = task id; schema_version bumps side by side."""
+"""The five events of the generate flow. Kafka key = task id; schema_version bumps side by side.
+
+Consumers decode with `parse_event` / `parse_as`, which dispatch on (event_type, schema_version):
+every version a consumer knows is turned into the model it works with, and an unknown pair is
+refused as `UnsupportedEvent` (dead-lettered, never half-read). Producers keep writing the oldest
+version every deployed consumer understands; a new version ships to consumers first.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -65,7 +73,11 @@ class GenerateRequested(Event):
 
 
 class ProgressUpdated(Event):
-    """A stage started (`status`) or a piece of text was written (`chunk`); seq is 1.. gap-free."""
+    """A stage started (`status`) or a piece of text was written (`chunk`); seq is 1.. gap-free.
+
+    `restart` marks a status that voids the text streamed so far (the model starts over); an
+    older consumer that does not know the field still shows it as a plain status.
+    """
 
     event_type: Literal["ProgressUpdated"] = "ProgressUpdated"
     seq: Annotated[int, Field(ge=1)]
@@ -73,6 +85,7 @@ class ProgressUpdated(Event):
     stage: Stage | None = None
     message: str | None = None
     content: str | None = None
+    restart: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> ProgressUpdated:
@@ -130,14 +143,75 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {
 }
 
 
-def parse_event(data: bytes | str | dict[str, Any]) -> Event:
-    """Parse any event by its `event_type`, tolerating unknown fields."""
-    import json
+class ProgressUpdatedV2(Contract):
+    """Version 2 of ProgressUpdated, read side by side with version 1.
 
-    raw = data if isinstance(data, dict) else json.loads(data)
-    cls = EVENTS_BY_TYPE.get(raw.get("event_type", "")) if isinstance(raw, dict) else None
-    if cls is None:
-        raise ValueError(
-            f"unknown event_type: {raw.get('event_type') if isinstance(raw, dict) else raw!r}"
+    It folds the restart marker into `kind` and calls the text `text`. Consumers read it today;
+    generators keep writing version 1 until every deployed gateway reads version 2.
+    """
+
+    event_id: UUID
+    event_type: Literal["ProgressUpdated"] = "ProgressUpdated"
+    schema_version: Literal[2] = 2
+    occurred_at: AwareDatetime
+    task_id: UUID
+    correlation_id: UUID | None = None
+    producer: Annotated[str, Field(min_length=1, max_length=100)]
+    seq: Annotated[int, Field(ge=1)]
+    kind: Literal["status", "chunk", "restart"]
+    stage: Stage | None = None
+    message: str | None = None
+    text: str | None = None
+
+    def current(self) -> ProgressUpdated:
+        return ProgressUpdated(
+            event_id=self.event_id,
+            occurred_at=self.occurred_at,
+            task_id=self.task_id,
+            correlation_id=self.correlation_id,
+            producer=self.producer,
+            seq=self.seq,
+            kind="chunk" if self.kind == "chunk" else "status",
+            stage=self.stage if self.kind != "restart" else (self.stage or Stage.GENERATING),
+            message=self.message,
+            content=self.text,
+            restart=self.kind == "restart",
         )
-    return cls.parse(raw)
+
+
+class UnsupportedEvent(ValueError):
+    """An event type or schema version this consumer does not know (dead-letter it)."""
+
+
+Decoder = Callable[[dict[str, Any]], Event]
+DECODERS: dict[tuple[str, int], Decoder] = {
+    **{(name, 1): cls.parse for name, cls in EVENTS_BY_TYPE.items()},
+    ("ProgressUpdated", 2): lambda raw: ProgressUpdatedV2.parse(raw).current(),
+}
+E = TypeVar("E", bound=Event)
+
+
+def parse_event(data: bytes | str | dict[str, Any]) -> Event:
+    """Decode any event by (event_type, schema_version), tolerating unknown fields.
+
+    Raises UnsupportedEvent for a pair no decoder knows, and ValueError (pydantic's
+    ValidationError is one) for a payload that is not JSON or breaks its schema.
+    """
+    raw = data if isinstance(data, dict) else json.loads(data)
+    if not isinstance(raw, dict):
+        raise ValueError(f"an event is a JSON object, not {type(raw).__name__}")
+    event_type, version = raw.get("event_type"), raw.get("schema_version", 1)
+    decoder = DECODERS.get((event_type, version)) if isinstance(event_type, str) else None
+    if decoder is None:
+        if event_type not in EVENTS_BY_TYPE:
+            raise UnsupportedEvent(f"unknown event_type: {event_type!r}")
+        raise UnsupportedEvent(f"unknown schema_version {version!r} of {event_type}")
+    return decoder(raw)
+
+
+def parse_as(data: bytes | str | dict[str, Any], expected: type[E]) -> E:
+    """`parse_event` for a consumer that reads one event type (a topic's own)."""
+    event = parse_event(data)
+    if not isinstance(event, expected):
+        raise UnsupportedEvent(f"{type(event).__name__} where {expected.__name__} was expected")
+    return event

@@ -20,6 +20,13 @@ class ChunkMessage(Contract):
     content: str
 
 
+class RestartMessage(Contract):
+    """The text streamed so far is void: the model starts over (a cut stream, a fallback)."""
+
+    type: Literal["restart"] = "restart"
+    reason: str
+
+
 class CompleteMessage(Contract):
     type: Literal["complete"] = "complete"
     draft: Draft
@@ -32,7 +39,7 @@ class ErrorMessage(Contract):
     details: dict[str, Any] = {}
 
 
-StreamMessage = StatusMessage | ChunkMessage | CompleteMessage | ErrorMessage
+StreamMessage = StatusMessage | ChunkMessage | RestartMessage | CompleteMessage | ErrorMessage
 TERMINAL_TYPES = frozenset({"complete", "error"})
 
 

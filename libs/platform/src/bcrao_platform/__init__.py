@@ -1,1 +1,8 @@
-"""BC-RAO Drafts shared plumbing: logging, metrics, tracing, retries, dead letters."""
+"""BC-RAO Drafts shared plumbing: the pieces all three services use the same way.
+
+- `logs`: JSON log lines carrying the task id, with a repeat limiter for outages.
+- `deadletter`: one dead-letter header schema, records that always fit the broker, attempts.
+- `retry`: capped exponential backoff (tenacity) for non-LLM retries.
+- `metrics`: prometheus_client registry helpers, a guarded /metrics, HTTP metrics.
+- `settings`: fail-fast settings loading that never prints a value.
+"""

@@ -9,6 +9,7 @@ from bcrao_contracts.sse import (
     ChunkMessage,
     CompleteMessage,
     ErrorMessage,
+    RestartMessage,
     StatusMessage,
     StreamMessage,
     encode,
@@ -21,6 +22,8 @@ def message_for(event: Event) -> StreamMessage:
     if isinstance(event, ProgressUpdated):
         if event.kind == "chunk":
             return ChunkMessage(content=event.content or "")
+        if event.restart:
+            return RestartMessage(reason=event.message or "the model started over")
         assert event.stage is not None  # the contract's validator guarantees it for status
         return StatusMessage(stage=event.stage, message=event.message or event.stage.value)
     if isinstance(event, DraftStored):

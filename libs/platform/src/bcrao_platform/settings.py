@@ -1,0 +1,32 @@
+"""Loading a service's settings at start: fail fast, naming the setting and the rule only.
+
+A value is never printed: it may be a key or a password.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def describe_errors(exc: ValidationError, env_prefix: str) -> str:
+    return "; ".join(
+        f"{env_prefix}{'__'.join(str(part) for part in err['loc']).upper()}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )
+
+
+def load_settings(cls: type[S], *, env_prefix: str, program: str) -> S:
+    try:
+        return cls()
+    except ValidationError as exc:
+        print(
+            f"{program}: invalid configuration: {describe_errors(exc, env_prefix)}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
