@@ -128,7 +128,8 @@ async def test_redelivered_draft_is_stored_once_and_announced(
     assert [s.task_id for s in stored] == [task_id, task_id]
     assert announced[0].key == str(task_id).encode()
     assert await ledger_state(kafka_settings, task_id) == (1, "used")
-    assert (metrics.drafts_stored, metrics.redeliveries_skipped) == (1, 1)
+    assert metrics.value("draft_store_drafts_stored_total") == 1
+    assert metrics.value("draft_store_redeliveries_skipped_total") == 1
 
 
 async def test_failure_releases_and_garbage_goes_to_the_dlq(
@@ -148,9 +149,12 @@ async def test_failure_releases_and_garbage_goes_to_the_dlq(
         await eventually(released)
     assert dead[0].value == b"\x00garbage"
     headers = dict(dead[0].headers)
-    assert headers["x-dlq-reason"] == b"invalid"
+    assert headers["x-dlq-reason"] == b"unreadable"
     assert headers["x-dlq-original-topic"] == topics.failed.encode()
-    assert (metrics.dead_letters, metrics.generation_failures) == (1, 1)
+    assert headers["x-dlq-payload"] == b"inline"
+    labels = {"topic": topics.failed, "reason": "unreadable"}
+    assert metrics.value("draft_store_dead_letters_total", **labels) == 1
+    assert metrics.value("draft_store_generation_failures_total") == 1
 
 
 async def test_offset_is_committed_only_after_the_database_write(
@@ -167,14 +171,14 @@ async def test_offset_is_committed_only_after_the_database_write(
     async with consumer(broken) as failing:
 
         async def retried() -> bool:
-            return failing.handler_retries >= 3
+            return failing.value("draft_store_handler_retries_total") >= 3
 
         await eventually(retried)
     assert await ledger_state(kafka_settings, task_id) == (0, "reserved")
     async with consumer(kafka_settings) as healthy:  # same group: resumes at the uncommitted offset
 
         async def stored() -> bool:
-            return healthy.drafts_stored == 1
+            return healthy.value("draft_store_drafts_stored_total") == 1
 
         await eventually(stored)
     assert await ledger_state(kafka_settings, task_id) == (1, "used")
@@ -186,44 +190,34 @@ async def test_sweeper_ends_a_task_left_queued_and_gives_its_unit_back(
     from datetime import timedelta
 
     from bcrao_contracts.events import GenerationFailed
-    from bcrao_draft_store.sweeper import sweep_once
+    from bcrao_draft_store.sweeper import SweepPolicy, sweep_once
 
     task_id, _ = await open_task(kafka_settings, user_id)
     topics = Topics(kafka_settings.topic_prefix)
     engine = create_engine(kafka_settings.database_url, pool_size=1)
     sessions = session_factory(engine)
     broker = create_broker(kafka_settings)
+    policy = SweepPolicy(unclaimed_after=timedelta(minutes=10), stale_after=timedelta(minutes=30))
     await broker.start()
     try:
         fresh = await sweep_once(
-            sessions,
-            broker,
-            topics,
-            clock=lambda: datetime.now(UTC),
-            stale_after=timedelta(hours=1),
+            sessions, broker, topics, clock=lambda: datetime.now(UTC), policy=policy
         )
-        later = lambda: datetime.now(UTC) + timedelta(hours=2)  # noqa: E731
-        swept = await sweep_once(
-            sessions, broker, topics, clock=later, stale_after=timedelta(hours=1)
-        )
+        later = lambda: datetime.now(UTC) + timedelta(minutes=11)  # noqa: E731
+        swept = await sweep_once(sessions, broker, topics, clock=later, policy=policy)
     finally:
         await broker.stop()
         await engine.dispose()
-    assert fresh == 0  # a task queued a moment ago is left alone
-    assert swept >= 1
-    async with consumer(kafka_settings):
-        failures = await read(
-            kafka_settings.kafka_bootstrap_servers,
-            topics.failed,
-            lambda r: any(GenerationFailed.parse(x.value).task_id == task_id for x in r),
-        )
-
-        async def released() -> bool:
-            return (await ledger_state(kafka_settings, task_id))[1] == "released"
-
-        await eventually(released)
+    assert task_id not in {t.task_id for t in fresh.overdue}  # queued a moment ago: left alone
+    assert task_id in {t.task_id for t in swept.overdue}
+    assert (await ledger_state(kafka_settings, task_id))[1] == "released"
+    failures = await read(
+        kafka_settings.kafka_bootstrap_servers,
+        topics.failed,
+        lambda r: any(GenerationFailed.parse(x.value).task_id == task_id for x in r),
+    )
     event = next(
         GenerationFailed.parse(r.value) for r in failures if r.key == str(task_id).encode()
     )
     assert event.code.value == "GENERATION_FAILED"
-    assert event.retryable is True
+    assert (event.retryable, event.details) == (True, {"reason": "unclaimed"})

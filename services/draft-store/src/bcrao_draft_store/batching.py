@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
+from bcrao_contracts.events import UnsupportedEvent
 from bcrao_platform.deadletter import AttemptTracker, dead_letter_record
 from bcrao_platform.retry import retrying
 from faststream.kafka.publisher.usecase import DefaultPublisher
@@ -31,7 +32,7 @@ from .metrics import Metrics
 from .retry import is_transient
 
 E = TypeVar("E")
-O = TypeVar("O")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 CONSUMER = "draft-store"
 NEVER_APPLICABLE = (IntegrityError, DataError)
@@ -45,13 +46,13 @@ class Retries:
 
 
 @dataclass(frozen=True)
-class Applied(Generic[E, O]):
+class Applied(Generic[E, R]):
     record: ConsumerRecord[Any, Any]
     event: E
-    outcome: O
+    outcome: R
 
 
-class BatchApplier(Generic[E, O]):
+class BatchApplier(Generic[E, R]):
     """One per subscribed topic: `apply(records)` returns what applied, in order."""
 
     def __init__(
@@ -59,7 +60,7 @@ class BatchApplier(Generic[E, O]):
         *,
         topic: str,
         parse: Callable[[bytes], E],
-        work: Callable[[AsyncSession, Sequence[E]], Awaitable[list[O]]],
+        work: Callable[[AsyncSession, Sequence[E]], Awaitable[list[R]]],
         sessions: async_sessionmaker[AsyncSession],
         dead_letters: DefaultPublisher,
         tracker: AttemptTracker,
@@ -75,13 +76,15 @@ class BatchApplier(Generic[E, O]):
         self.retries = retries
         self.metrics = metrics
 
-    async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> list[Applied[E, O]]:
+    async def apply(self, records: Sequence[ConsumerRecord[Any, Any]]) -> list[Applied[E, R]]:
         parsed: list[tuple[ConsumerRecord[Any, Any], E]] = []
         for record in records:
             try:
                 parsed.append((record, self.parse(record.value or b"")))
-            except (ValidationError, ValueError) as exc:
-                await self.dead_letter(record, "invalid", exc)
+            except UnsupportedEvent as exc:  # another event type, or a version not known here
+                await self.dead_letter(record, "unsupported", exc)
+            except (ValidationError, ValueError) as exc:  # not JSON, or not the schema
+                await self.dead_letter(record, "unreadable", exc)
         if not parsed:
             return []
         try:
@@ -89,8 +92,12 @@ class BatchApplier(Generic[E, O]):
         except Exception as exc:
             if is_transient(exc):
                 raise  # retried already; the batch comes back, and no attempt is counted
-            log.warning("a batch of %d on %s failed (%s); applying one by one", len(parsed),
-                        self.topic, _short(exc))
+            log.warning(
+                "a batch of %d on %s failed (%s); applying one by one",
+                len(parsed),
+                self.topic,
+                _short(exc),
+            )
             return await self._one_by_one(parsed)
         applied = [Applied(r, e, o) for (r, e), o in zip(parsed, outcomes, strict=True)]
         for item in applied:
@@ -99,8 +106,8 @@ class BatchApplier(Generic[E, O]):
 
     async def _one_by_one(
         self, parsed: list[tuple[ConsumerRecord[Any, Any], E]]
-    ) -> list[Applied[E, O]]:
-        applied: list[Applied[E, O]] = []
+    ) -> list[Applied[E, R]]:
+        applied: list[Applied[E, R]] = []
         for record, event in parsed:
             try:
                 [outcome] = await self._transaction([event])
@@ -110,25 +117,35 @@ class BatchApplier(Generic[E, O]):
                 if isinstance(exc, NEVER_APPLICABLE):
                     await self.dead_letter(record, "unprocessable", exc)
                     continue
-                attempts = self.tracker.record_failure(record.topic, record.partition, record.offset)
+                attempts = self.tracker.record_failure(
+                    record.topic, record.partition, record.offset
+                )
                 if self.tracker.exhausted(record.topic, record.partition, record.offset):
-                    await self.dead_letter(record, "attempts_exhausted", exc, attempts=attempts)
+                    await self.dead_letter(record, "exhausted", exc, attempts=attempts)
                     continue
-                log.warning("message %s/%d@%d failed (attempt %d): %s", record.topic,
-                            record.partition, record.offset, attempts, _short(exc))
+                log.warning(
+                    "message %s/%d@%d failed (attempt %d): %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    attempts,
+                    _short(exc),
+                )
                 raise
             self._forget(record)
             applied.append(Applied(record, event, outcome))
         return applied
 
-    async def _transaction(self, events: list[E]) -> list[O]:
+    async def _transaction(self, events: list[E]) -> list[R]:
         retry = retrying(
-            self.retries.attempts, self.retries.base, self.retries.cap, retry_if=is_transient
+            self.retries.attempts,
+            self.retries.base,
+            self.retries.cap,
+            retry_if=is_transient,
+            on_retry=lambda _: self.metrics.handler_retries.inc(),
         )
-        async for attempt in retry:
+        async for attempt in retry:  # re-raises the last error once the attempts are spent
             with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    self.metrics.handler_retries.inc()
                 async with unit_of_work(self.sessions) as session:
                     return await self.work(session, events)
         raise AssertionError("unreachable: the retrying loop returns or raises")
@@ -140,7 +157,7 @@ class BatchApplier(Generic[E, O]):
         self,
         record: ConsumerRecord[Any, Any],
         reason: str,
-        error: object,
+        error: BaseException | str,
         *,
         attempts: int = 1,
     ) -> None:
@@ -151,15 +168,21 @@ class BatchApplier(Generic[E, O]):
             offset=record.offset,
             key=record.key,
             reason=reason,
-            error=str(error),
+            error=error,
             attempts=attempts,
             consumer=CONSUMER,
         )
-        await self.dead_letters.publish(letter.value, key=letter.key, headers=letter.headers)
+        await self.dead_letters.publish(letter.value, key=letter.key, headers=letter.header_map)
         self._forget(record)
         self.metrics.dead_letters.labels(topic=self.topic, reason=reason).inc()
-        log.warning("dead-lettered %s/%d@%d (%s): %s", record.topic, record.partition,
-                    record.offset, reason, _short(error))
+        log.warning(
+            "dead-lettered %s/%d@%d (%s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            _short(error),
+        )
 
 
 def _short(error: object) -> str:

@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_delay: float = Field(default=0.2, gt=0)
     retry_max_delay: float = Field(default=5.0, gt=0)
+    # A message that keeps failing for a reason that is not transient is dead-lettered after
+    # this many attempts (per process; see bcrao_platform.deadletter.AttemptTracker).
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    # Consumed batches: at most this many records, waiting at most this long for the first.
+    batch_max_records: int = Field(default=200, ge=1, le=5000)
+    batch_timeout_ms: int = Field(default=50, ge=1, le=10_000)
+    # /metrics answers only with this bearer token when it is set (unset: open, for local runs).
+    metrics_token: SecretStr | None = None
+    # The internal OpenAPI (/docs, /openapi.json): served only with the service token, or not at
+    # all when this is off.
+    docs_enabled: bool = True
     # The sweeper (sweeper.py) fails a task and releases its unit when it stayed queued this
     # long without a generator claiming it (the publish or the requester vanished) ...
     unclaimed_task_seconds: float = Field(default=600.0, ge=10)
@@ -57,14 +68,7 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the environment, or exit with a message naming what is wrong (no stack trace)."""
-    from pydantic import ValidationError
+    """Read the environment, or exit 2 naming the settings that are wrong (never their values)."""
+    from bcrao_platform.settings import load_settings as load
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"DRAFT_STORE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SystemExit(f"draft-store: invalid configuration: {problems}") from None
+    return load(Settings, env_prefix="DRAFT_STORE_", program="draft-store")

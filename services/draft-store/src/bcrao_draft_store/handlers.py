@@ -16,7 +16,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed
+from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed, parse_as
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import AttemptTracker
 from faststream import AckPolicy
@@ -40,8 +40,10 @@ def stored_event_id(task_id: UUID) -> UUID:
 
 
 def _records(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
+    """The batch's records (the in-memory test broker nests them one level deeper)."""
     raw = msg.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
+    items = raw if isinstance(raw, tuple | list) else (raw,)
+    return tuple(r for item in items for r in ([item] if isinstance(item, ConsumerRecord) else item))
 
 
 def _observe_lag(
@@ -74,14 +76,18 @@ def build_router(
     )
     tracker = AttemptTracker(settings.max_attempts)
     retries = Retries(settings.retry_attempts, settings.retry_base_delay, settings.retry_max_delay)
-    subscribe = {
-        "group_id": settings.consumer_group,
-        "batch": True,
-        "max_records": settings.batch_max_records,
-        "batch_timeout_ms": settings.batch_timeout_ms,
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "auto_offset_reset": "earliest",
-    }
+
+    def subscriber(topic: str, description: str) -> Any:
+        return router.subscriber(
+            topic,
+            group_id=settings.consumer_group,
+            batch=True,
+            max_records=settings.batch_max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            description=description,
+        )
 
     def applier(topic: str, parse: Any, work: Any) -> BatchApplier[Any, Any]:
         return BatchApplier(
@@ -97,14 +103,17 @@ def build_router(
             metrics=metrics,
         )
 
-    generated = applier(topics.generated, DraftGenerated.parse, ingest.store_generated_batch)
-    failed = applier(topics.failed, GenerationFailed.parse, ingest.record_failure_batch)
+    generated = applier(
+        topics.generated, lambda b: parse_as(b, DraftGenerated), ingest.store_generated_batch
+    )
+    failed = applier(
+        topics.failed, lambda b: parse_as(b, GenerationFailed), ingest.record_failure_batch
+    )
 
-    @router.subscriber(
+    @subscriber(
         topics.generated,
-        description="DraftGenerated, in batches: store each task's draft once, mark its unit "
-        "used, complete the task, then publish DraftStored for the batch.",
-        **subscribe,
+        "DraftGenerated, in batches: store each task's draft once, mark its unit used, "
+        "complete the task, then publish DraftStored for the batch.",
     )
     async def on_draft_generated(msg: KafkaMessage) -> None:
         records = _records(msg)
@@ -132,10 +141,8 @@ def build_router(
         await publish_all(stored, None, replies)
         _observe_lag(metrics, msg, records)
 
-    @router.subscriber(
-        topics.failed,
-        description="GenerationFailed, in batches: mark each task failed and release its unit.",
-        **subscribe,
+    @subscriber(
+        topics.failed, "GenerationFailed, in batches: mark each task failed and release its unit."
     )
     async def on_generation_failed(msg: KafkaMessage) -> None:
         records = _records(msg)

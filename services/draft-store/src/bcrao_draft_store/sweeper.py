@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from . import repository as repo
 from .db import unit_of_work
 from .domain import Clock
+from .metrics import Metrics
 from .publishing import publish_all
 from .repository import tombstones
 
@@ -50,8 +51,15 @@ class SweepPolicy:
 
 @dataclass(frozen=True)
 class Swept:
-    overdue: int
+    overdue: list[repo.OverdueTask]
     announced: int
+
+    @property
+    def by_reason(self) -> dict[str, int]:
+        counts = {"campaign_deleted": self.announced} if self.announced else {}
+        for task in self.overdue:
+            counts[task.reason] = counts.get(task.reason, 0) + 1
+        return counts
 
 
 def _failure(task: repo.OverdueTask | tombstones.Unannounced, reason: str) -> GenerationFailed:
@@ -87,7 +95,7 @@ async def sweep_once(
     await publish_all(broker, topics.failed, [_failure(t, t.reason) for t in overdue])
     for task in overdue:
         log.warning("swept task %s (%s): failed, unit released", task.task_id, task.reason)
-    return Swept(len(overdue), await announce_deleted(sessions, broker, topics))
+    return Swept(overdue, await announce_deleted(sessions, broker, topics))
 
 
 async def announce_deleted(
@@ -114,10 +122,13 @@ async def run_sweeper(
     clock: Clock,
     policy: SweepPolicy,
     every: float,
+    metrics: Metrics,
 ) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await sweep_once(sessions, broker, topics, clock=clock, policy=policy)
+            swept = await sweep_once(sessions, broker, topics, clock=clock, policy=policy)
+            for reason, count in swept.by_reason.items():
+                metrics.tasks_swept.labels(reason).inc(count)
         except Exception as exc:  # an outage: the next round tries again
             log.warning("sweeping failed (%s); trying again in %.0fs", exc, every)
