@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
-from bcrao_contracts import api
-from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import DraftStored
 from bcrao_contracts.topics import Topics, dlq
-from bcrao_draft_store import repository as repo
-from bcrao_draft_store import tasks
 from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
-from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
-from bcrao_draft_store.handlers import build_router
-from bcrao_draft_store.metrics import Metrics
+from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed, make_settings
+from bcrao_draft_store.testing import draft_generated, generation_failed, make_settings
+from bcrao_draft_store.testing_kafka import eventually, open_tasks, publish, read, running_consumer
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -42,67 +32,12 @@ def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
     )
 
 
-@asynccontextmanager
-async def consumer(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Metrics]:
-    """The service's consumers, as `create_app`'s lifespan runs them."""
-    metrics = metrics or Metrics()
-    engine = create_engine(settings.database_url, pool_size=2)
-    broker = create_broker(settings)
-    broker.include_router(build_router(settings, session_factory(engine), metrics))
-    await broker.start()
-    try:
-        yield metrics
-    finally:
-        await broker.stop()
-        await engine.dispose()
-
-
-async def publish(bootstrap: str, topic: str, *values: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=b"k")
-    finally:
-        await producer.stop()
-
-
-async def read(
-    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], timeout: float = 30
-) -> list[ConsumerRecord]:
-    records: list[ConsumerRecord] = []
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not done(records) and asyncio.get_running_loop().time() < deadline:
-            batches = await reader.getmany(timeout_ms=500)
-            records += [record for batch in batches.values() for record in batch]
-    finally:
-        await reader.stop()
-    return records
-
-
-async def eventually(check: Callable[[], object], timeout: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():  # type: ignore[misc]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
+consumer = running_consumer
 
 
 async def open_task(settings: Settings, user_id: str) -> tuple[uuid.UUID, uuid.UUID]:
-    engine = create_engine(settings.database_url, pool_size=1)
-    async with unit_of_work(session_factory(engine)) as session:
-        body = api.CampaignCreate.model_validate(CAMPAIGN)
-        campaign = await repo.create_campaign(
-            session, user_id=user_id, **body.model_dump(mode="json")
-        )
-        request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
-        event = await tasks.open_generation(session, user_id, campaign.id, request, NOW)
-    await engine.dispose()
-    return event.task_id, campaign.id
+    [task_id], campaign_id = await open_tasks(settings, user_id, NOW)
+    return task_id, campaign_id
 
 
 async def ledger_state(settings: Settings, task_id: uuid.UUID) -> tuple[int, str | None]:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
@@ -126,7 +127,7 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(HttpMetricsMiddleware, registry=metrics.registry, service="draft-store")
     install_error_handlers(app)
-    for error in (DBAPIError, PoolTimeout, OSError):
+    for error in (DBAPIError, PoolTimeout, OSError, psycopg.Error):
         app.add_exception_handler(error, on_database_error)
     install_ops(app, runtime)
     guarded = [Depends(require_service)]

@@ -24,18 +24,16 @@ from bcrao_platform.deadletter import AttemptTracker, dead_letter_record
 from bcrao_platform.retry import retrying
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import unit_of_work
 from .metrics import Metrics
-from .retry import is_transient
+from .retry import NEVER_APPLICABLE, is_transient
 
 E = TypeVar("E")
 R = TypeVar("R")
 log = logging.getLogger(__name__)
 CONSUMER = "draft-store"
-NEVER_APPLICABLE = (IntegrityError, DataError)
 
 
 @dataclass(frozen=True)

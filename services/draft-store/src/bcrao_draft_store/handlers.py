@@ -43,7 +43,9 @@ def _records(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
     """The batch's records (the in-memory test broker nests them one level deeper)."""
     raw = msg.raw_message
     items = raw if isinstance(raw, tuple | list) else (raw,)
-    return tuple(r for item in items for r in ([item] if isinstance(item, ConsumerRecord) else item))
+    return tuple(
+        r for item in items for r in ([item] if isinstance(item, ConsumerRecord) else item)
+    )
 
 
 def _observe_lag(
