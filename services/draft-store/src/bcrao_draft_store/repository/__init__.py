@@ -1,7 +1,8 @@
 """All SQL of draft-store. Functions take a session and never commit: the caller's boundary does.
 
 Split by aggregate to keep files small: campaigns (with profiles and blacklist), drafts, quota
-(accounts, generation tasks and the usage ledger).
+(accounts, opening tasks and the usage ledger), lifecycle (claims and deadlines), batches (the
+consumers' multi-row statements) and tombstones (the deleted campaigns' outbox).
 """
 
 from .campaigns import (
@@ -26,12 +27,10 @@ from .drafts import (
     list_drafts,
     parent_exists,
 )
+from .lifecycle import OverdueTask, claim_task, fail_overdue_tasks
 from .quota import (
     MonthUsage,
-    OverdueTask,
-    claim_task,
     complete_task,
-    fail_overdue_tasks,
     fail_task,
     get_plan,
     get_task,
