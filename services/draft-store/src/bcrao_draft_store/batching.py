@@ -183,5 +183,10 @@ class BatchApplier(Generic[E, R]):
         )
 
 
+def _task_id(key: bytes | None) -> str | None:
+    """Events are keyed by task id; a poison message's key may be anything (or nothing)."""
+    return key[:64].decode(errors="replace") if key else None
+
+
 def _short(error: object) -> str:
     return str(error).splitlines()[0][:300] if str(error) else type(error).__name__

@@ -127,7 +127,12 @@ def build_router(
                 await generated.dead_letter(item.record, "unprocessable", outcome.reason)
             elif isinstance(outcome, ingest.Dropped):
                 metrics.events_dropped.labels(topics.generated, outcome.reason).inc()
-                log.info("dropped the draft of task %s (%s)", event.task_id, outcome.reason)
+                log.info(
+                    "dropped the draft of task %s (%s)",
+                    event.task_id,
+                    outcome.reason,
+                    extra={"task_id": str(event.task_id)},
+                )
             else:
                 (metrics.drafts_stored if outcome.inserted else metrics.redeliveries_skipped).inc()
                 replies.append(
