@@ -29,9 +29,6 @@ from .test_generate_flow import STAGES, generate
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CHUNK_DELAY_MS = "120"
-# "At once, never an endless stream" (DOMAIN.md): a functional bound with a generous margin for a
-# loaded 2-core machine, not a benchmark.
-NOT_FOUND_WITHIN_SECONDS = 1.0
 READERS = 50
 
 
@@ -254,21 +251,16 @@ async def test_a_stalled_client_does_not_hold_back_fifty_others(slow_stack: Stac
             url = accepted["stream_url"]
             stalled = _stalled_request(gateway.port, url)
             try:
-                started = time.monotonic()
                 followed = await asyncio.gather(
                     *(follow_stream(client, url, timeout=60) for _ in range(READERS))
                 )
-                elapsed = time.monotonic() - started
                 for seen in followed:
                     assert_followed(seen)
                 # They all finished while the stalled client held its connection open, with the
-                # gateway's bytes piling up unread in its receive buffer.
+                # gateway's bytes piling up unread in its receive buffer. (How fast they finish
+                # is the SSE benchmark's business, not this test's.)
                 assert _unread_bytes(stalled) > 0
-                assert elapsed < 45, f"the readers took {elapsed:.1f}s"
-                health_started = time.monotonic()
-                health = await client.get("/healthz")
-                assert health.status_code == 200
-                assert time.monotonic() - health_started < 1.0
+                assert (await client.get("/healthz")).status_code == 200
                 metrics = (await client.get("/metrics")).text
             finally:
                 stalled.close()
@@ -294,30 +286,24 @@ def _stalled_request(port: int, path: str) -> socket.socket:
     return sock
 
 
-async def test_unknown_or_foreign_task_is_404_at_once(slow_stack: Stack) -> None:
+def assert_plain_404(response: httpx.Response) -> None:
+    """A finished JSON answer, not a stream that was opened and then left waiting."""
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+
+
+async def test_unknown_or_foreign_task_is_a_plain_404(slow_stack: Stack) -> None:
     async with (
         api(slow_stack, "stream-owner") as owner,
         api(slow_stack, "stream-intruder") as intruder,
     ):
         campaign, accepted = await start_generation(owner)
-        await owner.get("/healthz")  # the connection is open: time the answer, not the handshake
-
         unknown = f"/v1/campaigns/{campaign}/drafts/generate/stream/{uuid.uuid4()}"
-        started = time.monotonic()
-        response = await owner.get(unknown, timeout=10)
-        elapsed = time.monotonic() - started
-        assert response.status_code == 404, response.text
-        assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
-        assert elapsed < NOT_FOUND_WITHIN_SECONDS, f"404 took {elapsed:.2f}s"
-
+        # The timeout only guards a hang: an endless stream would never complete the response.
+        assert_plain_404(await owner.get(unknown, timeout=10))
         foreign = accepted["stream_url"].split("?")[0]
-        await intruder.get("/healthz")
-        started = time.monotonic()
-        response = await intruder.get(foreign, timeout=10)
-        elapsed = time.monotonic() - started
-        assert response.status_code == 404, response.text
-        assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
-        assert elapsed < NOT_FOUND_WITHIN_SECONDS, f"404 took {elapsed:.2f}s"
+        assert_plain_404(await intruder.get(foreign, timeout=10))
 
         # The owner's own stream of that task is complete all the same.
         stream = await read_stream(owner, accepted["stream_url"])

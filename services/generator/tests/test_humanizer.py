@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from bcrao_generator.humanizer import FILLERS, humanize, intensity_for_grade
+from bcrao_generator.humanizer import FILLERS, TRANSFORMS, Odds, humanize, intensity_for_grade
 from bcrao_generator.textstats import split_paragraphs, split_sentences
 
 SEEDS = [f"task-{i}" for i in range(200)]
@@ -179,3 +179,35 @@ def test_a_prefixed_filler_never_stands_before_a_capitalised_word() -> None:
         out = humanize(text, seed=f"seed-{n}", grade_level=2.0)
         for match in pattern.finditer(out):
             assert match.group(1) == "I" or match.group(1).islower(), out
+
+
+def test_each_transform_is_switched_off_by_its_odds() -> None:
+    calm = Odds(
+        lowercase_start=0,
+        filler_share=0,
+        self_correction=0,
+        em_dash=0,
+        casual_ending=0,
+        dropped_period=0,
+    )
+    # The middle sentence may still get a filler (with a share of 0, one filler is drawn with
+    # the intensity's odds), so only the first and last sentences are checked untouched.
+    text = "First sentence here. The middle one is frustrating; very. Last sentence here."
+    for seed in SEEDS[:40]:
+        out = humanize(text, seed=seed, grade_level=1, odds=calm)
+        sentences = split_sentences(out)
+        assert sentences[0] == "First sentence here."
+        assert out.endswith("Last sentence here.")
+        assert "—" not in out
+        assert "wait actually" not in out
+
+
+def test_the_transforms_run_in_a_fixed_order() -> None:
+    assert [t.__name__ for t in TRANSFORMS] == [
+        "lowercase_starts",
+        "casual_fillers",
+        "self_correction",
+        "em_dash",
+        "casual_ending",
+        "dropped_period",
+    ]

@@ -3,6 +3,9 @@
 Subreddits (SaaS, freelance, selfhosted) × archetypes × account statuses, plus a regeneration
 with feedback, with whatever LLM is configured (the offline composer without a key). Writes
 `report.md` and `report.json`.
+
+Every draft's title and body are also checked for grammar defects (`grammar.py`), over the matrix
+and over `--seeds` random task ids (200 by default); the command exits 1 when it finds any.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import sys
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -23,6 +27,7 @@ from bcrao_contracts.events import DraftGenerated, GenerateRequested, ProgressUp
 from bcrao_contracts.models import BlacklistEntry, CampaignSnapshot, CommunityProfile
 
 from .config import Settings
+from .grammar import defects
 from .llm import LLM, build_llm
 from .pipeline import run_generation
 from .progress import Progress
@@ -93,6 +98,7 @@ class Case:
     scores: dict[str, float] = field(default_factory=dict)
     chunks: int = 0
     model: str = ""
+    grammar_defects: list[str] = field(default_factory=list)
 
 
 async def run_case(llm: LLM, request: GenerateRequested) -> tuple[Case, DraftGenerated | None]:
@@ -124,6 +130,9 @@ async def run_case(llm: LLM, request: GenerateRequested) -> tuple[Case, DraftGen
     case.machine_tells = sorted({h.category for h in report.machine_tells})
     case.needs_review = report.needs_review
     case.model = draft.model_used
+    case.grammar_defects = [
+        f"{d.kind}: {d.excerpt}" for d in defects(f"{draft.title}\n\n{draft.body}")
+    ]
     case.scores = {
         k: round(float(v), 2)
         for k, v in draft.scores.model_dump().items()
@@ -152,6 +161,26 @@ async def evaluate(llm: LLM) -> list[Case]:
     return cases
 
 
+async def seed_sweep(llm: LLM, seeds: int, *, rng_seed: int = 20261202) -> list[Case]:
+    """`seeds` random cells of the matrix, each with a random task id (so other templates)."""
+    rng = random.Random(rng_seed)
+    cases = []
+    for _ in range(seeds):
+        request = demo_request(
+            rng.choice(list(demo.CAMPAIGN.target_subreddits)),
+            rng.choice(list(Archetype)),
+            rng.choice(list(AccountStatus)),
+        ).model_copy(update={"task_id": uuid.UUID(int=rng.getrandbits(128), version=4)})
+        case, _ = await run_case(llm, request)
+        cases.append(case)
+    return cases
+
+
+def grammar_totals(cases: list[Case]) -> dict[str, int]:
+    drafted = [c for c in cases if c.gated is None]
+    return {"drafts": len(drafted), "grammar_defects": sum(len(c.grammar_defects) for c in drafted)}
+
+
 def summary(cases: list[Case]) -> dict[str, Any]:
     drafted = [c for c in cases if c.gated is None]
     return {
@@ -165,6 +194,7 @@ def summary(cases: list[Case]) -> dict[str, Any]:
         "with_machine_tells": sum(bool(c.machine_tells) for c in drafted),
         "needs_review": sum(c.needs_review for c in drafted),
         "single_paragraph": sum(c.paragraphs < 2 for c in drafted),
+        "grammar_defects": sum(len(c.grammar_defects) for c in drafted),
     }
 
 
@@ -210,21 +240,40 @@ def markdown(cases: list[Case], model: str, totals: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Evaluate the generation pipeline.")
     parser.add_argument("--out", type=Path, default=Path("eval/out"))
+    parser.add_argument("--seeds", type=int, default=200, help="random task ids to check")
     args = parser.parse_args(argv)
     settings = Settings(offline_chunk_delay_ms=0)
     llm = build_llm(settings)
     cases = asyncio.run(evaluate(llm))
+    sweep = asyncio.run(seed_sweep(llm, args.seeds))
     totals = summary(cases)
+    sweep_totals = grammar_totals(sweep)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(
         json.dumps(
-            {"model": llm.name, "summary": totals, "cases": [asdict(c) for c in cases]}, indent=2
+            {
+                "model": llm.name,
+                "summary": totals,
+                "seed_sweep": {"seeds": args.seeds, **sweep_totals},
+                "cases": [asdict(c) for c in cases],
+                "sweep_defects": [d for c in sweep for d in c.grammar_defects],
+            },
+            indent=2,
         )
         + "\n"
     )
-    (args.out / "report.md").write_text(markdown(cases, llm.name, totals))
-    print(markdown(cases, llm.name, totals))
+    report = markdown(cases, llm.name, totals)
+    report += (
+        f"\nGrammar over {args.seeds} random seeds: {sweep_totals['drafts']} drafts, "
+        f"{sweep_totals['grammar_defects']} defects.\n"
+    )
+    (args.out / "report.md").write_text(report)
+    print(report)
     print(f"report: {args.out / 'report.md'} and {args.out / 'report.json'}", file=sys.stderr)
+    found = totals["grammar_defects"] + sweep_totals["grammar_defects"]
+    if found:
+        print(f"eval: {found} grammar defects (see the report)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

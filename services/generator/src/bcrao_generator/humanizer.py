@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .textstats import sentence_spans, split_paragraphs
@@ -226,11 +227,62 @@ def _remove_tells(paragraphs: list[_Paragraph]) -> list[_Paragraph]:
     return [p for p in paragraphs if any(ln.sentences for ln in p.lines)]
 
 
-def _add_filler(sentence: str, rng: random.Random) -> str:
+@dataclass(frozen=True)
+class Odds:
+    """How often each roughening happens, before scaling by the draft's intensity (0.25-0.7).
+
+    One place for every probability, so tuning the humanizer is a change of numbers here, and a
+    test can switch a transform off by setting its odds to zero.
+    """
+
+    lowercase_start: float = 0.5  # per sentence after the first
+    filler_share: float = 0.3  # share of middle sentences that get a filler ...
+    max_fillers: int = 3  # ... but never more than this many
+    filler_as_suffix: float = 0.35  # "... tbh." rather than "tbh ..." (not scaled)
+    capitalised_filler: float = 0.5  # "Honestly, ..." rather than "honestly, ..." (not scaled)
+    self_correction: float = 0.6
+    em_dash: float = 0.7
+    casual_ending: float = 0.6
+    dropped_period: float = 0.6
+
+
+DEFAULT_ODDS = Odds()
+Slot = tuple[int, int, int]  # (paragraph, line, sentence)
+
+
+class _Text:
+    """The parsed draft with positions of its prose sentences, in reading order."""
+
+    def __init__(self, paragraphs: list[_Paragraph]) -> None:
+        self.paragraphs = paragraphs
+
+    def slots(self) -> list[Slot]:
+        return [
+            (pi, li, si)
+            for pi, paragraph in enumerate(self.paragraphs)
+            for li, line in enumerate(paragraph.lines)
+            if line.prose
+            for si in range(len(line.sentences))
+        ]
+
+    def middle(self) -> list[Slot]:
+        return self.slots()[1:-1]
+
+    def get(self, slot: Slot) -> str:
+        return self.paragraphs[slot[0]].lines[slot[1]].sentences[slot[2]]
+
+    def put(self, slot: Slot, value: str) -> None:
+        self.paragraphs[slot[0]].lines[slot[1]].sentences[slot[2]] = value
+
+    def line_of(self, slot: Slot) -> _Line:
+        return self.paragraphs[slot[0]].lines[slot[1]]
+
+
+def _add_filler(sentence: str, rng: random.Random, odds: Odds) -> str:
     if sentence.lower().startswith(FILLERS):
         return sentence
     as_suffix = sentence.endswith(".") and not sentence.endswith("..")
-    if as_suffix and rng.random() < 0.35:
+    if as_suffix and rng.random() < odds.filler_as_suffix:
         return sentence[:-1] + rng.choice(FILLER_SUFFIXES) + "."
     lowered = _lower_start(sentence)
     if lowered[:1].isupper() and not re.match(r"I\b", lowered):
@@ -238,18 +290,9 @@ def _add_filler(sentence: str, rng: random.Random) -> str:
         # reads like a typo, so the filler goes at the end, or not at all.
         return sentence[:-1] + rng.choice(FILLER_SUFFIXES) + "." if as_suffix else sentence
     prefix = rng.choice(FILLER_PREFIXES)
-    if rng.random() < 0.5:
+    if rng.random() < odds.capitalised_filler:
         prefix = _capitalize(prefix)
     return prefix + lowered
-
-
-def _self_correct(sentence: str, rng: random.Random) -> str:
-    match = _ADJECTIVES.search(sentence)
-    if not match:
-        return sentence
-    word = match.group(1)
-    fix = f"{word} -- wait actually, more like {rng.choice(_INTENSIFIERS)} {word}"
-    return sentence[: match.start()] + fix + sentence[match.end() :]
 
 
 def _casual_ending(last: str, rng: random.Random) -> str:
@@ -259,59 +302,100 @@ def _casual_ending(last: str, rng: random.Random) -> str:
     return rng.choice(list(options))
 
 
-def humanize(text: str, *, seed: str, grade_level: float | None) -> str:
+# -- the transforms, applied in this order; each draws from the same seeded RNG ----------------
+
+
+def lowercase_starts(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Some sentence starts in lower case (never the first sentence, a proper noun or "I")."""
+    for slot in text.slots()[1:]:
+        if rng.random() < odds.lowercase_start * intensity:
+            text.put(slot, _lower_start(text.get(slot)))
+
+
+def casual_fillers(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """A few fillers (honestly, tbh, ngl, I mean, idk, fwiw) in middle sentences only."""
+    middle = text.middle()
+    if not middle:
+        return
+    count = min(odds.max_fillers, round(intensity * len(middle) * odds.filler_share))
+    if count == 0 and rng.random() < intensity:
+        count = 1
+    for slot in sorted(rng.sample(middle, min(count, len(middle)))):
+        text.put(slot, _add_filler(text.get(slot), rng, odds))
+
+
+def self_correction(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Occasionally "slow -- wait actually, more like really slow" in a middle sentence."""
+    middle = text.middle()
+    if not middle or rng.random() >= odds.self_correction * intensity:
+        return
+    candidates = [s for s in middle if _ADJECTIVES.search(text.get(s))]
+    if candidates:
+        chosen = rng.choice(candidates)
+        sentence = text.get(chosen)
+        match = _ADJECTIVES.search(sentence)
+        assert match is not None  # chosen among the sentences that have one
+        word = match.group(1)
+        fix = f"{word} -- wait actually, more like {rng.choice(_INTENSIFIERS)} {word}"
+        text.put(chosen, sentence[: match.start()] + fix + sentence[match.end() :])
+
+
+def em_dash(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Occasionally an em-dash where a semicolon or colon joined two clauses."""
+    if rng.random() >= odds.em_dash * intensity:
+        return
+    dashable = [s for s in text.slots() if _DASHABLE.search(text.get(s))]
+    if dashable:
+        chosen = rng.choice(dashable)
+        text.put(chosen, _DASHABLE.sub(" — ", text.get(chosen), count=1))
+
+
+def casual_ending(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Sometimes a casual last sentence ("anyway", "curious what others think")."""
+    slots = text.slots()
+    if not slots:
+        return
+    last = slots[-1]
+    line = text.line_of(last)
+    already = any(e.lower().rstrip(".") in " ".join(line.sentences).lower() for e in CASUAL_ENDINGS)
+    if rng.random() < odds.casual_ending * intensity and not already:
+        line.sentences.append(_casual_ending(text.get(last), rng))
+
+
+def dropped_period(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Sometimes the very last period goes."""
+    slots = text.slots()
+    if not slots:
+        return
+    final = text.get(slots[-1])
+    if (
+        final.endswith(".")
+        and not final.endswith("..")
+        and rng.random() < odds.dropped_period * intensity
+    ):
+        text.put(slots[-1], final[:-1])
+
+
+Transform = Callable[[_Text, random.Random, float, Odds], None]
+TRANSFORMS: tuple[Transform, ...] = (
+    lowercase_starts,
+    casual_fillers,
+    self_correction,
+    em_dash,
+    casual_ending,
+    dropped_period,
+)
+
+
+def humanize(text: str, *, seed: str, grade_level: float | None, odds: Odds = DEFAULT_ODDS) -> str:
+    """Machine tells out, then each transform in turn; paragraph breaks are always kept."""
     if not text.strip():
         return text
     rng = seeded_random(seed)
     intensity = intensity_for_grade(grade_level)
     protected, saved = _protect(text)
-    paragraphs = _remove_tells(_parse(protected))
-    # (paragraph, line, sentence) positions of prose sentences, in reading order.
-    slots = [
-        (pi, li, si)
-        for pi, paragraph in enumerate(paragraphs)
-        for li, line in enumerate(paragraph.lines)
-        if line.prose
-        for si in range(len(line.sentences))
-    ]
-
-    def get(slot: tuple[int, int, int]) -> str:
-        return paragraphs[slot[0]].lines[slot[1]].sentences[slot[2]]
-
-    def put(slot: tuple[int, int, int], value: str) -> None:
-        paragraphs[slot[0]].lines[slot[1]].sentences[slot[2]] = value
-
-    middle = slots[1:-1]
-    for slot in slots[1:]:
-        if rng.random() < 0.5 * intensity:
-            put(slot, _lower_start(get(slot)))
-    if middle:
-        count = min(3, round(intensity * len(middle) * 0.3))
-        if count == 0 and rng.random() < intensity:
-            count = 1
-        for slot in sorted(rng.sample(middle, min(count, len(middle)))):
-            put(slot, _add_filler(get(slot), rng))
-        if rng.random() < 0.6 * intensity:
-            candidates = [s for s in middle if _ADJECTIVES.search(get(s))]
-            if candidates:
-                chosen = rng.choice(candidates)
-                put(chosen, _self_correct(get(chosen), rng))
-    if rng.random() < 0.7 * intensity:
-        dashable = [s for s in slots if _DASHABLE.search(get(s))]
-        if dashable:
-            chosen = rng.choice(dashable)
-            put(chosen, _DASHABLE.sub(" — ", get(chosen), count=1))
-    if slots:
-        last = slots[-1]
-        line = paragraphs[last[0]].lines[last[1]]
-        already = any(
-            e.lower().rstrip(".") in " ".join(line.sentences).lower() for e in CASUAL_ENDINGS
-        )
-        if rng.random() < 0.6 * intensity and not already:
-            line.sentences.append(_casual_ending(get(last), rng))
-            last = (last[0], last[1], len(line.sentences) - 1)
-        final = get(last)
-        if final.endswith(".") and not final.endswith("..") and rng.random() < 0.6 * intensity:
-            put(last, final[:-1])
-    result = _restore(_render(paragraphs), saved).strip()
+    parsed = _Text(_remove_tells(_parse(protected)))
+    for transform in TRANSFORMS:
+        transform(parsed, rng, intensity, odds)
+    result = _restore(_render(parsed.paragraphs), saved).strip()
     return result or text.strip()

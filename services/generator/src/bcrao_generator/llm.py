@@ -100,8 +100,15 @@ def cost_of(
 class OpenAILLM:
     """Streams chat completions from an OpenAI-compatible endpoint, primary model then fallback."""
 
-    def __init__(self, settings: Settings, *, client: openai.AsyncOpenAI | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: openai.AsyncOpenAI | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._s = settings
+        self._sleep = sleep  # waits between attempts (tests record them instead of the clock)
         self._client = client or openai.AsyncOpenAI(
             api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none",
             base_url=settings.llm_base_url,
@@ -135,12 +142,12 @@ class OpenAILLM:
                     last_error = str(exc)
                     if attempt == self._s.llm_attempts:
                         break
-                    await asyncio.sleep(self._delay(attempt, exc.retry_after, jitter))
+                    await self._sleep(self._delay(attempt, exc.retry_after, jitter))
                 except TimeoutError:
                     last_error = f"attempt timed out after {self._s.llm_attempt_timeout:g}s"
                     if attempt == self._s.llm_attempts:
                         break
-                    await asyncio.sleep(self._delay(attempt, None, jitter))
+                    await self._sleep(self._delay(attempt, None, jitter))
                 except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
                     raise LLMUnavailable(
                         "the LLM endpoint refused the credentials", retryable=False

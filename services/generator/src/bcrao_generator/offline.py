@@ -32,7 +32,10 @@ _INSTRUCTION = re.compile(
     re.I,
 )
 _ABOUT = re.compile(r"\babout\s+([^.,;:!?\n]{3,60})", re.I)
-_PRODUCT_IS = re.compile(r"^(?P<name>[A-Z][\w.\-]{1,40})\s+(?:is|are)\s+(?P<desc>.+)$")
+# "Acme Notes is a note-taking app": a name of up to four capitalised words, then its description.
+_PRODUCT_IS = re.compile(
+    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+[A-Z][\w.\-]{0,40}){0,3})\s+(?:is|are)\s+(?P<desc>.+)$"
+)
 _STOPWORDS = frozenset(
     [
         "about",
@@ -135,7 +138,12 @@ def _product_phrase(context: str) -> tuple[str, str | None]:
 def _topic(request: GenerateRequested) -> str:
     context = request.context.lower()
     keywords = list(request.campaign.keywords)
-    found = sorted((context.find(k.lower()), k) for k in keywords if k.lower() in context)
+    # Whole words only: a keyword "ai" must not be found inside "said".
+    found = sorted(
+        (match.start(), k)
+        for k in keywords
+        if (match := re.search(rf"\b{re.escape(k.lower())}\b", context)) is not None
+    )
     if found:
         return found[0][1].lower() if not found[0][1].isupper() else found[0][1]
     about = _ABOUT.search(request.context)

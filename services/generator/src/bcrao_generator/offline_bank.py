@@ -2,7 +2,10 @@
 
 # Sentence banks. Placeholders: {topic} {months} {weeks} {hours} {count} {dollars} {users}
 # {paying} {calls} {lost} {mrr} {tool} {term} {product} {when}. None of them may contain a
-# machine tell, a link or a pitch: tests run validation over composed drafts.
+# machine tell, a link or a pitch: tests run validation over composed drafts. {term} is a word
+# borrowed from the community's posts, of any part of speech, so it is always quoted as a mention
+# ('people here mention "{term}"'), never used as a noun in the sentence. {topic} is a keyword
+# (singular or plural), so it sits in object position and verbs around it are in the past tense.
 PS_TITLES = (
     "Anyone else losing hours every week to {topic}?",
     "{topic} cost me more this year than I'd like to admit",
@@ -69,9 +72,9 @@ PS_FAILED = (
     "I paid for one tool for {months} months and used it maybe twice.",
 )
 PS_COMMUNITY = (
-    "Every thread here about {term} ends in a different recommendation, and I tried a few.",
-    "I read a lot of the {term} threads in this sub before giving up on the usual route.",
-    "Half the {term} advice I found here made sense, it just didn't fit how I work.",
+    'Every thread here that mentions "{term}" ends in another recommendation, and I tried a few.',
+    'I read a lot of threads here that mention "{term}" before giving up on the usual route.',
+    "Half the advice I found here made sense, it just didn't fit how I work.",
 )
 PS_FIX_PRODUCT = (
     "What ended up working was {product}, it handles the follow-up I kept forgetting.",
@@ -138,7 +141,7 @@ J_DETAIL = (
     "Most of that time went into things nobody noticed.",
     "The feedback was kind, which in hindsight was the problem.",
     "I learned more from the {calls} short calls than from a month of building.",
-    "I tracked every hour in a notes file, and it was about {hours} a week.",
+    "I tracked every hour in a spreadsheet, and it came to about {hours} hours a week.",
     "It was slower than I hoped and faster than I feared.",
     "I kept a list of every complaint, and it grew to {count} items.",
     "I realized I was building for the version of me from a year ago.",
@@ -207,9 +210,9 @@ J_PRODUCT = (
     "All of that led to {product}.",
 )
 J_COMMUNITY = (
-    "A lot of what I changed came from {term} threads in this sub.",
-    "Reading people here argue about {term} changed how I thought about it.",
-    "The {term} discussions here saved me from at least one bad decision.",
+    'A lot of what I changed came from threads in this sub that mention "{term}".',
+    'Reading people here argue about "{term}" changed how I thought about it.',
+    'The discussions here about "{term}" saved me from at least one bad decision.',
 )
 F_TITLES = (
     "Tear apart my approach to {topic}",
@@ -282,7 +285,7 @@ F_QUESTIONS = (
     "What did you get wrong about {topic} when you started?",
     "Would this survive a busy month for you?",
     "What's the first thing you'd change?",
-    "Am I overthinking the {term} side of it?",
+    'Am I overthinking the part people here call "{term}"?',
 )
 F_PRODUCT = (
     "The thing I'm asking about is {product}.",
@@ -309,9 +312,9 @@ F_CRITICISM = (
     "I'm looking for the holes, not for reassurance.",
 )
 F_COMMUNITY = (
-    "I've seen people here mention {term}, and I'm not sure how it fits.",
-    "I keep seeing {term} come up in this sub, which makes me think I'm missing something.",
-    "Part of me thinks the answer is {term}, like people here often say.",
+    "I've seen people here mention \"{term}\", and I'm not sure how it fits.",
+    'I keep seeing "{term}" come up in this sub, which makes me think I\'m missing something.',
+    'Part of me thinks the answer has to do with "{term}", like people here often say.',
 )
 EMOTION = (
     "I was more stressed about this than I let on to anyone.",

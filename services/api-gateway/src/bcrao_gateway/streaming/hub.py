@@ -19,6 +19,7 @@ from uuid import UUID
 
 from bcrao_contracts.events import DraftStored, Event, GenerationFailed, ProgressUpdated
 
+from .buffer import Offer, TaskBuffer
 from .frames import frame_for
 from .settings import StreamSettings
 
@@ -102,34 +103,16 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
 
 
 class _Task:
-    __slots__ = (
-        "campaign_id",
-        "floor",
-        "frames",
-        "frontier",
-        "gap_since",
-        "last_event_at",
-        "subscribers",
-        "task_id",
-        "terminal_seq",
-        "top",
-    )
+    """A task's buffer (pure, `buffer.py`) plus what the fan-out needs around it."""
 
-    def __init__(self, task_id: UUID, now: float) -> None:
+    __slots__ = ("buffer", "campaign_id", "last_event_at", "subscribers", "task_id")
+
+    def __init__(self, task_id: UUID, now: float, max_frames: int) -> None:
         self.task_id = task_id
-        self.frames: dict[int, bytes] = {}
-        self.frontier = 0  # every seq in (floor, frontier] is buffered (or was skipped as a gap)
-        self.floor = 0  # seqs <= floor were evicted to bound the task's memory
-        self.top = 0  # highest seq buffered; top > frontier means some seq is held for a gap
-        self.terminal_seq: int | None = None
+        self.buffer = TaskBuffer(max_frames)
         self.campaign_id: UUID | None = None
         self.last_event_at = now
-        self.gap_since: float | None = None
         self.subscribers: set[Subscription] = set()
-
-    @property
-    def finished(self) -> bool:
-        return self.terminal_seq is not None and self.frontier >= self.terminal_seq
 
 
 class TaskHub:
@@ -185,34 +168,27 @@ class TaskHub:
         if not isinstance(event, ProgressUpdated | GenerationFailed | DraftStored):
             return False
         task = self._get(event.task_id) or self._create(event.task_id)
-        seq = event.seq
-        if seq is None:  # a failure before any stream began (e.g. the gateway's own publish failed)
-            seq = max(task.top, task.floor) + 1
+        buffer = task.buffer
+        # A failure before any stream began (e.g. the gateway's own publish failed) has no seq.
+        seq = event.seq if event.seq is not None else buffer.next_seq()
         terminal = not isinstance(event, ProgressUpdated)
-        if (
-            seq <= task.floor
-            or seq in task.frames
-            or seq <= task.frontier  # buffered already, or a gap the streams were moved past
-            or (task.terminal_seq is not None and (terminal or seq > task.terminal_seq))
-        ):
-            self._duplicates += 1
-            return False
-        if terminal:
-            task.terminal_seq = seq
-            for late in [s for s in task.frames if s > seq]:
-                del task.frames[late]
-            task.top = min(task.top, seq)
         if isinstance(event, GenerationFailed):
             task.campaign_id = event.campaign_id
         elif isinstance(event, DraftStored):
             task.campaign_id = event.draft.campaign_id
-        task.frames[seq] = frame_for(seq, event)
-        task.top = max(task.top, seq)
-        task.last_event_at = self._clock()
-        self._ingested += 1
-        if not self._bound_events(task, seq, terminal):
+        now = self._clock()
+        offer, advanced = buffer.offer(
+            seq, lambda: frame_for(seq, event), terminal=terminal, now=now
+        )
+        if offer is Offer.DUPLICATE:
+            self._duplicates += 1
             return False
-        self._advance(task)
+        task.last_event_at = now
+        self._ingested += 1
+        if offer is Offer.FULL:
+            return False
+        if advanced:
+            self._notify(task)
         self._touch(task)
         if terminal and self._on_terminal is not None:
             try:
@@ -220,33 +196,6 @@ class TaskHub:
             except Exception:  # a bookkeeping hook must never stop the stream
                 log.exception("on_terminal hook failed", extra={"task_id": str(event.task_id)})
         return True
-
-    def _bound_events(self, task: _Task, seq: int, terminal: bool) -> bool:
-        limit = self._settings.buffer_max_events_per_task
-        while len(task.frames) > limit:
-            oldest = task.floor + 1
-            if oldest <= task.frontier:  # evict the oldest delivered frame; late joiners skip it
-                task.frames.pop(oldest, None)
-                task.floor = oldest
-            elif not terminal:  # everything buffered is still held for a gap: refuse the newcomer
-                del task.frames[seq]
-                task.top = max(task.frames, default=task.frontier)
-                return False
-            else:
-                break  # a terminal always gets in, even one frame over the limit
-        return True
-
-    def _advance(self, task: _Task) -> None:
-        before = task.frontier
-        while task.frontier + 1 in task.frames:
-            task.frontier += 1
-        if task.top > task.frontier:
-            if task.gap_since is None:
-                task.gap_since = self._clock()
-        else:
-            task.gap_since = None
-        if task.frontier > before:
-            self._notify(task)
 
     def _notify(self, task: _Task) -> None:
         limit = self._settings.client_queue_size
@@ -256,7 +205,7 @@ class TaskHub:
             # outage brings more than `limit` events in one poll).
             if sub.idle:
                 sub.keeping_up = True
-            if not sub.keeping_up and task.frontier - sub.cursor > limit:
+            if not sub.keeping_up and task.buffer.frontier - sub.cursor > limit:
                 task.subscribers.discard(sub)
                 self._dropped_slow += 1
                 sub.end(SubState.DROPPED)
@@ -300,11 +249,9 @@ class TaskHub:
         if not sub.is_open:
             return []
         sub.keeping_up = False
-        if sub.cursor < task.floor:
-            sub.cursor = task.floor  # only when a task outgrew its buffer: late joiners skip ahead
-        out = [f for s in range(sub.cursor + 1, task.frontier + 1) if (f := task.frames.get(s))]
-        sub.cursor = max(sub.cursor, task.frontier)
-        if task.terminal_seq is not None and sub.cursor >= task.terminal_seq:
+        out, sub.cursor = task.buffer.after(sub.cursor)
+        terminal = task.buffer.terminal_seq
+        if terminal is not None and sub.cursor >= terminal:
             sub.end(SubState.DONE)
         return out
 
@@ -381,24 +328,20 @@ class TaskHub:
         if self.ready:
             gap_timeout = self._settings.gap_timeout_seconds
             for task in list(self._active.values()):
-                if task.gap_since is not None and now - task.gap_since >= gap_timeout:
-                    self._skip_gap(task)
+                since = task.buffer.gap_since
+                if since is not None and now - since >= gap_timeout:
+                    self._skip_gap(task, now)
         return evicted
 
-    def _skip_gap(self, task: _Task) -> None:
-        nxt = min((s for s in task.frames if s > task.frontier), default=None)
-        if nxt is None:
-            task.gap_since = None
+    def _skip_gap(self, task: _Task, now: float) -> None:
+        skipped = task.buffer.skip_gap(now)
+        if skipped is None:
             return
         log.warning(
-            "skipping an unfillable seq gap %d..%d",
-            task.frontier + 1,
-            nxt - 1,
-            extra={"task_id": str(task.task_id)},
+            "skipping an unfillable seq gap %d..%d", *skipped, extra={"task_id": str(task.task_id)}
         )
-        task.frontier = nxt - 1
-        self._advance(task)
-        if task.finished:
+        self._notify(task)
+        if task.buffer.finished:
             self._touch(task)
 
     def _get(self, task_id: UUID) -> _Task | None:
@@ -412,12 +355,12 @@ class TaskHub:
             for sub in victim.subscribers:
                 sub.end(SubState.DROPPED)  # its client reconnects and is served from draft-store
             victim.subscribers.clear()
-        task = _Task(task_id, self._clock())
+        task = _Task(task_id, self._clock(), self._settings.buffer_max_events_per_task)
         self._active[task_id] = task
         return task
 
     def _touch(self, task: _Task) -> None:
-        if task.finished:
+        if task.buffer.finished:
             self._active.pop(task.task_id, None)
             self._finished[task.task_id] = task
             self._finished.move_to_end(task.task_id)
@@ -432,7 +375,7 @@ class TaskHub:
             "open_streams": self._open_streams,
             "tasks_buffered": len(self._active) + len(self._finished),
             "tasks_running": len(self._active),
-            "frames_buffered": sum(len(t.frames) for t in self._tasks()),
+            "frames_buffered": sum(len(t.buffer.frames) for t in self._tasks()),
             "dropped_slow_clients": self._dropped_slow,
             "events_ingested": self._ingested,
             "events_ignored": self._duplicates,
