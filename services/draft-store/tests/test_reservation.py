@@ -114,7 +114,7 @@ async def test_a_second_opening_waits_for_the_first_commit_and_counts_its_unit(
         await tasks.open_generation(first, user_id, campaign_id, REQUEST, MARCH)
         second = asyncio.create_task(_race(sessions, user_id, campaign_id, 1))
         async with engine.connect() as observer:
-            while True:  # until the second opening is blocked on the account row lock
+            for _ in range(3000):  # until the second opening is blocked on the account row lock
                 waiting = await observer.scalar(
                     text(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
