@@ -140,3 +140,28 @@ async def test_a_database_outage_answers_503_and_logs_one_line(
     ours = [r for r in caplog.records if r.name.startswith("bcrao_draft_store")]
     assert [(r.levelname, r.exc_info) for r in ours] == [("WARNING", None)]
     assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_a_bad_setting_is_named_and_its_value_never_printed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    secret = "short-" + uuid.uuid4().hex[:6]
+    env = {
+        **os.environ,
+        "DRAFT_STORE_SERVICE_TOKEN": "s3cr3t-short",
+        "DRAFT_STORE_METRICS_TOKEN": secret,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bcrao_draft_store"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "DRAFT_STORE_SERVICE_TOKEN" in done.stderr
+    assert "DRAFT_STORE_METRICS_TOKEN" in done.stderr
+    assert "s3cr3t-short" not in done.stderr
+    assert secret not in done.stderr

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty in an env file means unset: /metrics open (local runs)
+        if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"DRAFT_STORE_METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
