@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from bcrao_contracts import models as contracts
 from bcrao_contracts.events import DraftGenerated, GenerationFailed
@@ -66,12 +66,7 @@ StoreResult = Stored  # the single-message name other suites use
 
 def _row(event: DraftGenerated) -> dict[str, object]:
     columns = mapping.draft_columns(event.draft)
-    return {
-        **{k: (str(v) if isinstance(v, UUID) else v) for k, v in columns.items()},
-        "id": str(uuid4()),
-        "task_id": str(event.task_id),
-        "seq": event.seq,
-    }
+    return batches.draft_row(columns, task_id=event.task_id, seq=event.seq)
 
 
 async def store_generated_batch(

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..models import Draft
 from .driver import driver
 
 _LOCK_TASKS = """
@@ -32,12 +35,40 @@ SELECT task_id, user_id, campaign_id, status, draft_id
    FOR UPDATE
 """
 
-DRAFT_COLUMNS = (
-    "id uuid, task_id uuid, seq int, campaign_id uuid, user_id text, parent_draft_id uuid,"
-    " subreddit text, archetype text, account_status text, title text, body text,"
-    " scores jsonb, validation jsonb, generation_params jsonb, warnings jsonb,"
-    " needs_review boolean, model_used text, token_count int, cost_usd numeric"
+# Every column of drafts but its timestamps, from the model: a column added to the model is
+# inserted too (or, NOT NULL without a default, fails loudly) instead of being dropped silently.
+_INSERTED = [c for c in Draft.__table__.columns if c.name not in ("created_at", "updated_at")]
+_DIALECT = postgresql.dialect()
+DRAFT_COLUMNS = ", ".join(
+    [f"{c.name} {c.type.compile(dialect=_DIALECT)}" for c in _INSERTED] + ["seq int"]
 )
+_INSERT_COLUMNS = ", ".join(c.name for c in _INSERTED)
+_VALUES = ", ".join(
+    "(SELECT d.id FROM drafts d WHERE d.id = l.parent_draft_id)"
+    if c.name == "parent_draft_id"
+    else f"l.{c.name}"
+    for c in _INSERTED
+)
+
+
+def draft_row(values: dict[str, Any], *, task_id: UUID, seq: int) -> dict[str, Any]:
+    """A drafts row as JSON for `store_drafts`: the given values, the model's defaults for the
+    rest (a new id among them), and the event's seq for its task."""
+    row: dict[str, Any] = {"seq": seq}
+    for column in _INSERTED:
+        if column.name == "task_id":
+            value: Any = task_id
+        elif column.name in values:
+            value = values[column.name]
+        elif column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            value = column.default.arg(None)
+        else:
+            value = None
+        row[column.name] = str(value) if isinstance(value, UUID | Decimal) else value
+    return row
+
 
 # `kept` reads the statement's snapshot, taken before `ins` ran: it holds exactly the drafts
 # stored by earlier deliveries. A parent deleted meanwhile becomes NULL, keeping the new draft.
@@ -49,16 +80,8 @@ dead AS (
 ),
 live AS (SELECT v.* FROM v WHERE v.task_id NOT IN (SELECT task_id FROM dead)),
 ins AS (
-    INSERT INTO drafts (id, task_id, campaign_id, user_id, parent_draft_id, subreddit,
-                        archetype, account_status, title, body, scores, validation,
-                        generation_params, warnings, needs_review, status, model_used,
-                        token_count, cost_usd, created_at, updated_at)
-    SELECT l.id, l.task_id, l.campaign_id, l.user_id,
-           (SELECT d.id FROM drafts d WHERE d.id = l.parent_draft_id),
-           l.subreddit, l.archetype, l.account_status, l.title, l.body, l.scores, l.validation,
-           l.generation_params, l.warnings, l.needs_review, 'generated', l.model_used,
-           l.token_count, l.cost_usd, now(), now()
-      FROM live l
+    INSERT INTO drafts ({_INSERT_COLUMNS}, created_at, updated_at)
+    SELECT {_VALUES}, now(), now() FROM live l
     ON CONFLICT (task_id) DO NOTHING
     RETURNING *
 ),
@@ -86,7 +109,7 @@ used AS (
 SELECT final.task_id, final.draft, final.inserted, NULL AS dropped FROM final
 UNION ALL
 SELECT dead.task_id, NULL, false, dead.reason FROM dead
-"""  # noqa: S608  (a constant of this module is formatted in; values are parameters)
+"""  # noqa: S608  (column names of the model are formatted in; values are parameters)
 
 # Only tasks still queued or running fail: a draft already stored wins, a repeat is a no-op.
 _FAIL_TASKS = """
