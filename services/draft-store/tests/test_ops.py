@@ -94,8 +94,13 @@ async def test_internal_docs_need_the_service_token_or_are_off(store_database: s
         assert (await client.get("/docs", headers=SERVICE)).status_code == 404
 
 
-async def test_readiness_needs_the_migrated_head(database_url: str) -> None:
-    with throwaway_database(database_url, "bcrao_ready", lambda url: upgrade(url, "0002")) as url:
+@pytest.mark.parametrize("revision", ["0002", None], ids=["older", "never-migrated"])
+async def test_readiness_needs_the_migrated_head(database_url: str, revision: str | None) -> None:
+    def migrate(url: str) -> None:
+        if revision is not None:
+            upgrade(url, revision)
+
+    with throwaway_database(database_url, "bcrao_ready", migrate) as url:
         async with serving(create_app(make_settings(url))) as client:
             ready = await client.get("/readyz")
     assert ready.status_code == 503

@@ -57,7 +57,10 @@ def consumers_alive(broker: KafkaBroker) -> bool:
 
 
 async def database_at_head(runtime: Runtime) -> bool:
+    """True at the expected revision; False when the schema is older, newer or not migrated."""
     async with runtime.engine.connect() as connection:
+        if await connection.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return False
         rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
         return frozenset(row[0] for row in rows) == migration_heads()
 
