@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import mapping
 from . import repository as repo
 from .domain import next_period_start, period_start, quota_decision
-from .errors import Conflict, InvalidInput, NotFound, PlanLimitReached
+from .errors import Conflict, InvalidInput, NotFound, PlanLimitReached, Unavailable
 from .repository.quota import OpenSnapshot
 
 GATEWAY = "api-gateway"  # the gateway publishes the event exactly as built here
@@ -210,7 +210,8 @@ async def claim_task(session: AsyncSession, user_id: str, task_id: UUID, attempt
             return
         if status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value):
             raise Conflict(f"the task is already {status}", {"status": status})
-    raise Conflict("the task changed while it was claimed; claim it again", {"status": status})
+    # Not claimed yet neither ended: it changed under both reads. The generator retries a 503.
+    raise Unavailable("the task changed while it was claimed; claim it again")
 
 
 async def release_task(
