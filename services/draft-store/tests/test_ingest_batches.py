@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,10 +13,11 @@ from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype, Plan
 from bcrao_draft_store import ingest, tasks
 from bcrao_draft_store import repository as repo
+from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.repository.driver import driver as driver_of
 from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 NOW = datetime(2025, 8, 3, tzinfo=UTC)
 REQUEST = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.FEEDBACK)
@@ -128,3 +130,44 @@ async def test_redelivering_a_batch_moves_nothing(session: AsyncSession, user_id
     assert await _units(session, user_id) == {"used": 2, "released": 1}
     spend = await repo.month_usage(session, user_id, Plan.GROWTH, NOW)
     assert float(spend.spend_usd) == 0.5
+
+
+async def test_a_redelivery_racing_the_drafts_delete_waits_and_is_dropped(
+    engine: AsyncEngine, user_id: str
+) -> None:
+    """The delete holds the task's row lock until it commits its tombstone; the consumer's batch
+    waits for that lock and only then reads tombstones, so it drops the draft, never revives it."""
+    sessions = session_factory(engine)
+    async with unit_of_work(sessions) as session:
+        (task_id,), campaign_id = await _tasks(session, user_id, 1)
+        stored = await ingest.store_generated(
+            session, draft_generated(task_id, user_id, campaign_id)
+        )
+    redelivered = draft_generated(task_id, user_id, campaign_id)
+
+    async def consume() -> list[ingest.GeneratedOutcome]:
+        async with unit_of_work(sessions) as session:
+            return await ingest.store_generated_batch(session, [redelivered])
+
+    async with unit_of_work(sessions) as deleting:
+        draft = await repo.get_draft(deleting, user_id, stored.draft.id)
+        assert draft is not None
+        await repo.delete_draft(deleting, draft)
+        racing = asyncio.create_task(consume())
+        async with engine.connect() as observer:
+            for _ in range(3000):  # until the consumer's batch waits on the task's lock
+                waiting = await observer.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE '%FROM generation_tasks%FOR UPDATE%'"
+                        " AND datname = current_database()"
+                    )
+                )
+                await observer.rollback()
+                if waiting or racing.done():
+                    break
+                await asyncio.sleep(0.02)
+        assert not racing.done()
+    assert await racing == [ingest.Dropped("draft_deleted")]
+    async with sessions() as session:
+        assert await repo.get_draft_by_task(session, task_id) is None
