@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,5 +65,11 @@ bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the s
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
 
-compose-check: setup ## Check docker-compose.yml parses and its env matches the settings classes
-	@$(PY) -m pytest tests/test_compose.py -q
+compose-check: setup ## Check the Dockerfile, docker-compose.yml and deploy/k8s against the settings classes (offline)
+	@$(PY) -m pytest tests/test_compose.py tests/test_k8s.py -q
+
+docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/ and the Strimzi KafkaTopics from the code
+	@bash scripts/bootstrap.sh
+	@$(PY) scripts/gen_config_reference.py
+	@$(PY) scripts/gen_strimzi_topics.py
+	@$(PY) scripts/gen_asyncapi.py

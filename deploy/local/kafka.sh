@@ -2,7 +2,8 @@
 # Local single-node Apache Kafka (KRaft, broker+controller in one JVM) from the Maven Central jars.
 #
 #   kafka.sh fetch    copy the broker jars into $STATE/kafka/libs (Maven, only when missing)
-#   kafka.sh start    fetch, format storage once, start on 127.0.0.1, wait, create the topics
+#   kafka.sh start    fetch, format storage once, start on 127.0.0.1, wait, provision the topics
+#                     (also when already running: provisioning is idempotent)
 #   kafka.sh stop     SIGTERM, wait, SIGKILL if needed
 #   kafka.sh status   prints running/stopped, exits 0/1
 #
@@ -28,13 +29,9 @@ HOST=127.0.0.1
 TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 read -ra VERSIONS <<<"${KAFKA_VERSION:-4.4.0 4.3.1 4.1.1}"
 
-# Topics the services expect (auto-creation would give them num.partitions=4 anyway, but the
-# dead-letter topics want one partition, and creating them up front avoids first-use races).
-TOPICS=(
-  drafts.generate-requested:4 drafts.progress:4 drafts.generated:4 drafts.failed:4 drafts.stored:4
-  drafts.generate-requested.dlq:1 drafts.progress.dlq:1 drafts.generated.dlq:1
-  drafts.failed.dlq:1 drafts.stored.dlq:1
-)
+# The topics, their partitions (24) and retention come from one place, the provisioning command
+# every deployment runs: python -m bcrao_platform.topics ensure (libs/platform).
+PYTHON="$ROOT/.venv/bin/python"
 
 say() { echo "kafka: $*"; }
 die() { echo "kafka: ERROR: $*" >&2; exit 1; }
@@ -142,101 +139,20 @@ format_storage() {
   echo "$CPORT" >"$KDIR/formatted-controller-port"
 }
 
-# A tiny Admin-client program: waits until the broker answers, then creates every missing topic
-# in one request. One JVM instead of one kafka-topics invocation per topic (kafka-tools 4.4.0 is
-# not on Maven Central anyway). Compiled once into $STATE/kafka/helper.
-HELPER_SRC='
-import java.util.*;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.*;
-import org.apache.kafka.common.errors.TopicExistsException;
-
-public class EnsureTopics {
-  public static void main(String[] args) throws Exception {
-    long deadline = System.currentTimeMillis() + Long.parseLong(args[1]) * 1000L;
-    Properties p = new Properties();
-    p.put("bootstrap.servers", args[0]);
-    p.put("request.timeout.ms", "5000");
-    p.put("default.api.timeout.ms", "10000");
-    p.put("retry.backoff.ms", "200");
-    p.put("reconnect.backoff.max.ms", "500");
-    Map<String, Integer> want = new TreeMap<>();
-    for (int i = 2; i < args.length; i++) {
-      String[] nv = args[i].split(":");
-      want.put(nv[0], Integer.parseInt(nv[1]));
-    }
-    Exception last = null;
-    try (Admin admin = Admin.create(p)) {
-      while (System.currentTimeMillis() < deadline) {
-        try {
-          admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-          Set<String> have = admin.listTopics().names().get(5, TimeUnit.SECONDS);
-          List<NewTopic> missing = new ArrayList<>();
-          for (Map.Entry<String, Integer> e : want.entrySet())
-            if (!have.contains(e.getKey())) missing.add(new NewTopic(e.getKey(), e.getValue(), (short) 1));
-          if (!missing.isEmpty()) {
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> r :
-                 admin.createTopics(missing).values().entrySet()) {
-              try { r.getValue().get(10, TimeUnit.SECONDS); }
-              catch (java.util.concurrent.ExecutionException x) {
-                if (!(x.getCause() instanceof TopicExistsException)) throw x;
-              }
-            }
-          }
-          admin.describeTopics(want.keySet()).allTopicNames().get(10, TimeUnit.SECONDS);
-          System.out.println(want.size() + " drafts topics present, " + admin.listTopics().names().get(5, TimeUnit.SECONDS).size() + " topics in all");
-          return;
-        } catch (Exception x) {
-          last = x;
-          Thread.sleep(500);
-        }
-      }
-    }
-    System.err.println("broker not ready: " + last);
-    System.exit(1);
-  }
-}
-'
-
-helper() {
-  local dir="$KDIR/helper" sum
-  sum="$(printf '%s' "$HELPER_SRC" | sha256sum | cut -c1-16)"
-  if [[ ! -f $dir/$sum/EnsureTopics.class ]]; then
-    rm -rf "$dir" && mkdir -p "$dir/$sum"
-    printf '%s' "$HELPER_SRC" >"$dir/$sum/EnsureTopics.java"
-    if command -v javac >/dev/null; then
-      javac -nowarn -cp "$LIBS/*" -d "$dir/$sum" "$dir/$sum/EnsureTopics.java" >/dev/null
-    fi
-  fi
-  if [[ -f $dir/$sum/EnsureTopics.class ]]; then
-    echo "-cp $LIBS/*:$dir/$sum EnsureTopics"
-  else # no javac (JRE only): the single-file source launcher compiles it in memory every time
-    echo "-cp $LIBS/* $dir/$sum/EnsureTopics.java"
-  fi
-}
-
 ensure_topics() { # $1: seconds left
+  [[ -x $PYTHON ]] || die "no $PYTHON: run scripts/bootstrap.sh (make setup) first"
   local out
-  # shellcheck disable=SC2046 # word splitting of the helper's class path/main is intended
-  if ! out="$(java -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.configurationFile="$LOG4J" \
-      -Dbcrao.log.level=ERROR $(helper) "$HOST:$PORT" "$1" "${TOPICS[@]}" 2>>"$LOG")"; then
+  if ! out="$("$PYTHON" -m bcrao_platform.topics ensure --bootstrap "$HOST:$PORT" --timeout "$1" 2>>"$LOG")"; then
     return 1
   fi
-  say "topics: $out"
-  printf '%s\n' "${TOPICS[@]}" >"$KDIR/topics.ok"
+  say "$(tail -n 1 <<<"$out")"
 }
 
 start() {
   mkdir -p "$KDIR" "$LOGS"
   local pid
   if pid="$(our_pid)"; then
-    if port_open "$PORT"; then
-      if [[ -f $KDIR/topics.ok ]] && diff -q <(printf '%s\n' "${TOPICS[@]}") "$KDIR/topics.ok" >/dev/null; then
-        say "already running (pid $pid) on $HOST:$PORT"
-        return 0
-      fi
-    fi
-    say "already running (pid $pid), waiting for it"
+    say "already running (pid $pid) on $HOST:$PORT"
   else
     port_open "$PORT" && die "port $PORT is in use by another process (set KAFKA_PORT)"
     port_open "$CPORT" && die "port $CPORT is in use by another process (set KAFKA_CONTROLLER_PORT)"
@@ -248,7 +164,6 @@ start() {
       say "WARNING: storage was formatted with controller port $(cat "$KDIR/formatted-controller-port"), now $CPORT;" \
         "if the broker does not come up, remove $KDIR/data and $KDIR/cluster-id"
     fi
-    rm -f "$KDIR/topics.ok"
     echo "=== $(date -Is) starting Kafka $(version) on $HOST:$PORT (controller $CPORT)" >>"$LOG"
     # shellcheck disable=SC2046 # java_opts is a list of options; 9>&-: the broker must not keep the lock
     setsid nohup java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$PROPS" >>"$LOG" 2>&1 </dev/null 9>&- &
@@ -291,7 +206,7 @@ stop() {
     kill -KILL "$pid" 2>/dev/null || true
     for (( i = 0; i < 50; i++ )); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
-  rm -f "$PIDFILE" "$KDIR/topics.ok"
+  rm -f "$PIDFILE"
   say "stopped"
 }
 

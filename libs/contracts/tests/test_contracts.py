@@ -18,7 +18,7 @@ from bcrao_contracts.events import (
     parse_as,
     parse_event,
 )
-from bcrao_contracts.models import BlacklistEntry, normalize_subreddit
+from bcrao_contracts.models import normalize_subreddit
 from pydantic import BaseModel, ValidationError
 
 HERE = Path(__file__).resolve().parent.parent
@@ -139,17 +139,6 @@ def test_subreddit_prefix_is_stripped(given: str, stored: str) -> None:
 def test_bad_subreddit_names_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="subreddit names"):
         normalize_subreddit(bad)
-
-
-def test_literal_blacklist_matches_words_case_insensitively() -> None:
-    entry = BlacklistEntry(id=uuid4(), pattern="my app", description="self-promotion")
-    assert entry.compiled().search("Check out My App today")
-    assert not entry.compiled().search("my apple pie")
-
-
-def test_invalid_regex_is_refused() -> None:
-    with pytest.raises(ValidationError, match="invalid regular expression"):
-        BlacklistEntry(id=uuid4(), pattern="(unclosed", kind="regex", description="broken")
 
 
 def test_sse_frames_are_unnamed_with_id() -> None:

@@ -238,7 +238,8 @@ async def test_draft_list_filters_and_pages(
 ) -> None:
     campaign = await _campaign(client, user_id)
     ids = [(await _stored_draft(client, app, user_id, campaign["id"]))["id"] for _ in range(4)]
-    await client.patch(f"{base(user_id)}/drafts/{ids[0]}", json={"status": "approved"})
+    approve = {"status": "approved", "confirm_needs_review": True}  # the test drafts need review
+    await client.patch(f"{base(user_id)}/drafts/{ids[0]}", json=approve)
     await client.patch(f"{base(user_id)}/drafts/{ids[1]}", json={"status": "discarded"})
     url = f"{base(user_id)}/campaigns/{campaign['id']}/drafts"
     newest = (await client.get(url, params={"limit": 2})).json()

@@ -8,9 +8,9 @@ import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.models import CampaignSnapshot
 from bcrao_generator.evaluation import demo_request
-from bcrao_generator.gating import check_gating
 from bcrao_generator.grammar import defects
 from bcrao_generator.offline import compose
+from bcrao_rules.gating import check_gating
 
 
 @pytest.mark.parametrize(

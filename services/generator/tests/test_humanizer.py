@@ -6,7 +6,7 @@ import re
 
 import pytest
 from bcrao_generator.humanizer import FILLERS, TRANSFORMS, Odds, humanize, intensity_for_grade
-from bcrao_generator.textstats import split_paragraphs, split_sentences
+from bcrao_rules.textstats import split_paragraphs, split_sentences
 
 SEEDS = [f"task-{i}" for i in range(200)]
 

@@ -9,12 +9,12 @@ from uuid import UUID
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import GenerateRequested
-from bcrao_generator.gating import GatingDecision, check_gating
 from bcrao_generator.offline import chunks, compose
 from bcrao_generator.offline_bank import F_CRITICISM
-from bcrao_generator.postprocess import find_links, split_title
-from bcrao_generator.textstats import avg_sentence_length, split_paragraphs
-from bcrao_generator.validation import GREETING_RE, blacklist_hits, machine_tells
+from bcrao_generator.postprocess import split_title
+from bcrao_rules.gating import GatingDecision, check_gating
+from bcrao_rules.textstats import avg_sentence_length, find_links, split_paragraphs
+from bcrao_rules.validation import GREETING_RE, blacklist_hits, machine_tells
 
 from .factories import PARENT_ID, request
 

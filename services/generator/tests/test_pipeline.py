@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
 
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, ErrorCode, Stage
-from bcrao_contracts.events import DraftGenerated, GenerationFailed, ProgressUpdated
+from bcrao_contracts.events import (
+    DraftGenerated,
+    GenerateRequested,
+    GenerationFailed,
+    ProgressUpdated,
+)
+from bcrao_contracts.models import BlacklistEntry, ValidationReport
 from bcrao_generator.llm import LLMRequest, LLMResult, LLMUnavailable, OnRestart, OnText
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
 from bcrao_generator.prompt import prompt_from_params
-from bcrao_generator.textstats import split_paragraphs
+from bcrao_rules import validation as rules_validation
+from bcrao_rules.textstats import split_paragraphs
 
 from .factories import request
 
@@ -182,3 +193,97 @@ def test_invalid_configuration_names_the_setting_not_its_value() -> None:
     assert done.returncode == 2
     assert "GENERATOR_LLM_TEMPERATURE" in done.stderr
     assert "sk-very-secret-value" not in done.stderr + done.stdout
+
+
+# --- A user's catastrophic pattern never stalls another user's generation --------------------
+
+CATASTROPHIC = "(a+)+$"  # exponential in the run of a's under a backtracking engine
+ATTACK_TEXT = "Title: A question\n\n" + "a" * 30_000 + "b is what I keep typing. Is that odd?"
+
+
+def _attacker_entry() -> BlacklistEntry:
+    return BlacklistEntry(
+        id=UUID(int=666), pattern=CATASTROPHIC, kind="regex", description="user's own pattern"
+    )
+
+
+def _request(task: int, **overrides: object) -> GenerateRequested:
+    return request(task_id=UUID(int=task), **overrides)  # type: ignore[arg-type]
+
+
+async def _generate(
+    req: GenerateRequested, llm: FakeLLM, **kwargs: float
+) -> tuple[DraftGenerated | GenerationFailed, Sink]:
+    sink = Sink()
+    progress = Progress(req.task_id, sink, interval=0)
+    return await run_generation(req, llm=llm, progress=progress, **kwargs), sink
+
+
+class HeldValidation:
+    """Holds the attacker's validation (on whatever thread runs it) until released; the real
+    validation then runs. If validation ran on the event loop, holding it would hold every task."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.threads: list[int] = []
+        real = rules_validation.validate
+
+        def validate(title: str, body: str, **kwargs: Any) -> ValidationReport:
+            self.threads.append(threading.get_ident())
+            if any(entry.pattern == CATASTROPHIC for entry in kwargs["blacklist"]):
+                self.entered.set()
+                self.release.wait(timeout=60)
+            return real(title, body, **kwargs)
+
+        monkeypatch.setattr(rules_validation, "validate", validate)
+
+
+async def test_a_bystander_completes_while_another_users_pattern_is_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held = HeldValidation(monkeypatch)
+    attacker_req = _request(1, blacklist=[_attacker_entry()])
+    attacker = asyncio.create_task(_generate(attacker_req, FakeLLM(text=ATTACK_TEXT)))
+    assert await asyncio.to_thread(held.entered.wait, 60), "the attacker never reached validation"
+
+    bystander, sink = await _generate(_request(2), FakeLLM())
+
+    assert isinstance(bystander, DraftGenerated)
+    assert sink.stages() == list(Stage)  # every stage, as for anyone else
+    assert not attacker.done()  # still validating: the bystander did not wait for it
+    held.release.set()
+    outcome, _ = await attacker
+    assert isinstance(outcome, DraftGenerated)
+    assert outcome.draft.validation.blacklist_hits == []  # the text ends in "?", not "a"
+    assert threading.get_ident() not in held.threads  # never on the event loop's thread
+
+
+async def test_the_catastrophic_pattern_itself_is_checked_in_linear_time() -> None:
+    text = "Title: A question\n\nWhat do you call this?\n\n" + "a" * 30_000
+    outcome, _ = await _generate(
+        _request(3, blacklist=[_attacker_entry()]), FakeLLM(text=text), validation_timeout=60
+    )
+    assert isinstance(outcome, DraftGenerated)
+    [hit] = outcome.draft.validation.blacklist_hits
+    assert hit.matched_text == "a" * 30_000
+
+
+async def test_a_validation_past_its_deadline_fails_that_task_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held = HeldValidation(monkeypatch)
+    try:
+        outcome, sink = await _generate(
+            _request(4, blacklist=[_attacker_entry()]),
+            FakeLLM(text=ATTACK_TEXT),
+            validation_timeout=0.05,
+        )
+    finally:
+        held.release.set()
+    assert isinstance(outcome, GenerationFailed)
+    assert outcome.code is ErrorCode.GENERATION_FAILED
+    assert outcome.details["reason"] == "validation_timeout"
+    assert Stage.SCORING not in sink.stages()
+    bystander, _ = await _generate(_request(5), FakeLLM())
+    assert isinstance(bystander, DraftGenerated)

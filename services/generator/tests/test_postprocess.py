@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from bcrao_generator.postprocess import FALLBACK_TITLE, find_links, remove_links, split_title
-from bcrao_generator.textstats import split_paragraphs
+from bcrao_generator.postprocess import FALLBACK_TITLE, remove_links, split_title
+from bcrao_rules.textstats import find_links, split_paragraphs
 
 
 @pytest.mark.parametrize(

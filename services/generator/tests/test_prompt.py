@@ -14,7 +14,6 @@ import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, BlacklistKind, Severity
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.models import BlacklistEntry, StyleGuide
-from bcrao_generator.gating import check_gating
 from bcrao_generator.prompt import (
     BUILTIN_EXAMPLES,
     PROMPT_VERSION,
@@ -24,6 +23,7 @@ from bcrao_generator.prompt import (
     generation_params,
     prompt_from_params,
 )
+from bcrao_rules.gating import check_gating
 
 from .factories import PARENT_ID, request
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, Field, StringConstraints, ValidationInfo, field_validator
 
 from .base import Contract
 from .enums import (
@@ -31,6 +31,7 @@ from .models import (
     CONTEXT_MAX,
     FEEDBACK_MAX,
     SUBREDDIT_INPUT_PATTERN,
+    TITLE_MAX,
     BlacklistEntry,
     CommunityProfile,
     Draft,
@@ -150,7 +151,8 @@ class BlacklistEntryCreate(Contract):
     @field_validator("pattern")
     @classmethod
     def _regex_compiles(cls, value: str, info: ValidationInfo) -> str:
-        # `kind` is declared first so that it is known here.
+        # `kind` is declared first so that it is known here. A quick syntax check at the edge
+        # only: draft-store decides with the engine that runs patterns (RE2, bcrao_rules).
         if info.data.get("kind") is BlacklistKind.REGEX:
             try:
                 re.compile(value)
@@ -191,8 +193,16 @@ class DraftList(Contract):
 
 
 class DraftPatch(Contract):
+    """Saving `title` or `user_edits` re-checks the edited text (its own `edit_report`).
+    Approving a draft whose current report needs review requires `confirm_needs_review: true`."""
+
     status: DraftStatus | None = None
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+        | None
+    ) = None
     user_edits: Annotated[str, Field(max_length=BODY_MAX)] | None = None
+    confirm_needs_review: Annotated[bool, Field(strict=True)] = False
 
 
 class Usage(Contract):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
@@ -98,14 +98,18 @@ class CommunityProfile(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+# ISC tier labels: (upper bound, exclusive; None for the last, label). The UI reads these from
+# the rules document (bcrao_rules.catalogue) rather than keeping its own copy.
+ISC_TIERS: tuple[tuple[float | None, str], ...] = (
+    (3.0, "Low"),
+    (5.0, "Moderate"),
+    (7.0, "High"),
+    (None, "Very High"),
+)
+
+
 def isc_tier(isc: float) -> str:
-    if isc < 3:
-        return "Low"
-    if isc < 5:
-        return "Moderate"
-    if isc < 7:
-        return "High"
-    return "Very High"
+    return next(label for below, label in ISC_TIERS if below is None or isc < below)
 
 
 class BlacklistEntry(Contract):
@@ -123,32 +127,26 @@ class BlacklistEntry(Contract):
 
     @model_validator(mode="after")
     def _check(self) -> BlacklistEntry:
-        if self.kind is BlacklistKind.REGEX:
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
+        # A regex is checked when saved, by the engine that runs it (RE2, bcrao_rules.blacklist);
+        # one that engine cannot run matches nothing rather than failing the whole event.
         if self.subreddit is not None and self.campaign_id is None:
             raise ValueError("a subreddit-scoped entry must belong to a campaign")
         return self
 
-    def compiled(self) -> re.Pattern[str]:
-        """Literals match case-insensitively on word boundaries; regexes as written."""
-        if self.kind is BlacklistKind.REGEX:
-            return re.compile(self.pattern)
-        escaped = re.escape(self.pattern)
-        left = r"\b" if self.pattern[:1].isalnum() else ""
-        right = r"\b" if self.pattern[-1:].isalnum() else ""
-        return re.compile(f"{left}{escaped}{right}", re.IGNORECASE)
-
 
 class BlacklistHit(Contract):
+    """`field`, `start` and `end` locate the match (character offsets in the title or the body)
+    so a client can mark it in the text; reports stored before they existed have none."""
+
     entry_id: UUID
     entry: str
     description: str
     category: BlacklistCategory
     severity: Severity
     matched_text: str
+    field: Literal["title", "body"] | None = None
+    start: int | None = None
+    end: int | None = None
 
 
 class MachineTellHit(Contract):
@@ -199,12 +197,30 @@ class GeneratedDraft(Contract):
     warnings: list[str] = []
 
 
+class EditReport(Contract):
+    """The user's edited text checked and scored by the same rules as the generated text."""
+
+    title: str
+    validation: ValidationReport
+    scores: Scores
+    checked_at: datetime
+
+
 class Draft(GeneratedDraft):
-    """A stored draft, as the API and the `complete` stream message show it."""
+    """A stored draft, as the API and the `complete` stream message show it.
+
+    `title`, `body`, `scores` and `validation` stay as generated; the user's versions are
+    `user_title` and `user_edits`, checked into `edit_report`. `needs_review` is the current
+    report's verdict (the edit's once there is one).
+    """
 
     id: UUID
     task_id: UUID
     status: DraftStatus = DraftStatus.GENERATED
     user_edits: str | None = None
+    user_title: str | None = None
+    edit_report: EditReport | None = None
+    needs_review: bool = False
+    feedback: str | None = None  # what the user asked for when this draft was regenerated
     created_at: datetime
     updated_at: datetime

@@ -138,26 +138,10 @@ class Stack:
         return Service(name, env, port, self.log_dir / f"{name}-{port}.log")
 
     def create_topics(self) -> None:
-        """Like the launcher does for a real deployment: every topic exists before any service."""
-        import asyncio
+        """Like a real deployment: every topic exists before any service (the one command)."""
+        from .topics import create_topics_sync
 
-        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-        from bcrao_contracts.topics import Topics, dlq
-
-        async def create() -> None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
-            await admin.start()
-            try:
-                names = Topics(self.topic_prefix).all()
-                topics = [NewTopic(n, 4, 1) for n in names] + [
-                    NewTopic(dlq(n), 1, 1) for n in names
-                ]
-                existing = set(await admin.list_topics())
-                await admin.create_topics([t for t in topics if t.name not in existing])
-            finally:
-                await admin.close()
-
-        asyncio.run(create())
+        create_topics_sync(self.kafka, self.topic_prefix)
 
     def start(self) -> Stack:
         self.create_topics()
@@ -172,8 +156,11 @@ class Stack:
         return self
 
     def stop(self) -> None:
+        from .topics import drop_topics_sync
+
         for svc in reversed(list(self.services.values())):
             svc.stop()
+        drop_topics_sync(self.kafka, self.topic_prefix)
 
     @property
     def gateway(self) -> Service:

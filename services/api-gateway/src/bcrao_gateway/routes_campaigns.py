@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.api import (
     BlacklistEntryCreate,
     BlacklistList,
@@ -18,7 +19,7 @@ from bcrao_contracts.api import (
 )
 from bcrao_contracts.enums import BlacklistSource
 from bcrao_contracts.models import BlacklistEntry
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
 from bcrao_gateway.openapi import COMMON, errors
@@ -90,6 +91,30 @@ async def get_profile(
     campaign_id: UUID, subreddit: Subreddit, user: CurrentUser, store: StoreDep
 ) -> Profile:
     return await store.get_profile(user, campaign_id, subreddit)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/profiles/{subreddit}/analyze",
+    response_model=ProfileProposal,
+    tags=["profiles"],
+)
+async def analyze_profile(
+    campaign_id: UUID,
+    subreddit: Subreddit,
+    payload: Annotated[
+        dict[str, Any] | list[Any],
+        Body(
+            description='{"posts": [{"title", "body", "score", "num_comments"}]}, or the JSON of '
+            "a subreddit listing (data.children[].data with title, selftext, score, "
+            "num_comments, url); at least 10 posts"
+        ),
+    ],
+    user: CurrentUser,
+    store: StoreDep,
+) -> ProfileProposal:
+    """A profile proposed from the community's posts, with the ISC estimate explained; nothing is
+    saved (send `profile` to the PUT above once it looks right)."""
+    return await store.analyze_profile(user, campaign_id, subreddit, payload)
 
 
 @router.get("/campaigns/{campaign_id}/blacklist", response_model=BlacklistList)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from bcrao_contracts.api import DraftList, DraftPatch, Usage
 from bcrao_contracts.enums import DraftStatus
+from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft
 from fastapi import APIRouter, Depends, Query, Response, status
 
@@ -44,6 +45,13 @@ async def update_draft(
 ) -> Draft:
     """Edits set `edited`; illegal status transitions come back from draft-store as 409."""
     return await store.patch_draft(user, draft_id, body)
+
+
+@router.get("/drafts/{draft_id}/history", response_model=DraftHistory)
+async def get_draft_history(draft_id: UUID, user: CurrentUser, store: StoreDep) -> DraftHistory:
+    """Status changes and saved edits, oldest first, with the generation and any regenerations;
+    another user's draft is a 404 like every other resource."""
+    return await store.get_draft_history(user, draft_id)
 
 
 @router.delete("/drafts/{draft_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import httpx
+from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.api import (
     BlacklistEntryCreate,
     BlacklistList,
@@ -34,6 +35,7 @@ from bcrao_contracts.api import Profile as ProfileOut
 from bcrao_contracts.base import Contract
 from bcrao_contracts.enums import DraftStatus, ErrorCode, Plan
 from bcrao_contracts.events import GenerateRequested
+from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import BlacklistEntry, Draft
 from pydantic import ValidationError
 
@@ -186,6 +188,14 @@ class DraftStoreClient:
         path = self._path(user_id, "campaigns", campaign_id, "profiles", subreddit)
         return self._parse(ProfileOut, await self._call("GET", path))
 
+    async def analyze_profile(
+        self, user_id: str, campaign_id: UUID, subreddit: str, payload: Any
+    ) -> ProfileProposal:
+        """A proposed profile from posts; the posts go through as sent (draft-store parses both
+        shapes and answers 422 with the reason)."""
+        path = self._path(user_id, "campaigns", campaign_id, "profiles", subreddit, "analyze")
+        return self._parse(ProfileProposal, await self._call("POST", path, json=payload))
+
     # -- blacklist -----------------------------------------------------------------------------
 
     async def list_blacklist(self, user_id: str, campaign_id: UUID) -> BlacklistList:
@@ -228,6 +238,10 @@ class DraftStoreClient:
     async def patch_draft(self, user_id: str, draft_id: UUID, body: DraftPatch) -> Draft:
         path = self._path(user_id, "drafts", draft_id)
         return self._parse(Draft, await self._call("PATCH", path, json=_json(body, patch=True)))
+
+    async def get_draft_history(self, user_id: str, draft_id: UUID) -> DraftHistory:
+        path = self._path(user_id, "drafts", draft_id, "history")
+        return self._parse(DraftHistory, await self._call("GET", path))
 
     async def delete_draft(self, user_id: str, draft_id: UUID) -> None:
         await self._call("DELETE", self._path(user_id, "drafts", draft_id), expected=(204, 200))

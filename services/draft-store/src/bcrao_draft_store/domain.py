@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from bcrao_contracts.enums import DraftStatus, Plan
+from bcrao_rules.drafts import PLAN_LIMITS as PLAN_LIMITS  # re-exported for the quota rules
+from bcrao_rules.drafts import TRANSITIONS
 
 from .errors import IllegalTransition
 
@@ -19,21 +21,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# Editing an approved draft sends it back to `edited`: an approval covers the text that was
-# approved, so changed text needs approving again. Posted and discarded drafts are final.
-ALLOWED: dict[DraftStatus, frozenset[DraftStatus]] = {
-    DraftStatus.GENERATED: frozenset(
-        {DraftStatus.EDITED, DraftStatus.APPROVED, DraftStatus.DISCARDED}
-    ),
-    DraftStatus.EDITED: frozenset(
-        {DraftStatus.EDITED, DraftStatus.APPROVED, DraftStatus.DISCARDED}
-    ),
-    DraftStatus.APPROVED: frozenset(
-        {DraftStatus.EDITED, DraftStatus.POSTED, DraftStatus.DISCARDED}
-    ),
-    DraftStatus.POSTED: frozenset(),
-    DraftStatus.DISCARDED: frozenset(),
-}
+# The transition table and the plan limits are product rules shown by the UI too: one table in
+# bcrao_rules, enforced here.
+ALLOWED = TRANSITIONS
 
 
 def check_transition(current: DraftStatus, requested: DraftStatus) -> DraftStatus:
@@ -55,19 +45,6 @@ def next_status(
     if requested is not None:
         status = check_transition(status, requested)
     return status
-
-
-@dataclass(frozen=True)
-class PlanLimits:
-    drafts_per_month: int | None  # None = unlimited
-    spend_usd_per_month: Decimal
-
-
-PLAN_LIMITS: dict[Plan, PlanLimits] = {
-    Plan.TRIAL: PlanLimits(10, Decimal("5")),
-    Plan.STARTER: PlanLimits(50, Decimal("15")),
-    Plan.GROWTH: PlanLimits(None, Decimal("40")),
-}
 
 
 def period_start(now: datetime) -> datetime:

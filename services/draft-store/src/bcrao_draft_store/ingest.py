@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import cast
 from uuid import UUID
 
 from bcrao_contracts import models as contracts
 from bcrao_contracts.events import DraftGenerated, GenerationFailed
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import mapping
+from . import mapping, models
 from .repository import batches
 
 
@@ -97,7 +99,8 @@ async def store_generated_batch(
             outcomes.append(Dropped(dropped[task_id]))
         elif task_id in stored:
             row = stored[task_id]
-            draft = contracts.Draft.parse(row.draft)
+            # The row as JSON, read through the same mapping as the REST answers.
+            draft = mapping.draft_out(cast(models.Draft, SimpleNamespace(**row.draft)))
             first = row.inserted and firsts[task_id] is event
             outcomes.append(Stored(draft, first))
         elif task_id in missing:

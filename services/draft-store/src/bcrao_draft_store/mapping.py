@@ -6,6 +6,8 @@ from typing import Any
 
 from bcrao_contracts import api
 from bcrao_contracts import models as contracts
+from bcrao_contracts.enums import DraftStatus
+from bcrao_contracts.history import DraftHistory, HistoryEntry
 from bcrao_contracts.models import isc_tier
 
 from . import models
@@ -114,6 +116,10 @@ def draft_out(row: models.Draft) -> contracts.Draft:
             "warnings": list(row.warnings),
             "status": row.status,
             "user_edits": row.user_edits,
+            "user_title": row.user_title,
+            "edit_report": row.edit_report,
+            "needs_review": row.needs_review,
+            "feedback": (row.generation_params or {}).get("feedback"),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
         }
@@ -151,4 +157,51 @@ def task_state(task: models.GenerationTask, draft: models.Draft | None) -> api.T
         error_code=task.error_code,
         error_message=task.error_message,
         error_details=task.error_details or {},
+    )
+
+
+def history_entry(row: models.DraftHistoryEntry) -> HistoryEntry:
+    return HistoryEntry.parse(
+        {
+            "at": row.created_at,
+            "actor": row.user_id,
+            "action": row.action,
+            "from_status": row.from_status,
+            "to_status": row.to_status,
+            "changes": row.changes,
+            "confirmed_needs_review": row.confirmed_needs_review,
+        }
+    )
+
+
+def draft_history(
+    draft: models.Draft,
+    recorded: list[models.DraftHistoryEntry],
+    children: list[models.Draft],
+) -> DraftHistory:
+    """The recorded entries plus two derived from the drafts themselves: this draft's generation
+    (first) and every regeneration made from it (at the time the new draft was stored)."""
+    generated = HistoryEntry(
+        at=draft.created_at,
+        actor=draft.user_id,
+        action="generated",
+        to_status=DraftStatus.GENERATED,
+        related_draft_id=draft.parent_draft_id,
+        feedback=(draft.generation_params or {}).get("feedback"),
+    )
+    regenerated = [
+        HistoryEntry(
+            at=child.created_at,
+            actor=child.user_id,
+            action="regenerated",
+            related_draft_id=child.id,
+            feedback=(child.generation_params or {}).get("feedback"),
+        )
+        for child in children
+    ]
+    rest = sorted(
+        [*(history_entry(r) for r in recorded), *regenerated], key=lambda entry: entry.at
+    )  # stable: recorded entries keep their order within one transaction
+    return DraftHistory(
+        draft_id=draft.id, parent_draft_id=draft.parent_draft_id, entries=[generated, *rest]
     )

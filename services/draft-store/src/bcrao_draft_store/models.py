@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -138,6 +139,9 @@ class Draft(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     user_edits: Mapped[str | None] = mapped_column(Text)
+    # The user's title (None: the generated one stands) and the check of the edited text.
+    user_title: Mapped[str | None] = mapped_column(Text)
+    edit_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     scores: Mapped[dict[str, Any]] = mapped_column(JSONB)
     validation: Mapped[dict[str, Any]] = mapped_column(JSONB)
     generation_params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -240,3 +244,23 @@ class UsageUnit(Base):
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+
+class DraftHistoryEntry(Base):
+    """One status change or saved edit of a draft; `id` orders the entries of one transaction."""
+
+    __tablename__ = "draft_history"
+    __table_args__ = (
+        Index("ix_draft_history_draft_id_id", "draft_id", "id"),
+        CheckConstraint("action IN ('status_changed', 'edited')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    draft_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    confirmed_needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = _created()

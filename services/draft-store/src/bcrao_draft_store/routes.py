@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
 from bcrao_contracts import api
+from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.models import BlacklistEntry, normalize_subreddit
-from fastapi import APIRouter, Query, Response
+from bcrao_rules.analysis import AnalysisInputError, parse_posts, propose_profile
+from bcrao_rules.blacklist import pattern_problem
+from fastapi import APIRouter, Body, Query, Response
 
 from . import mapping, models
 from . import repository as repo
@@ -51,6 +54,22 @@ def _subreddit(campaign: models.Campaign, raw: str) -> str:
     except ValueError as exc:
         raise InvalidInput(str(exc), {"subreddit": raw}) from None
     return canonical_subreddit(campaign, name) or name
+
+
+def _target_subreddit(campaign: models.Campaign, raw: str) -> str:
+    """Profiles and blacklist entries only exist for the campaign's own target subreddits."""
+    name = _subreddit(campaign, raw)
+    if canonical_subreddit(campaign, name) is None:
+        message = f"r/{name} is not one of this campaign's target subreddits"
+        raise InvalidInput(
+            message,
+            {
+                "errors": [{"field": "subreddit", "message": message, "type": "not_a_target"}],
+                "subreddit": name,
+                "target_subreddits": list(campaign.target_subreddits),
+            },
+        )
+    return name
 
 
 @router.post("/campaigns", status_code=201)
@@ -98,7 +117,7 @@ async def put_profile(
     response: Response,
 ) -> api.Profile:
     campaign = await owned_campaign(session, user_id, campaign_id)
-    name = _subreddit(campaign, subreddit)
+    name = _target_subreddit(campaign, subreddit)
     existing = await repo.get_profile(session, campaign.id, name)
     if existing is not None:
         name = existing.subreddit
@@ -107,6 +126,24 @@ async def put_profile(
     )
     response.status_code = 201 if created else 200
     return mapping.profile_out(row)
+
+
+@router.post("/campaigns/{campaign_id}/profiles/{subreddit:path}/analyze")
+async def analyze_profile(
+    user_id: UserId,
+    campaign_id: UUID,
+    subreddit: str,
+    payload: Annotated[Any, Body()],
+    session: SessionDep,
+) -> ProfileProposal:
+    """A profile proposed from posts (pasted, or a Reddit listing); nothing is saved."""
+    campaign = await owned_campaign(session, user_id, campaign_id)
+    name = _target_subreddit(campaign, subreddit)
+    try:
+        posts = parse_posts(payload)
+        return await asyncio.to_thread(propose_profile, posts, name)
+    except AnalysisInputError as exc:
+        raise InvalidInput(exc.message, exc.details) from None
 
 
 @router.get("/campaigns/{campaign_id}/profiles")
@@ -141,16 +178,14 @@ async def create_blacklist_entry(
     user_id: UserId, campaign_id: UUID, body: api.BlacklistEntryCreate, session: SessionDep
 ) -> BlacklistEntry:
     campaign = await owned_campaign(session, user_id, campaign_id)
-    if body.kind == "regex":
-        try:
-            re.compile(body.pattern)
-        except re.error as exc:
-            raise InvalidInput(
-                f"invalid regular expression: {exc}", {"pattern": body.pattern}
-            ) from None
+    if problem := pattern_problem(body.kind, body.pattern):
+        raise InvalidInput(
+            f"pattern: {problem}",
+            {"errors": [{"field": "pattern", "message": problem, "type": "unsupported_pattern"}]},
+        )
     values = body.model_dump(mode="json")
     if body.subreddit is not None:
-        values["subreddit"] = _subreddit(campaign, body.subreddit)
+        values["subreddit"] = _target_subreddit(campaign, body.subreddit)
     row = await repo.create_blacklist_entry(session, campaign_id=campaign.id, **values)
     return mapping.blacklist_out(row)
 

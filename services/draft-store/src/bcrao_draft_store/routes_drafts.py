@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from bcrao_contracts import api
 from bcrao_contracts.enums import DraftStatus
 from bcrao_contracts.events import GenerateRequested
-from bcrao_contracts.models import Draft
+from bcrao_contracts.history import DraftHistory
+from bcrao_contracts.models import Draft, EditReport
+from bcrao_rules.context import context_problem, default_context
+from bcrao_rules.edits import check_edit, field_changes
 from fastapi import APIRouter, Body, Query
 
 from . import mapping, models, tasks
 from . import repository as repo
 from .deps import NowDep, RuntimeDep, SessionDep, UserId
 from .domain import next_status
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, Unavailable
+from .repository import history as history_repo
 from .routes import Limit, Offset, owned_campaign
 from .schemas import TaskRelease
 
 router = APIRouter(prefix="/internal/users/{user_id}")
+# Checking an edit runs the campaign's blacklist (RE2, linear) over at most 40,000 characters.
+EDIT_CHECK_TIMEOUT = 10.0
 
 
 def parse_statuses(values: list[str] | None) -> list[str]:
@@ -68,22 +76,110 @@ async def get_draft(user_id: UserId, draft_id: UUID, session: SessionDep) -> Dra
     return mapping.draft_out(await owned_draft(session, user_id, draft_id))
 
 
+async def _check_edit(session: SessionDep, draft: models.Draft, now: datetime) -> EditReport:
+    """The edited text through the same validation and scoring as generated text, against the
+    blacklist and profile as they are now; on a worker thread under a deadline, because the
+    blacklist holds the user's own patterns."""
+    entries = await repo.applicable_blacklist(session, draft.campaign_id, draft.subreddit)
+    profile = await repo.get_profile(session, draft.campaign_id, draft.subreddit)
+    check = asyncio.to_thread(
+        check_edit,
+        draft.user_title or draft.title,
+        draft.user_edits if draft.user_edits is not None else draft.body,
+        blacklist=[mapping.blacklist_out(e) for e in entries],
+        profile=mapping.profile_snapshot(profile) if profile else None,
+        checked_at=now,
+    )
+    try:
+        return await asyncio.wait_for(check, EDIT_CHECK_TIMEOUT)
+    except TimeoutError:
+        raise Unavailable("checking the edited text took too long; try again") from None
+
+
+def _needs_confirmation(draft: models.Draft) -> Conflict:
+    report = draft.edit_report["validation"] if draft.edit_report else draft.validation
+    high = [hit for hit in report.get("blacklist_hits", []) if hit.get("severity") == "high"]
+    return Conflict(
+        "this draft needs review: its current report has high-severity blacklist hits; "
+        "approve it with confirm_needs_review: true once you have checked them",
+        {
+            "reason": "needs_review",
+            "report": "edit" if draft.edit_report else "generated",
+            "high_severity_hits": [
+                {"entry": h.get("entry"), "matched_text": h.get("matched_text")} for h in high
+            ],
+            "confirm_with": {"confirm_needs_review": True},
+        },
+    )
+
+
 @router.patch("/drafts/{draft_id}")
 async def update_draft(
-    user_id: UserId, draft_id: UUID, body: api.DraftPatch, session: SessionDep
+    user_id: UserId, draft_id: UUID, body: api.DraftPatch, session: SessionDep, now: NowDep
 ) -> Draft:
-    """Saving `user_edits` makes the draft `edited` (also from `approved`: changed text needs a
-    new approval); a `status` in the same body applies after that. Illegal moves answer 409."""
+    """Saving `title` or `user_edits` makes the draft `edited` (also from `approved`: changed
+    text needs a new approval) and re-checks the edited text; a `status` in the same body applies
+    after that. Illegal moves answer 409, and so does approving a draft that needs review
+    without `confirm_needs_review`. Every change is recorded in the draft's history."""
     draft = await owned_draft(session, user_id, draft_id, lock=True)
-    edits_saved = body.user_edits is not None
-    status = next_status(DraftStatus(draft.status), requested=body.status, edits_saved=edits_saved)
+    start = DraftStatus(draft.status)
+    edits_saved = body.user_edits is not None or body.title is not None
+    status = next_status(start, requested=body.status, edits_saved=edits_saved)
     if edits_saved:
-        draft.user_edits = body.user_edits
+        old_title = draft.user_title or draft.title
+        old_body = draft.user_edits if draft.user_edits is not None else draft.body
+        changes = field_changes(
+            {
+                "title": (old_title, body.title if body.title is not None else old_title),
+                "user_edits": (
+                    old_body,
+                    body.user_edits if body.user_edits is not None else old_body,
+                ),
+            }
+        )
+        if body.title is not None:
+            draft.user_title = body.title
+        if body.user_edits is not None:
+            draft.user_edits = body.user_edits
+        report = await _check_edit(session, draft, now)
+        draft.edit_report = report.model_dump(mode="json")
+        draft.needs_review = report.validation.needs_review
+        await history_repo.record(
+            session,
+            draft_id=draft.id,
+            user_id=user_id,
+            action="edited",
+            from_status=start.value,
+            to_status=DraftStatus.EDITED.value,
+            changes=[c.model_dump(mode="json") for c in changes],
+        )
+    before = DraftStatus.EDITED if edits_saved else start
+    if status is not before:
+        confirmed = status is DraftStatus.APPROVED and draft.needs_review
+        if confirmed and not body.confirm_needs_review:
+            raise _needs_confirmation(draft)
+        await history_repo.record(
+            session,
+            draft_id=draft.id,
+            user_id=user_id,
+            action="status_changed",
+            from_status=before.value,
+            to_status=status.value,
+            confirmed_needs_review=confirmed,
+        )
     if edits_saved or status.value != draft.status:
         draft.status = status.value
         await session.flush()
         await session.refresh(draft)
     return mapping.draft_out(draft)
+
+
+@router.get("/drafts/{draft_id}/history")
+async def get_draft_history(user_id: UserId, draft_id: UUID, session: SessionDep) -> DraftHistory:
+    draft = await owned_draft(session, user_id, draft_id)
+    recorded = await history_repo.entries(session, draft.id)
+    children = await history_repo.regenerations(session, user_id, draft.id)
+    return mapping.draft_history(draft, recorded, children)
 
 
 @router.delete("/drafts/{draft_id}", status_code=204)
@@ -100,6 +196,16 @@ async def open_generation_task(
     now: NowDep,
     runtime: RuntimeDep,
 ) -> GenerateRequested:
+    """A context shorter than CONTEXT_MIN is refused; an empty one becomes a topic built from the
+    campaign's keywords (bcrao_rules.context), stored with the task like a typed one."""
+    if problem := context_problem(body.context):
+        raise InvalidInput(
+            problem, {"errors": [{"field": "context", "message": problem, "type": "too_short"}]}
+        )
+    if not body.context.strip():
+        campaign = await owned_campaign(session, user_id, campaign_id)
+        topic = default_context(list(campaign.keywords), body.subreddit)
+        body = body.model_copy(update={"context": topic})
     event = await tasks.open_generation(session, user_id, campaign_id, body, now)
     runtime.metrics.tasks_opened += 1
     return event

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     llm_retry_after_cap: float = Field(default=30.0, ge=0)
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 
+    # Blacklist and machine-tell checks run on a worker thread; past this the task fails.
+    validation_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     chunk_interval_ms: int = Field(default=100, ge=0, le=5000)
     offline_chunk_delay_ms: int = Field(default=25, ge=0, le=1000)
 

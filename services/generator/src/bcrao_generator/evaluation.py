@@ -25,13 +25,13 @@ from bcrao_contracts import demo
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, ProgressUpdated
 from bcrao_contracts.models import BlacklistEntry, CampaignSnapshot, CommunityProfile
+from bcrao_rules.textstats import split_paragraphs
 
 from .config import Settings
 from .grammar import defects
 from .llm import LLM, build_llm
 from .pipeline import run_generation
 from .progress import Progress
-from .textstats import split_paragraphs
 
 NAMESPACE = uuid.UUID("6f1c1e4a-0000-4000-8000-00000000e7a1")
 CONTEXT = "Chasing late payments from freelance clients eats a day of every month"

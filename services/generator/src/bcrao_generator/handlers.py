@@ -88,7 +88,12 @@ def build_router(settings: Settings, llm: LLM, metrics: Counter[str]) -> KafkaRo
         )
         outcome: DraftGenerated | GenerationFailed
         try:
-            outcome = await run_generation(request, llm=llm, progress=progress)
+            outcome = await run_generation(
+                request,
+                llm=llm,
+                progress=progress,
+                validation_timeout=settings.validation_timeout_seconds,
+            )
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .textstats import sentence_spans, split_paragraphs
-from .validation import GREETING_RE
+from bcrao_rules.textstats import sentence_spans, split_paragraphs
+from bcrao_rules.validation import GREETING_RE
 
 _PLACEHOLDER = "\ue000{}\ue001"
 _PROTECTED = re.compile(r"```.*?```|`[^`\n]+`|(?:https?://|www\.)[^\s<>()\[\]]+", re.DOTALL | re.I)

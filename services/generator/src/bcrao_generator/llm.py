@@ -21,8 +21,8 @@ from .config import Settings
 
 if TYPE_CHECKING:
     from bcrao_contracts.events import GenerateRequested
+    from bcrao_rules.gating import GatingDecision
 
-    from .gating import GatingDecision
     from .prompt import Prompt
 
 log = logging.getLogger(__name__)

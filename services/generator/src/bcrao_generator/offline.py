@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
+from bcrao_rules.gating import GatingDecision
+from bcrao_rules.textstats import split_sentences, words
+from bcrao_rules.validation import BUZZWORD_RE
 
 from . import offline_bank as bank
-from .gating import GatingDecision
 from .humanizer import seeded_random
 from .postprocess import remove_links
-from .textstats import split_sentences, words
-from .validation import BUZZWORD_RE
 
 DEFAULT_AVG_SENTENCE = 15.0
 MAX_CONTEXT_SENTENCES = 4

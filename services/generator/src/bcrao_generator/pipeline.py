@@ -3,24 +3,32 @@
 Pure domain steps are called in order; the only I/O is the LLM port and the progress sink,
 both passed in. The outcome is exactly one terminal event, never an exception for a domain
 failure.
+
+Validation runs users' own blacklist patterns. RE2 keeps each one linear in the text, but a few
+hundred patterns over a long draft is still real CPU work, so it runs on a worker thread under a
+deadline: the event loop keeps serving every other user's generation (and the Kafka heartbeat)
+meanwhile, and a validation that overruns its deadline fails this one task instead of storing an
+unchecked draft.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bcrao_contracts.enums import ErrorCode, Stage
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, GenerationFailed
 from bcrao_contracts.models import GeneratedDraft
+from bcrao_rules import scoring, validation
+from bcrao_rules.gating import check_gating
 
-from . import humanizer, postprocess, prompt, scoring, validation
-from .gating import check_gating
+from . import humanizer, postprocess, prompt
 from .llm import LLM, LLMRequest, LLMUnavailable
 from .progress import PRODUCER, Progress
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ISC = 5.0
+DEFAULT_VALIDATION_TIMEOUT = 10.0
 Outcome = DraftGenerated | GenerationFailed
 
 
@@ -46,7 +54,13 @@ def _failed(
     )
 
 
-async def run_generation(request: GenerateRequested, *, llm: LLM, progress: Progress) -> Outcome:
+async def run_generation(
+    request: GenerateRequested,
+    *,
+    llm: LLM,
+    progress: Progress,
+    validation_timeout: float = DEFAULT_VALIDATION_TIMEOUT,
+) -> Outcome:
     profile = request.profile
     where = f"r/{request.subreddit}"
     await progress.status(
@@ -105,10 +119,28 @@ async def run_generation(request: GenerateRequested, *, llm: LLM, progress: Prog
             "The model wrote a title but no post; try again.",
             retryable=True,
         )
-    report = validation.validate(title, body, blacklist=request.blacklist, links_removed=removed)
+    check = asyncio.to_thread(
+        validation.validate, title, body, blacklist=request.blacklist, links_removed=removed
+    )
+    try:
+        report = await asyncio.wait_for(check, validation_timeout)
+    except TimeoutError:
+        # The worker thread cannot be stopped; it finishes on its own (RE2 bounds it) and its
+        # result is dropped. The unit goes back with the failure.
+        log.warning("validation overran its deadline of %ss", validation_timeout)
+        return _failed(
+            request,
+            progress,
+            ErrorCode.GENERATION_FAILED,
+            "Checking the draft against the blacklist took too long; simplify the campaign's "
+            "blacklist patterns and try again.",
+            {"reason": "validation_timeout", "timeout_seconds": validation_timeout},
+        )
 
     await progress.status(Stage.SCORING, "Scoring the draft")
-    scores = scoring.score(body, profile=profile, link_count=report.link_count)
+    scores = await asyncio.to_thread(
+        scoring.score, body, profile=profile, link_count=report.link_count
+    )
 
     warnings = [] if profile else ["no_profile"]
     if result.finish_reason == "length":

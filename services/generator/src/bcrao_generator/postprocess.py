@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from bcrao_contracts.models import TITLE_MAX
-
-from .textstats import split_sentences, words
+from bcrao_rules.textstats import LINK_RE as _LINK
+from bcrao_rules.textstats import bare_extent as _bare_extent
+from bcrao_rules.textstats import split_sentences, words
 
 FALLBACK_TITLE = "Untitled draft"
 
@@ -15,13 +16,6 @@ _TITLE_LINE = re.compile(
     re.IGNORECASE,
 )
 _HEADING_LINE = re.compile(r"^\s*#{1,6}\s+(?P<title>\S.*?)\s*#*\s*$")
-_URL_CHARS = r"[^\s<>\[\]]+"  # parentheses allowed; unbalanced ones are trimmed
-_LINK = re.compile(
-    r"\[(?P<text>[^\]\n]*)\]\((?P<md_url>(?:https?://|www\.)[^\s)]+)\)"
-    rf"|(?P<bare>(?:https?://|www\.){_URL_CHARS})",
-    re.IGNORECASE,
-)
-_TRAILING_PUNCT = ".,;:!?'\"”’"
 
 
 def _clean_title(title: str) -> str:
@@ -57,23 +51,6 @@ def split_title(raw: str) -> tuple[str, str]:
     if not title:
         title = _clean_title(" ".join(words(body)[:12]))
     return title or FALLBACK_TITLE, body
-
-
-def _bare_extent(url: str) -> str:
-    """A bare URL does not own the sentence's closing punctuation or an unmatched ')'."""
-    url = url.rstrip(_TRAILING_PUNCT)
-    while url.endswith(")") and url.count(")") > url.count("("):
-        url = url[:-1].rstrip(_TRAILING_PUNCT)
-    return url
-
-
-def find_links(text: str) -> list[str]:
-    links: list[str] = []
-    for match in _LINK.finditer(text):
-        url = match.group("md_url") or _bare_extent(match.group("bare") or "")
-        if url:
-            links.append(url)
-    return links
 
 
 def _tidy_line(line: str) -> str:

@@ -14,8 +14,7 @@ from typing import Any
 from bcrao_contracts.enums import BlacklistKind, Severity
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.models import BlacklistEntry
-
-from .gating import GatingDecision
+from bcrao_rules.gating import GatingDecision
 
 PROMPT_VERSION = "2025-06.1"
 MAX_EXAMPLES = 3

@@ -15,6 +15,7 @@ DEFAULT_ISC = 5.0  # DOMAIN.md: generation without a profile runs with ISC 5.0
 ISC_BLOCK_THRESHOLD = 7.5  # strictly above blocks; 7.5 itself passes
 ISC_ELEVATED = 5.0
 ISC_PLAIN_PROMO = 3.0
+ISC_BLOCKED_ARCHETYPES = frozenset({Archetype.JOURNEY, Archetype.PROBLEM_SOLUTION})
 
 ProductMention = Literal["none", "last_paragraph", "natural"]
 PromotionalLanguage = Literal["minimal", "normal", "plain"]
@@ -121,7 +122,7 @@ def check_gating(
             "is not available yet.",
             NEW_ACCOUNT_CONSTRAINTS,
         )
-    if very_high and archetype in (Archetype.JOURNEY, Archetype.PROBLEM_SOLUTION):
+    if very_high and archetype in ISC_BLOCKED_ARCHETYPES:
         return _refuse(
             archetype,
             ErrorCode.ISC_ARCHETYPE_BLOCKED,

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from bcrao_generator.scoring import (
+from bcrao_rules.scoring import (
     band,
     burstiness_from_cv,
     jargon_penalty,
     link_penalty,
+    overall_score,
     score,
     vulnerability_counts,
     vulnerability_from_count,
 )
-from bcrao_generator.textstats import avg_sentence_length, flesch_kincaid_grade, syllables
-from bcrao_generator.validation import machine_tells
+from bcrao_rules.textstats import avg_sentence_length, flesch_kincaid_grade, syllables
+from bcrao_rules.validation import machine_tells
 
 from .factories import profile
 
@@ -117,20 +118,72 @@ def test_link_penalty(links: int, expected: float) -> None:
     assert score("Text.", profile=None, link_count=links).link_penalty == expected
 
 
-def test_overall_worked_example() -> None:
+def _parts(v: float, r: float, f: float, b: float, j: float = 0, lk: float = 0) -> dict[str, float]:
+    return {
+        "vulnerability": v,
+        "rhythm_match": r,
+        "formality_match": f,
+        "burstiness": b,
+        "jargon_penalty": j,
+        "link_penalty": lk,
+    }
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        # the best sub-scores and no penalties reach the top of the scale
+        (_parts(10, 10, 10, 10), 10.0),
+        # the draft (vulnerability 10, rhythm 6): (2 + 1.2 + 0.75 + 0.75) / 0.7
+        (_parts(10, 6, 5, 5), 6.71),
+        # (1.4 + 1.6 + 0.9 + 0.75) / 0.7 = 6.643, minus 0.15 * 2 + 0.15 * 3 = 0.75
+        (_parts(7, 8, 6, 5, j=2, lk=3), 5.89),
+        # (1 + 0.75) / 0.7 = 2.5, minus 1.5 + 1.35: below 0, clamped
+        (_parts(0, 5, 5, 0, j=10, lk=9), 0.0),
+    ],
+)
+def test_overall_worked_examples(parts: dict[str, float], expected: float) -> None:
+    assert round(overall_score(parts), 2) == expected
+
+
+def test_overall_of_a_scored_text() -> None:
     body = "I was stuck. I was stuck and frustrated for weeks."
     scores = score(body, profile=None, link_count=0)
     # n = 2 pronouns + 3 emotion words = 5 -> 5; no profile -> 5 and 5; burstiness 6.67
     assert (scores.vulnerability, scores.rhythm_match, scores.formality_match) == (5.0, 5.0, 5.0)
     assert scores.burstiness == 6.67
-    assert scores.overall == round(0.2 * 5 + 0.2 * 5 + 0.15 * 5 + 0.15 * 6.67, 2) == 3.75
+    # (0.2 * 5 + 0.2 * 5 + 0.15 * 5 + 0.15 * 6.67) / 0.7 = 3.7505 / 0.7
+    assert scores.overall == 5.36
+    assert scores.breakdown["band"] == "moderate"
+
+
+def test_every_score_is_explained_in_one_line() -> None:
+    body = "We leverage a seamless tool. It works. Honestly it took me three weeks to set up."
+    scores = score(body, profile=SAAS, link_count=2)
+    explanations = scores.breakdown["explanations"]
+    assert set(explanations) == {
+        "vulnerability", "rhythm_match", "formality_match", "burstiness",
+        "jargon_penalty", "link_penalty", "overall",
+    }  # fmt: skip
+    assert all("\n" not in line and line for line in explanations.values())
+    assert "leverage, seamless" in explanations["jargon_penalty"]
+    assert explanations["link_penalty"].startswith("2 links")
+    assert "17.3" in explanations["rhythm_match"]  # the community's average it is compared with
+    assert f"= {scores.overall:.1f}" in explanations["overall"]
+
+
+def test_without_a_profile_the_explanation_says_so() -> None:
+    explanations = score("Plain text here.", profile=None, link_count=0).breakdown["explanations"]
+    assert "no community profile" in explanations["rhythm_match"]
+    assert explanations["burstiness"].startswith("fewer than two sentences")
+    assert explanations["jargon_penalty"] == "no corporate buzzwords: nothing subtracted"
 
 
 def test_overall_is_clamped_at_zero() -> None:
-    scores = score("Leverage synergy now.", profile=None, link_count=2)
+    scores = score("Leverage synergy now.", profile=None, link_count=3)
     assert scores.jargon_penalty == 10.0
-    assert scores.link_penalty == 6.0
-    assert scores.overall == 0.0  # 1 + 0.75 - 1.5 - 0.9 < 0
+    assert scores.link_penalty == 9.0
+    assert scores.overall == 0.0  # (1 + 0.75) / 0.7 - 1.5 - 1.35 < 0
 
 
 def test_breakdown_holds_the_inputs() -> None:
@@ -147,8 +200,10 @@ def test_breakdown_holds_the_inputs() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(10, "excellent"), (8, "excellent"), (7.99, "good"), (6, "good"), (5.99, "moderate"),
-     (4, "moderate"), (3.99, "low"), (0, "low")],
+    [(10, "excellent"), (8, "excellent"), (7.94, "good"), (6, "good"), (5.94, "moderate"),
+     (4, "moderate"), (3.94, "low"), (0, "low"),
+     # on the value shown with one decimal: 7.96 shows as 8.0, 3.96 as 4.0
+     (7.96, "excellent"), (5.95, "good"), (3.96, "moderate")],
 )  # fmt: skip
-def test_band(value: float, expected: str) -> None:
+def test_band_of_the_value_shown(value: float, expected: str) -> None:
     assert band(value) == expected

@@ -2,18 +2,23 @@
 
 Nothing is dropped here: every hit is reported, and high-severity blacklist hits mark the draft
 for review. Category strings are part of the stored report, so they do not change lightly.
+The generator validates a draft and draft-store validates the user's edits with this one module.
+
+The built-in checks below are fixed patterns written for Python's `re`; only the users' blacklist
+patterns run on RE2 (see `blacklist.py`), because only those are untrusted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bcrao_contracts.enums import Severity
 from bcrao_contracts.models import BlacklistEntry, BlacklistHit, MachineTellHit, ValidationReport
 
-from .postprocess import find_links
-from .textstats import avg_sentence_length, split_paragraphs, split_sentences, words
+from .blacklist import PatternError, compile_pattern
+from .textstats import avg_sentence_length, find_links, split_paragraphs, split_sentences, words
 
 _I = re.IGNORECASE
 
@@ -80,6 +85,7 @@ _VAGUE_RE = re.compile(
     r"(?:solutions|options|tools|approaches|methods|strategies|platforms|features|benefits|resources|ways)\b",
     _I,
 )
+TITLE_BODY_SEPARATOR = "\n\n"
 EXCLAMATION_LIMIT = 3
 # Symmetric layout: 3+ paragraphs whose first and last are both shorter than 40% of the mean
 # inner paragraph, and the inner paragraphs average at least 40 words (intro-body-outro shape).
@@ -90,12 +96,19 @@ PHRASE_CATEGORIES = frozenset(
 )
 
 
-def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[BlacklistHit]:
+def blacklist_hits(
+    text: str, entries: Sequence[BlacklistEntry], *, title_length: int | None = None
+) -> list[BlacklistHit]:
+    """Every match of every entry. With `title_length`, `text` is the title, a blank line and the
+    body, and each hit says which of the two it is in, at which offsets."""
     hits: list[BlacklistHit] = []
     for entry in entries:
-        for match in entry.compiled().finditer(text):
-            if not match.group(0):
-                continue  # a regex that can match nothing would otherwise "hit" everywhere
+        try:
+            compiled = compile_pattern(entry.kind, entry.pattern)
+        except PatternError:
+            # Saving refuses such patterns; one stored before that rule existed cannot match.
+            continue
+        for start, end in compiled.finditer(text):
             hits.append(
                 BlacklistHit(
                     entry_id=entry.id,
@@ -103,10 +116,20 @@ def blacklist_hits(text: str, entries: Sequence[BlacklistEntry]) -> list[Blackli
                     description=entry.description,
                     category=entry.category,
                     severity=entry.severity,
-                    matched_text=match.group(0),
+                    matched_text=text[start:end],
+                    **_location(start, end, title_length),
                 )
             )
     return hits
+
+
+def _location(start: int, end: int, title_length: int | None) -> dict[str, Any]:
+    if title_length is None:
+        return {}
+    if start < title_length:
+        return {"field": "title", "start": start, "end": min(end, title_length)}
+    offset = title_length + len(TITLE_BODY_SEPARATOR)
+    return {"field": "body", "start": max(0, start - offset), "end": end - offset}
 
 
 def _hits(category: str, matches: Sequence[str]) -> list[MachineTellHit]:
@@ -205,8 +228,9 @@ def validate(
     blacklist: Sequence[BlacklistEntry],
     links_removed: Sequence[str],
 ) -> ValidationReport:
-    combined = f"{title}\n\n{body}"
-    bl_hits = blacklist_hits(combined, blacklist)
+    # One text, so that a pattern spanning title and body (rare) is still found once.
+    combined = f"{title}{TITLE_BODY_SEPARATOR}{body}"
+    bl_hits = blacklist_hits(combined, blacklist, title_length=len(title))
     # Layout checks only make sense on the body; phrases in the title count too.
     tells = machine_tells(body)
     tells += [hit for hit in machine_tells(title) if hit.category in PHRASE_CATEGORIES]

@@ -1,7 +1,8 @@
-"""Paragraph, sentence and word splitting plus readability figures.
+"""Paragraph, sentence, word and link splitting plus readability figures.
 
-Validation, scoring, the humanizer and the offline composer all count sentences; they share this
-one implementation so "average sentence length" means the same thing in the report and the score.
+Validation, scoring, profile analysis, the humanizer and the offline composer all count sentences;
+they share this one implementation so "average sentence length" means the same thing in the
+report, the score and a proposed profile.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ _WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # A full stop after these is not the end of a sentence.
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "approx", "incl"})
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_URL_CHARS = r"[^\s<>\[\]]+"  # parentheses allowed; unbalanced ones are trimmed
+# A Markdown link `[text](url)` or a bare URL; the generator's link removal uses the same pattern.
+LINK_RE = re.compile(
+    r"\[(?P<text>[^\]\n]*)\]\((?P<md_url>(?:https?://|www\.)[^\s)]+)\)"
+    rf"|(?P<bare>(?:https?://|www\.){_URL_CHARS})",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCT = ".,;:!?'\"”’"
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -99,3 +108,20 @@ def flesch_kincaid_grade(text: str) -> float:
     syllables_per_word = sum(syllables(t) for t in tokens) / len(tokens)
     grade = 0.39 * words_per_sentence + 11.8 * syllables_per_word - 15.59
     return round(max(0.0, grade), 2)
+
+
+def bare_extent(url: str) -> str:
+    """A bare URL does not own the sentence's closing punctuation or an unmatched ')'."""
+    url = url.rstrip(_TRAILING_PUNCT)
+    while url.endswith(")") and url.count(")") > url.count("("):
+        url = url[:-1].rstrip(_TRAILING_PUNCT)
+    return url
+
+
+def find_links(text: str) -> list[str]:
+    links: list[str] = []
+    for match in LINK_RE.finditer(text):
+        url = match.group("md_url") or bare_extent(match.group("bare") or "")
+        if url:
+            links.append(url)
+    return links

@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 from bcrao_contracts.enums import BlacklistCategory, BlacklistKind, Severity
 from bcrao_contracts.models import BlacklistEntry
-from bcrao_generator.validation import CATEGORIES, blacklist_hits, machine_tells, validate
+from bcrao_rules.validation import CATEGORIES, blacklist_hits, machine_tells, validate
 
 from .factories import blacklist
 

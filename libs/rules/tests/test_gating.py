@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, ErrorCode
-from bcrao_generator.gating import (
+from bcrao_rules.gating import (
     ARCHETYPE_CONSTRAINTS,
     ELEVATED_CONSTRAINT,
     NEW_ACCOUNT_CONSTRAINTS,

@@ -1,0 +1,38 @@
+"""The draft status machine and the plans' monthly limits: rules the store enforces and the UI
+shows, kept here so both read the same table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bcrao_contracts.enums import DraftStatus, Plan
+
+# Editing an approved draft sends it back to `edited`: an approval covers the text that was
+# approved, so changed text needs approving again. Posted and discarded drafts are final.
+TRANSITIONS: dict[DraftStatus, frozenset[DraftStatus]] = {
+    DraftStatus.GENERATED: frozenset(
+        {DraftStatus.EDITED, DraftStatus.APPROVED, DraftStatus.DISCARDED}
+    ),
+    DraftStatus.EDITED: frozenset(
+        {DraftStatus.EDITED, DraftStatus.APPROVED, DraftStatus.DISCARDED}
+    ),
+    DraftStatus.APPROVED: frozenset(
+        {DraftStatus.EDITED, DraftStatus.POSTED, DraftStatus.DISCARDED}
+    ),
+    DraftStatus.POSTED: frozenset(),
+    DraftStatus.DISCARDED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    drafts_per_month: int | None  # None = unlimited
+    spend_usd_per_month: Decimal
+
+
+PLAN_LIMITS: dict[Plan, PlanLimits] = {
+    Plan.TRIAL: PlanLimits(10, Decimal("5")),
+    Plan.STARTER: PlanLimits(50, Decimal("15")),
+    Plan.GROWTH: PlanLimits(None, Decimal("40")),
+}

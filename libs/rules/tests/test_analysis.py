@@ -1,0 +1,178 @@
+"""Profiles proposed from posts: both input shapes, the ISC method on worked fixtures, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bcrao_contracts.api import ProfileIn
+from bcrao_rules.analysis import AnalysisInputError, Post, parse_posts, propose_profile
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def components(payload: Any) -> dict[str, float]:
+    proposal = propose_profile(parse_posts(payload), "freelance")
+    return {c.name: c.value for c in proposal.isc.components}
+
+
+def test_pasted_posts_and_a_reddit_listing_give_the_same_community() -> None:
+    pasted, listing = (
+        parse_posts(load("pasted_posts.json")),
+        parse_posts(load("reddit_listing.json")),
+    )
+    assert [(p.title, p.score, p.num_comments) for p in pasted] == [
+        (p.title, p.score, p.num_comments) for p in listing
+    ]
+    assert len(pasted) == 12
+
+
+@pytest.mark.parametrize("fixture", ["pasted_posts.json", "reddit_listing.json"])
+def test_isc_worked_example(fixture: str) -> None:
+    # 12 posts, quartiles of 3. The top 3 tell personal stories (vulnerability 10 each) with no
+    # jargon or links; the bottom 3 are vendor copy full of buzzwords (vulnerability 0), with
+    # links. Only 4 posts have comments, so depth is neutral.
+    #   jargon 10 − 5·0/3 = 10, link 10 − 5·0/k = 10, vulnerability 5 + (10 − 0) → 10, depth 5
+    #   ISC = 0.3·10 + 0.2·10 + 0.3·10 + 0.2·5 = 9.0
+    proposal = propose_profile(parse_posts(load(fixture)), "freelance")
+    assert {c.name: c.value for c in proposal.isc.components} == {
+        "jargon_sensitivity": 10.0,
+        "link_sensitivity": 10.0,
+        "vulnerability": 10.0,
+        "depth": 5.0,
+    }
+    assert proposal.isc.value == proposal.profile.isc_score == 9.0
+    assert proposal.isc.tier == "Very High"
+    assert proposal.sample_size == proposal.profile.sample_size == 12
+    explained = {c.name: c.explanation for c in proposal.isc.components}
+    assert explained["jargon_sensitivity"].startswith("0 of the 3 top posts and 3 of the 3 bottom")
+    assert "only 4 posts have comments" in explained["depth"]
+
+
+def test_the_proposal_is_a_profile_the_put_accepts() -> None:
+    proposal = propose_profile(parse_posts(load("pasted_posts.json")), "freelance")
+    again = ProfileIn.model_validate(proposal.profile.model_dump(mode="json"))
+    assert again == proposal.profile
+    # hooks are the opening lines of the best-scored posts, best first
+    assert proposal.profile.top_success_hooks[0] == "I was stuck and frustrated for months."
+    assert len(proposal.profile.example_posts) == 3
+    assert proposal.profile.example_posts[0].startswith("I almost quit freelancing last year\n\n")
+    assert proposal.profile.dominant_tone == "negative"  # stuck, frustrated, failed, lost...
+
+
+def test_a_community_that_rewards_jargon_is_not_jargon_sensitive() -> None:
+    data = load("pasted_posts.json")
+    posts = data["posts"]
+    for post in posts[:3]:  # the best posts now carry buzzwords too
+        post["body"] += " We leverage a seamless workflow."
+    for post in posts[-3:]:
+        post["body"] = post["body"].replace("synergy", "help")
+    values = components(data)
+    assert values["jargon_sensitivity"] == 5.0  # 3 top ÷ 3 bottom → 10 − 5·1
+
+
+def test_depth_comes_from_the_most_commented_quarter() -> None:
+    data = load("pasted_posts.json")
+    for i, post in enumerate(data["posts"]):
+        post["num_comments"] = 100 - i  # every post commented; the top three the most
+    proposal = propose_profile(parse_posts(data), "freelance")
+    depth = next(c for c in proposal.isc.components if c.name == "depth")
+    assert depth.explanation.startswith("the 3 most-commented posts")
+    # vulnerability 10 each, so (formality match + 10) / 2 is at least 5 and above neutral
+    assert 5.0 <= depth.value <= 10.0
+
+
+def test_the_same_posts_always_give_the_same_proposal() -> None:
+    first = propose_profile(parse_posts(load("reddit_listing.json")), "freelance")
+    second = propose_profile(parse_posts(load("reddit_listing.json")), "freelance")
+    assert first == second
+
+
+def test_nul_in_a_listing_is_refused_like_in_pasted_posts() -> None:
+    listing = load("reddit_listing.json")
+    listing["data"]["children"][0]["data"]["title"] = "bad\x00title"
+    with pytest.raises(AnalysisInputError, match="not a Reddit listing"):
+        parse_posts(listing)
+
+
+def test_comment_children_of_a_post_page_are_not_posts() -> None:
+    listing = load("reddit_listing.json")
+    comments = {"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"body": "hi"}}]}}
+    assert len(parse_posts([listing, comments])) == 12
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({}, "send either"),
+        ([], "send either"),
+        ("posts", "send either"),
+        ({"posts": []}, "at least 10 posts"),
+        ({"posts": [{"title": "only one", "score": 1}]}, "at least 10 posts"),
+        ({"posts": [{"body": "no title"}]}, "the pasted posts are invalid"),
+        ({"posts": [{"title": "t", "score": "7"}]}, "the pasted posts are invalid"),
+        ({"posts": [{"title": "t", "num_comments": True}]}, "the pasted posts are invalid"),
+        ({"data": {"children": "nope"}}, "not a Reddit listing"),
+        ({"data": {"children": [{"data": {"selftext": "no title"}}]}}, "not a Reddit listing"),
+    ],
+)
+def test_empty_and_malformed_input_is_refused_clearly(payload: Any, message: str) -> None:
+    with pytest.raises(AnalysisInputError, match=message) as caught:
+        propose_profile(parse_posts(payload), "freelance")
+    if "invalid" in message or "listing" in message:
+        assert caught.value.details["errors"][0]["field"]
+
+
+def test_nine_posts_are_not_enough() -> None:
+    posts = [Post(f"title {i}", "body text here.", i, 0) for i in range(9)]
+    with pytest.raises(AnalysisInputError) as caught:
+        propose_profile(posts, "freelance")
+    assert caught.value.details == {"sample_size": 9, "minimum": 10}
+
+
+# Bodies made of words, sentence ends, jargon and links, so every component has something to see.
+_TOKENS = [
+    "I ",
+    "was ",
+    "stuck ",
+    "the ",
+    "tool ",
+    "works. ",
+    "why? ",
+    "\n\n",
+    "leverage ",
+    "https://x.io ",
+]
+_texts = st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join)
+_posts = st.lists(
+    st.builds(
+        Post,
+        # NUL never gets this far: both input shapes refuse it (a 422)
+        title=st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=40),
+        body=_texts,
+        score=st.integers(-100, 10_000),
+        num_comments=st.integers(0, 500),
+    ),
+    min_size=10,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_posts)
+def test_any_sample_gives_a_profile_the_put_accepts(posts: list[Post]) -> None:
+    proposal = propose_profile(posts, "freelance")
+    assert 1.0 <= proposal.isc.value <= 10.0
+    assert proposal.isc.value == round(proposal.isc.value, 1)
+    assert all(0.0 <= c.value <= 10.0 for c in proposal.isc.components)
+    assert sum(c.weight for c in proposal.isc.components) == pytest.approx(1.0)
+    ProfileIn.model_validate(proposal.profile.model_dump(mode="json"))
+    assert proposal == propose_profile(list(posts), "freelance")
