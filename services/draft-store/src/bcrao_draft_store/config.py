@@ -22,32 +22,67 @@ class Settings(BaseSettings):
     consumer_group: str = "draft-store"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     migrate_on_start: bool = True
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    # A round trip per checkout; off because the handlers retry and the REST edge answers 503.
-    db_pre_ping: bool = False
-    # Transient database errors inside a message handler: attempts and capped exponential backoff.
-    retry_attempts: int = Field(default=5, ge=1, le=20)
-    retry_base_delay: float = Field(default=0.2, gt=0)
-    retry_max_delay: float = Field(default=5.0, gt=0)
-    # A message that keeps failing for a reason that is not transient is dead-lettered after
-    # this many attempts (per process; see bcrao_platform.deadletter.AttemptTracker).
-    max_attempts: int = Field(default=5, ge=1, le=100)
-    # Consumed batches: at most this many records. A batch is whatever has arrived (no waiting
-    # to fill it); an idle consumer polls every `batch_timeout_ms`, which bounds the latency a
-    # quiet moment adds to a stream's `complete` (about twice this).
-    batch_max_records: int = Field(default=200, ge=1, le=5000)
-    batch_timeout_ms: int = Field(default=20, ge=1, le=10_000)
-    # /metrics answers only with this bearer token when it is set (unset: open, for local runs).
-    metrics_token: SecretStr | None = None
-    # The internal OpenAPI (/docs, /openapi.json): served only with the service token, or not at
-    # all when this is off.
-    docs_enabled: bool = True
-    # The sweeper (sweeper.py) fails a task and releases its unit when it stayed queued this
-    # long without a generator claiming it (the publish or the requester vanished) ...
-    unclaimed_task_seconds: float = Field(default=600.0, ge=10)
-    # ... or when its claim is this old: longer than the worst generation the generator allows.
-    stale_task_seconds: float = Field(default=1800.0, ge=60)
-    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Pooled connections, all opened at start."
+    )
+    db_pre_ping: bool = Field(
+        default=False,
+        description="Ping each connection on checkout: a round trip on every request, so off; "
+        "the consumers retry and the REST edge answers 503 when a connection was dropped.",
+    )
+    retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Attempts of a batch's transaction on transient database errors "
+        "(capped exponential backoff with jitter); they never count against max_attempts.",
+    )
+    retry_base_delay: float = Field(default=0.2, gt=0, description="First backoff, seconds.")
+    retry_max_delay: float = Field(default=5.0, gt=0, description="Longest backoff, seconds.")
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="A message that keeps failing for a reason that is not transient is "
+        "dead-lettered after this many attempts (counted per process).",
+    )
+    batch_max_records: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="Most records in one consumed batch (one transaction, one offset commit); "
+        "a batch is whatever has arrived, never waited for.",
+    )
+    batch_timeout_ms: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="An idle consumer's poll interval; a quiet moment adds about twice this to "
+        "a stream's `complete`.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics requires (at least 16 characters); unset, /metrics "
+        "is open (local runs only).",
+    )
+    docs_enabled: bool = Field(
+        default=True,
+        description="Serve the internal OpenAPI (/openapi.json, /docs), to the service token "
+        "only; off: not at all.",
+    )
+    unclaimed_task_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        description="The sweeper fails a queued task no generator claimed for this long (its "
+        "publish or its requester vanished) and releases its unit.",
+    )
+    stale_task_seconds: float = Field(
+        default=1800.0,
+        ge=60,
+        description="The sweeper fails a running task claimed this long ago (longer than the "
+        "worst generation the generator allows) and releases its unit.",
+    )
+    sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
 
     @field_validator("service_token")
     @classmethod
