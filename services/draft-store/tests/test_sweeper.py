@@ -3,6 +3,8 @@ of a deleted campaign's tasks are announced once from their tombstones."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +16,8 @@ from bcrao_draft_store import repository as repo
 from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
-from bcrao_draft_store.sweeper import SweepPolicy, Swept, sweep_once
+from bcrao_draft_store.metrics import Metrics
+from bcrao_draft_store.sweeper import SweepPolicy, Swept, run_outbox, sweep_once
 from bcrao_draft_store.testing import make_settings
 from bcrao_draft_store.testing_kafka import (
     Records,
@@ -148,3 +151,25 @@ async def test_a_deleted_campaigns_tasks_are_announced_once_and_dropped_by_the_c
         "draft_store_dead_letters_total", topic=sweeping.topics.failed, reason="unprocessable"
     )
     assert dead == 0
+
+
+async def test_the_outbox_announces_a_deleted_campaigns_task_without_waiting_for_a_sweep(
+    sweeping: Sweeping, user_id: str
+) -> None:
+    (running,), campaign_id = await open_tasks(sweeping.settings, user_id, datetime.now(UTC))
+    metrics = Metrics()
+    outbox = asyncio.create_task(
+        run_outbox(sweeping.sessions, sweeping.broker, sweeping.topics, every=0.05, metrics=metrics)
+    )
+    try:
+        async with unit_of_work(sweeping.sessions) as session:
+            campaign = await repo.get_campaign(session, user_id, campaign_id)
+            assert campaign is not None
+            await repo.delete_campaign(session, campaign)
+        event = (await sweeping.failures([running]))[running]
+    finally:
+        outbox.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await outbox
+    assert event.details == {"reason": "campaign_deleted"}
+    assert metrics.value("draft_store_tasks_swept_total", reason="campaign_deleted") >= 1

@@ -31,7 +31,7 @@ from .http_errors import install_error_handlers
 from .metrics import Metrics
 from .ops import install_ops, service_version
 from .retry import is_transient
-from .sweeper import SweepPolicy, run_sweeper
+from .sweeper import SweepPolicy, run_outbox, run_sweeper
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +107,22 @@ def create_app(
                 metrics=metrics,
             )
         )
+        outbox = asyncio.create_task(
+            run_outbox(
+                runtime.sessions,
+                runtime.broker,
+                Topics(settings.topic_prefix),
+                every=settings.outbox_interval_seconds,
+                metrics=metrics,
+            )
+        )
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, outbox):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
             await engine.dispose()
 

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         "worst generation the generator allows) and releases its unit.",
     )
     sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
+    outbox_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between looks for deleted campaigns' tasks whose GenerationFailed "
+        "is still to be published (their streams end within about this).",
+    )
 
     @field_validator("service_token")
     @classmethod
