@@ -167,9 +167,16 @@ async def test_the_outbox_announces_a_deleted_campaigns_task_without_waiting_for
             assert campaign is not None
             await repo.delete_campaign(session, campaign)
         event = (await sweeping.failures([running]))[running]
+        labels = {"reason": "campaign_deleted"}
+        await eventually(lambda: metrics.value("draft_store_tasks_swept_total", **labels) >= 1)
     finally:
         outbox.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await outbox
     assert event.details == {"reason": "campaign_deleted"}
-    assert metrics.value("draft_store_tasks_swept_total", reason="campaign_deleted") >= 1
+    async with sweeping.sessions() as session:
+        announced = await session.scalar(
+            text("SELECT announced_at IS NOT NULL FROM task_tombstones WHERE task_id = :t"),
+            {"t": running},
+        )
+    assert announced is True

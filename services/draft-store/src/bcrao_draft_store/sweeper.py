@@ -102,15 +102,17 @@ async def sweep_once(
 async def announce_deleted(
     sessions: async_sessionmaker[AsyncSession], broker: KafkaBroker, topics: Topics
 ) -> int:
-    """Publish the GenerationFailed of tasks failed by a campaign delete, then mark them."""
-    async with sessions() as session:
+    """Publish the GenerationFailed of tasks failed by a campaign delete, then mark them, in one
+    transaction that holds their rows: a crash before the mark announces them again (at least
+    once), and nobody else announces them meanwhile."""
+    async with unit_of_work(sessions) as session:
         pending: Sequence[tombstones.Unannounced] = await tombstones.unannounced(
             session, limit=BATCH
         )
-    if not pending:
-        return 0
-    await publish_all(broker, topics.failed, [_failure(t, "campaign_deleted") for t in pending])
-    async with unit_of_work(sessions) as session:
+        if not pending:
+            return 0
+        failures = [_failure(t, "campaign_deleted") for t in pending]
+        await publish_all(broker, topics.failed, failures)
         await tombstones.mark_announced(session, [t.task_id for t in pending])
     return len(pending)
 

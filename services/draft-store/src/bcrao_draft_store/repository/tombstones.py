@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .driver import driver
 
+# SKIP LOCKED: the outbox loop, the sweeper and other instances never announce the same task
+# twice at once; each takes the rows nobody holds and keeps them until it marked them.
 _UNANNOUNCED = """
 SELECT task_id, user_id, campaign_id FROM task_tombstones
  WHERE in_flight AND announced_at IS NULL
  ORDER BY created_at
  LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED
 """
 _ANNOUNCED = """
 UPDATE task_tombstones SET announced_at = now() WHERE task_id = ANY(%(ids)s::uuid[])
