@@ -23,3 +23,15 @@ fi
 
 export UV_PYTHON_DOWNLOADS=never
 "${UV[@]}" sync --frozen --python "$PYTHON" --quiet
+
+# The browser tests drive Debian's chromium (never a downloaded browser). Install it when this
+# user can (root, with apt-get); elsewhere the browser tests skip and say why. BOOTSTRAP_CHROMIUM=0
+# leaves it alone.
+if [ "${BOOTSTRAP_CHROMIUM:-1}" != 0 ] && ! command -v chromium >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "bootstrap: installing chromium with apt-get (for the browser tests)" >&2
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+    echo "bootstrap: chromium could not be installed; the browser tests will skip" >&2
+  fi
+fi

@@ -241,11 +241,7 @@ async def test_llm_outage_ends_in_llm_unavailable_and_gives_the_unit_back(
         assert error["type"] == "error"
         assert error["code"] == "LLM_UNAVAILABLE"
         assert "sk-" not in error["message"]
-        restarts = [
-            m.data["message"]
-            for m in stream.messages
-            if m.data["type"] == "status" and m.data["message"].startswith("Starting over")
-        ]
+        restarts = [m.data["reason"] for m in stream.messages if m.data["type"] == "restart"]
         assert len(restarts) == 5  # 3 attempts on the primary model, 3 on the fallback
         assert await drafts_used_reaches(client, 0) == 0
         assert (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["total"] == 0

@@ -4,9 +4,6 @@ and a hand-driven clock. The real draft-store is exercised by test_gateway_integ
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,39 +13,14 @@ import httpx
 import pytest
 from bcrao_contracts.enums import ErrorCode, Plan
 from bcrao_contracts.errors import envelope
+from bcrao_gateway.app import create_app
+from bcrao_gateway.auth import issue_user_token
+from bcrao_gateway.config import Settings
+from bcrao_gateway.publisher import PublishError
+from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_testkit.fakes import CapturingPublisher as FakePublisher
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-
-
-def _stub_streaming_if_missing() -> None:
-    """The streaming package is written concurrently; stand in for its entry points until then."""
-    import contextlib
-
-    import bcrao_gateway.streaming as streaming
-
-    if not hasattr(streaming, "start_streaming"):
-
-        @contextlib.asynccontextmanager
-        async def start_streaming(app: Any, settings: Any) -> AsyncIterator[None]:
-            yield
-
-        streaming.start_streaming = start_streaming  # type: ignore[attr-defined]
-    if importlib.util.find_spec("bcrao_gateway.streaming.routes") is None:
-        from fastapi import APIRouter
-
-        module = types.ModuleType("bcrao_gateway.streaming.routes")
-        module.router = APIRouter()  # type: ignore[attr-defined]
-        sys.modules["bcrao_gateway.streaming.routes"] = module
-
-
-_stub_streaming_if_missing()
-
-from bcrao_gateway.app import create_app  # noqa: E402
-from bcrao_gateway.auth import issue_user_token  # noqa: E402
-from bcrao_gateway.config import Settings  # noqa: E402
-from bcrao_gateway.publisher import PublishError  # noqa: E402
-from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
-from bcrao_testkit.fakes import CapturingPublisher as FakePublisher  # noqa: E402
 
 JWT_SECRET = "test-secret-" + "k" * 40
 SERVICE_TOKEN = "service-token-for-tests"
@@ -299,6 +271,9 @@ class FakeDraftStore:
             task = self.tasks.get(task_id)
             if task is None or task["user_id"] != user_id:
                 return _error(404, ErrorCode.RESOURCE_NOT_FOUND, "task not found")
+            if task["status"] in ("running", "completed"):  # the generator claimed it already
+                details = {"status": task["status"]}
+                return _error(409, ErrorCode.CONFLICT, "the task is not queued", details)
             self.released.append({"task_id": task_id, **(await request.json())})
             task.update(status="failed", unit=False)
             return Response(status_code=204)

@@ -191,3 +191,31 @@ def test_rs256_configuration_verifies_with_the_public_key(settings_factory: Any)
     assert verify_stream_token(settings, sign_stream_token(settings, "alice", task_id), task_id)
     with pytest.raises(RuntimeError):
         issue_user_token(settings, "alice")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iat": 0, "exp": 100 * 365 * 86_400},  # a 100-year token issued long ago
+        {"exp": int(time.time()) + 100 * 365 * 86_400},  # no iat, 100 years ahead
+        {"iat": int(time.time()), "exp": int(time.time()) + 8 * 86_400},  # one day too long
+    ],
+    ids=["hundred_years", "no_iat_far_exp", "eight_days"],
+)
+def test_tokens_meant_to_live_too_long_are_auth_invalid(
+    settings: Settings, claims: dict[str, Any]
+) -> None:
+    with pytest.raises(ApiError) as raised:
+        user_from_bearer(f"Bearer {_sign(_claims(**claims))}", settings)
+    assert raised.value.status == 401
+    assert raised.value.code.value == "AUTH_INVALID"
+
+
+def test_a_token_within_the_maximum_lifetime_is_accepted(settings_factory: Any) -> None:
+    now = int(time.time())
+    settings = settings_factory(jwt_max_lifetime_seconds=3600)
+    within = _sign(_claims(iat=now, exp=now + 3600))
+    assert user_from_bearer(f"Bearer {within}", settings) == "alice"
+    beyond = _sign(_claims(iat=now, exp=now + 3601))
+    with pytest.raises(ApiError):
+        user_from_bearer(f"Bearer {beyond}", settings)

@@ -9,7 +9,9 @@ from uuid import UUID
 
 import httpx
 from bcrao_contracts.events import GenerateRequested
+from bcrao_gateway.app import create_app
 from bcrao_gateway.auth import verify_stream_token
+from bcrao_gateway.publisher import PublishError
 
 REQUEST = {"subreddit": "r/SaaS", "archetype": "Feedback", "context": "late invoices"}
 
@@ -87,7 +89,7 @@ async def test_publish_failure_releases_the_task_and_answers_503(
     assert released["code"] == "UNAVAILABLE"
     assert fake_store.tasks[released["task_id"]]["status"] == "failed"
     assert fake_store.reserved("alice") == 0
-    assert "gateway_publish_failures_total 1" in (await client.get("/metrics")).text
+    assert "gateway_publish_failures_total 1.0" in (await client.get("/metrics")).text
 
     publisher.fail = False  # the failed task holds no in-flight place (the cap is 1 here)
     again = await client.post(_generate_url(cid), json=REQUEST, headers=alice)
@@ -175,8 +177,8 @@ async def test_plan_limit_passes_through_and_frees_the_slot(
     assert refused.json()["error"]["details"] == {"used": 1, "limit": 1, "plan": "trial"}
     assert app.state.in_flight.count("alice") == 1
     metrics = (await client.get("/metrics")).text
-    assert 'gateway_generate_refused_total{code="PLAN_LIMIT_REACHED"} 1' in metrics
-    assert "gateway_generate_accepted_total 1" in metrics
+    assert 'gateway_generate_refused_total{code="PLAN_LIMIT_REACHED"} 1.0' in metrics
+    assert "gateway_generate_accepted_total 1.0" in metrics
 
 
 async def test_invalid_generate_body_opens_no_task(
@@ -199,4 +201,50 @@ async def test_generate_for_someone_elses_campaign_is_404(
     response = await client.post(_generate_url(campaign_id), json=REQUEST, headers=bob)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    assert publisher.events == []
+
+
+class ClaimedDespiteTimeout:
+    """The write reached Kafka and the generator claimed the task, but no ack came back in time."""
+
+    def __init__(self, fake_store: Any) -> None:
+        self.ready = True
+        self.events: list[Any] = []
+        self._store = fake_store
+
+    async def publish(self, event: Any) -> None:
+        self.events.append(event)
+        self._store.tasks[str(event.task_id)]["status"] = "running"
+        raise PublishError("no acknowledgement from Kafka in time")
+
+
+async def test_an_unclear_publish_the_generator_claimed_is_answered_202(
+    settings: Any, store: Any, fake_store: Any, alice: dict[str, str], campaign_body: Any
+) -> None:
+    app = create_app(settings, store=store, publisher=ClaimedDespiteTimeout(fake_store))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as client:
+        cid = (await client.post("/v1/campaigns", json=campaign_body, headers=alice)).json()["id"]
+        response = await client.post(_generate_url(cid), json=REQUEST, headers=alice)
+    assert response.status_code == 202, response.text
+    task_id = response.json()["task_id"]
+    assert fake_store.released == []  # draft-store refused the release: it went through
+    assert fake_store.tasks[task_id]["status"] == "running"
+    assert f"/stream/{task_id}?token=" in response.json()["stream_url"]
+
+
+async def test_while_kafka_is_known_unreachable_nothing_is_reserved(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    campaign_id: str,
+    publisher: Any,
+    fake_store: Any,
+) -> None:
+    publisher.ready = False  # the producer's probe saw the broker go away
+    response = await client.post(_generate_url(campaign_id), json=REQUEST, headers=alice)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "UNAVAILABLE"
+    assert int(response.headers["retry-after"]) > 0
+    assert fake_store.tasks == {}  # no task opened, no unit reserved, nothing to release
     assert publisher.events == []

@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from bcrao_contracts.events import GenerateRequested, parse_event
 from bcrao_contracts.topics import Topics
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +31,8 @@ from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
 from bcrao_gateway.streaming.hub import TaskHub  # noqa: E402
+
+from .streaming.conftest import TaskEvents as StreamEvents  # noqa: E402
 
 CAMPAIGN = {
     "name": "Invoicely validation",
@@ -85,6 +88,8 @@ def gateway_settings(kafka_bootstrap: str) -> Settings:
         topic_prefix=f"gw{uuid.uuid4().hex[:8]}.",
         max_in_flight=20,
         generate_rate_per_minute=50,
+        # The topics of this test's prefix appear while it runs: pick them up quickly.
+        stream={"reader_refresh_seconds": 0.5, "reader_check_seconds": 0.5},
     )
 
 
@@ -221,14 +226,37 @@ async def test_lifespan_starts_producer_and_streaming(gateway_settings: Settings
             async with asyncio.timeout(20):
                 while not app.state.hub.ready:
                     await asyncio.sleep(0.1)
+            async with asyncio.timeout(20):
+                while not app.state.stream_reader.healthy:
+                    await asyncio.sleep(0.1)
+            # draft-store is down, and that is not the gateway's readiness: streams still flow.
             ready = await client.get("/readyz")
-            assert ready.status_code == 503
-            assert ready.json()["error"]["details"]["checks"] == {
-                "draft_store": False,
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] == {
                 "kafka_producer": True,
                 "stream_replay": True,
+                "stream_reader": True,
             }
             down = await client.get("/v1/usage", headers=_auth(settings, "alice"))
             assert down.status_code == 503
             assert down.json()["error"]["code"] == "UNAVAILABLE"
+
+            # What the reader consumes shows per topic; a poison record is dead-lettered.
+            events = StreamEvents()
+            await app.state.publisher.publish(events.status(1))
+            producer = app.state.publisher.producer
+            await producer.send_and_wait(Topics(settings.topic_prefix).stored, b"not json")
+            async with asyncio.timeout(20):
+                while app.state.dead_letters.written < 1 or not app.state.hub.knows(events.task_id):
+                    await asyncio.sleep(0.1)
+            text = (await client.get("/metrics")).text
+            consumed = {
+                sample.labels["topic"]: sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "gateway_stream_events_consumed_total"
+            }
+            topics = Topics(settings.topic_prefix)
+            assert consumed == {topics.progress: 1.0, topics.stored: 1.0}
+            assert "gateway_dead_letters_written_total 1.0" in text
     assert app.state.publisher.ready is False

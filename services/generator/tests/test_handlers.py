@@ -1,102 +1,184 @@
-"""The generator's Kafka handler: in memory (TestKafkaBroker) and against the real broker."""
+"""The generator's Kafka side against the real broker: events out, dead letters, hundreds of
+generations at once on one instance, and the task claim."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import secrets
-from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import TopicPartition
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import DraftGenerated, GenerationFailed, ProgressUpdated, parse_event
 from bcrao_contracts.topics import Topics, dlq
-from bcrao_generator.app import create_broker
 from bcrao_generator.config import Settings
-from bcrao_generator.llm import OfflineComposer
-from faststream.kafka import TestKafkaBroker
+from bcrao_generator.llm import LLM, OfflineComposer
+from bcrao_generator.service import GeneratorService
+from bcrao_testkit.servers import free_port, serve
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from .factories import request
+from .fakes import TOKEN, GatedLLM, claim_app
+from .kafka_helpers import collect, committed, create_generator_topics, eventually, prefix, produce
+
+pytestmark = pytest.mark.integration
 
 
-def _settings(prefix: str, bootstrap: str = "127.0.0.1:1") -> Settings:
-    return Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, concurrency=1)
-
-
-async def test_handler_publishes_progress_then_one_terminal_event_in_memory() -> None:
-    topics = Topics("mem.")
-    metrics: Counter[str] = Counter()
-    broker = create_broker(_settings("mem."), OfflineComposer(chunk_delay_ms=0), metrics)
-    seen: list[Any] = []
-
-    @broker.subscriber(topics.progress)
-    async def progress(body: dict[str, Any]) -> None:
-        seen.append(parse_event(body))
-
-    @broker.subscriber(topics.generated)
-    async def generated(body: dict[str, Any]) -> None:
-        seen.append(parse_event(body))
-
-    async with TestKafkaBroker(broker) as test_broker:
-        event = request(context="late invoices")
-        await test_broker.publish(event.to_json(), topics.generate_requested, key=event.key)
-    assert isinstance(seen[-1], DraftGenerated)
-    assert all(isinstance(e, ProgressUpdated) for e in seen[:-1])
-    assert [e.seq for e in seen] == list(range(1, len(seen) + 1))
-    assert metrics["drafts_generated"] == 1
-
-
-async def _collect(bootstrap: str, topics: list[str], until: int, timeout: float = 30) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+def settings(bootstrap: str, topic_prefix: str, **kw: Any) -> Settings:
+    return Settings(
+        kafka_bootstrap_servers=bootstrap,
+        topic_prefix=topic_prefix,
+        group_id=f"gen-{secrets.token_hex(4)}",
+        shutdown_grace_seconds=5,
+        chunk_interval_ms=0,
+        **kw,
     )
-    await consumer.start()
-    records: list[Any] = []
+
+
+@asynccontextmanager
+async def running(s: Settings, llm: LLM) -> AsyncIterator[GeneratorService]:
+    service = GeneratorService(s, llm, CollectorRegistry())
+    await service.start()
     try:
-        async with asyncio.timeout(timeout):
-            while len(records) < until:
-                batch = await consumer.getmany(timeout_ms=500)
-                for items in batch.values():
-                    records.extend(items)
+        yield service
     finally:
-        await consumer.stop()
-    return records
+        await service.stop()
 
 
-@pytest.mark.integration
-async def test_real_broker_flow_and_dead_letters(kafka_bootstrap: str) -> None:
-    prefix = f"gen{secrets.token_hex(3)}."
-    topics = Topics(prefix)
-    broker = create_broker(
-        _settings(prefix, kafka_bootstrap), OfflineComposer(chunk_delay_ms=0), Counter()
+def task(n: int, **kw: Any) -> Any:
+    return request(context=f"late invoices {n}", **kw).model_copy(update={"task_id": UUID(int=n)})
+
+
+def terminals(records: list[Any]) -> list[Any]:
+    return [parse_event(r.value) for r in records]
+
+
+async def test_events_out_and_unreadable_records_dead_lettered(kafka_bootstrap: str) -> None:
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=4)
+    ok = task(1)
+    gated = task(2, subreddit="selfhosted", archetype=Archetype.JOURNEY)
+    v2 = ok.model_dump(mode="json") | {"schema_version": 2}
+    await produce(
+        kafka_bootstrap,
+        topics.generate_requested,
+        [(b"x", b"{not json", None), (b"y", json.dumps(v2).encode(), None)]
+        + [(e.key, e.to_json(), None) for e in (ok, gated)],
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    await broker.start()
-    try:
-        await producer.send_and_wait(topics.generate_requested, b"{not json", key=b"x")
-        ok = request(context="late invoices")
-        gated = request(subreddit="selfhosted", archetype=Archetype.JOURNEY).model_copy(
-            update={"task_id": request().task_id.__class__(int=7)}
+    async with running(settings(kafka_bootstrap, p), OfflineComposer(chunk_delay_ms=0)):
+        out = await collect(
+            kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 2
         )
-        for event in (ok, gated):
-            await producer.send_and_wait(topics.generate_requested, event.to_json(), key=event.key)
-        terminal = await _collect(kafka_bootstrap, [topics.generated, topics.failed], until=2)
-        dead = await _collect(kafka_bootstrap, [dlq(topics.generate_requested)], until=1)
-        progress = await _collect(kafka_bootstrap, [topics.progress], until=3)
-    finally:
-        await broker.stop()
-        await producer.stop()
+        dead = await collect(
+            kafka_bootstrap, [dlq(topics.generate_requested)], until=lambda r: len(r) >= 2
+        )
+        progress = await collect(
+            kafka_bootstrap,
+            [topics.progress],
+            until=lambda r: (
+                {parse_event(x.value).task_id for x in r} == {ok.task_id, gated.task_id}
+            ),
+        )
 
-    outcomes = {parse_event(r.value).task_id: parse_event(r.value) for r in terminal}
+    outcomes = {e.task_id: e for e in terminals(out)}
     assert isinstance(outcomes[ok.task_id], DraftGenerated)
     failed = outcomes[gated.task_id]
     assert isinstance(failed, GenerationFailed)
     assert failed.code.value == "ISC_ARCHETYPE_BLOCKED"
-    assert all(r.key == str(e).encode() for r, e in zip(terminal, outcomes, strict=True))
-    assert dead[0].value == b"{not json"
-    headers = dict(dead[0].headers)
-    assert headers["x-original-topic"] == topics.generate_requested.encode()
-    assert headers["x-error"]
-    assert progress  # stages went out on the progress topic
+    assert all(r.key == str(parse_event(r.value).task_id).encode() for r in out)
+    letters = {r.value: {k: v.decode() for k, v in r.headers} for r in dead}
+    assert letters[b"{not json"]["x-dlq-reason"] == "unreadable"
+    assert letters[json.dumps(v2).encode()]["x-dlq-reason"] == "unsupported"
+    for headers in letters.values():
+        assert headers["x-dlq-original-topic"] == topics.generate_requested
+        assert headers["x-dlq-attempts"] == "1"
+        assert headers["x-dlq-payload"] == "inline"
+    # One task's progress is in one partition, in seq order, before its terminal event.
+    seqs = [e.seq for e in terminals(progress) if e.task_id == ok.task_id]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert outcomes[ok.task_id].seq == len(seqs) + 1
+    assert all(isinstance(e, ProgressUpdated) for e in terminals(progress))
+
+
+async def test_two_hundred_generations_at_once_on_one_instance(kafka_bootstrap: str) -> None:
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=24)
+    tasks = [task(n) for n in range(1, 201)]
+    await produce(
+        kafka_bootstrap, topics.generate_requested, [(t.key, t.to_json(), None) for t in tasks]
+    )
+    llm = GatedLLM(target=200)
+    async with running(settings(kafka_bootstrap, p, concurrency=256), llm) as service:
+        await eventually(lambda: _set(llm))
+        assert service.consumer.in_flight == 200
+        llm.release.set()
+        out = await collect(
+            kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 200
+        )
+    assert llm.peak == 200
+    assert sorted(e.task_id for e in terminals(out)) == sorted(t.task_id for t in tasks)
+    assert set(llm.calls.values()) == {1}
+
+
+async def _set(llm: GatedLLM) -> bool:
+    return llm.reached.is_set()
+
+
+async def test_a_claim_refused_means_no_llm_call_and_no_events(kafka_bootstrap: str) -> None:
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=1)
+    done, deleted, queued = task(1), task(2), task(3)
+    app, received = claim_app({done.task_id: "completed", queued.task_id: "queued"})
+    llm = GatedLLM()
+    llm.release.set()
+    async with serve(app) as url:
+        s = settings(kafka_bootstrap, p, draft_store_url=url, draft_store_token=SecretStr(TOKEN))
+        # A redelivery of a finished task, a task of a deleted campaign, then a live one; all
+        # in one partition, so the live one's commit means the other two were handled.
+        await produce(
+            kafka_bootstrap,
+            topics.generate_requested,
+            [(e.key, e.to_json(), 0) for e in (done, deleted, queued)],
+        )
+        async with running(s, llm):
+            out = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 1
+            )
+
+            async def all_committed() -> bool:
+                tp = TopicPartition(topics.generate_requested, 0)
+                return (await committed(kafka_bootstrap, s.group_id, [tp]))[0] == 3
+
+            await eventually(all_committed)
+        progress = await collect(kafka_bootstrap, [topics.progress], until=lambda r: len(r) >= 1)
+    assert dict(llm.calls) == {queued.task_id: 1}
+    assert [e.task_id for e in terminals(out)] == [queued.task_id]
+    assert {e.task_id for e in terminals(progress)} == {queued.task_id}
+    assert [r["task_id"] for r in received] == [done.task_id, deleted.task_id, queued.task_id]
+    assert all(r["user_id"] == queued.user_id and UUID(r["attempt_id"]) for r in received)
+
+
+async def test_an_unreachable_draft_store_does_not_stop_generation(kafka_bootstrap: str) -> None:
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=1)
+    t = task(1)
+    await produce(kafka_bootstrap, topics.generate_requested, [(t.key, t.to_json(), None)])
+    s = settings(
+        kafka_bootstrap,
+        p,
+        draft_store_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        draft_store_token=SecretStr(TOKEN),
+        claim_timeout_seconds=0.5,
+    )
+    async with running(s, OfflineComposer(chunk_delay_ms=0)):
+        out = await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
+    assert [e.task_id for e in terminals(out)] == [t.task_id]

@@ -142,8 +142,9 @@ async def test_a_restart_is_announced_before_the_new_text() -> None:
     assert isinstance(outcome, DraftGenerated)
     generating = [e for e in sink.events if e.stage is Stage.GENERATING]
     assert len(generating) == 2
+    assert [e.restart for e in generating] == [False, True]
     assert generating[1].message is not None
-    assert generating[1].message.startswith("Starting over")
+    assert "stream cut" in generating[1].message
     assert "cut" not in outcome.draft.body
 
 

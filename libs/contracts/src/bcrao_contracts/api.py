@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, Field, Strict, StringConstraints, ValidationInfo, field_validator
 
 from .base import Contract
 from .enums import (
@@ -44,6 +44,10 @@ SubredditInput = Annotated[str, Field(max_length=30, pattern=SUBREDDIT_INPUT_PAT
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Description = Annotated[str, Field(max_length=2000)]
 ProductContext = Annotated[str, Field(min_length=10, max_length=5000)]
+# Numbers in request bodies are JSON numbers: `true` is not 1.0 and "7" is not 7.0 (lax pydantic
+# would coerce both). An integer is still a valid float (7 for 7.0), as JSON itself has one number.
+StrictFloat = Annotated[float, Strict()]
+StrictInt = Annotated[int, Strict()]
 
 
 def _subreddits(values: Any) -> Any:
@@ -105,10 +109,10 @@ class CampaignList(Contract):
 class ProfileIn(Contract):
     """PUT body of a community profile; the subreddit comes from the path."""
 
-    isc_score: Annotated[float, Field(ge=1.0, le=10.0)]
-    avg_sentence_length: Annotated[float, Field(gt=0, le=100)]
+    isc_score: Annotated[StrictFloat, Field(ge=1.0, le=10.0)]
+    avg_sentence_length: Annotated[StrictFloat, Field(gt=0, le=100)]
     dominant_tone: Tone = Tone.NEUTRAL
-    formality_level: Annotated[float, Field(ge=1, le=20)]
+    formality_level: Annotated[StrictFloat, Field(ge=1, le=20)]
     top_success_hooks: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=50)
     ] = []
@@ -116,8 +120,8 @@ class ProfileIn(Contract):
         list[Annotated[str, Field(min_length=1, max_length=10_000)]], Field(max_length=10)
     ] = []
     style_guide: StyleGuide | None = None
-    archetype_distribution: dict[Archetype, Annotated[float, Field(ge=0, le=1)]] = {}
-    sample_size: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    archetype_distribution: dict[Archetype, Annotated[StrictFloat, Field(ge=0, le=1)]] = {}
+    sample_size: Annotated[StrictInt, Field(ge=0, le=10_000_000)] = 0
     analyzed_at: datetime | None = None
 
 

@@ -1,17 +1,15 @@
-"""`bcrao-api-gateway`: load settings (exit 2 on bad configuration), then serve with uvicorn."""
+"""`bcrao-api-gateway`: load settings (exit 2 on bad configuration), then serve (see server.py)."""
 
 from __future__ import annotations
 
 import sys
 
-import uvicorn
+from bcrao_platform.logs import configure_logging
 from pydantic import ValidationError
 
 from bcrao_gateway.config import Settings
-from bcrao_gateway.logs import configure_logging
+from bcrao_gateway.metrics import SERVICE
 from bcrao_gateway.settings_errors import describe
-
-GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 def load_settings() -> Settings:
@@ -26,21 +24,12 @@ def load_settings() -> Settings:
 
 def main() -> None:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(SERVICE, settings.log_level)
     from bcrao_gateway.app import create_app
+    from bcrao_gateway.server import GatewayServer, server_config
 
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # the gateway middleware writes its own access line
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        server_header=False,
-    )
-    # uvicorn stops accepting on SIGTERM/SIGINT, lets requests finish, then runs the lifespan exit.
-    uvicorn.Server(config).run()
+    app = create_app(settings)
+    GatewayServer(server_config(settings, app), app).run()
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from bcrao_platform.metrics import HttpMetricsMiddleware
 from fastapi import FastAPI
 
 from bcrao_gateway.config import Settings
+from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.errors import install_error_handlers
 from bcrao_gateway.limits import Clock, GenerateLimits
-from bcrao_gateway.metrics import Metrics
+from bcrao_gateway.metrics import SERVICE, Metrics
 from bcrao_gateway.middleware import GatewayMiddleware
 from bcrao_gateway.publisher import KafkaPublisher, Publisher
 from bcrao_gateway.routes import routers
@@ -20,6 +22,7 @@ from bcrao_gateway.store_client import DraftStoreClient, create_http_client
 from bcrao_gateway.streaming import start_streaming
 from bcrao_gateway.streaming.routes import router as stream_router
 from bcrao_gateway.ui import mount_ui
+from bcrao_gateway.version import VERSION
 
 log = logging.getLogger("bcrao_gateway.app")
 
@@ -48,18 +51,27 @@ def create_app(
             if publisher is None:
                 kafka = KafkaPublisher(settings)
                 stack.push_async_callback(kafka.stop)
-                starting = asyncio.create_task(kafka.start_with_retry(), name="kafka-producer")
-                stack.push_async_callback(_cancel, starting)
+                supervising = asyncio.create_task(kafka.run(), name="kafka-producer")
+                stack.push_async_callback(_cancel, supervising)
                 app.state.publisher = kafka
-            await stack.enter_async_context(start_streaming(app, settings))
+            # The stream reader's dead letters go out through the gateway's own producer.
+            sink = None
+            if isinstance(app.state.publisher, KafkaPublisher):
+                sink = DeadLetterWriter(app.state.publisher, settings.publish_timeout_seconds)
+                stack.push_async_callback(sink.drain)
+            app.state.dead_letters = sink
+            await stack.enter_async_context(start_streaming(app, settings, dead_letters=sink))
             log.info("api-gateway started")
             yield
         log.info("api-gateway stopped")
 
     app = FastAPI(
         title="BC-RAO Drafts API",
-        version="1.0.0",
+        version=VERSION,
         lifespan=lifespan,
+        # Starlette's slash redirect builds its Location from the Host header; errors.py has one
+        # that does not.
+        redirect_slashes=False,
     )
     limits = GenerateLimits(settings, clock)
     metrics = Metrics()
@@ -69,9 +81,17 @@ def create_app(
     app.state.limits = limits
     app.state.in_flight = limits.in_flight
     app.state.metrics = metrics
+    metrics.watch(app.state)
 
     install_error_handlers(app)
-    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        GatewayMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+        allowed_hosts=settings.allowed_hosts,
+    )
+    # Outermost, so the gateway middleware's own answers (413, 408, 400) are counted too.
+    app.add_middleware(HttpMetricsMiddleware, registry=metrics.registry, service=SERVICE)
     for router in routers:
         app.include_router(router)
     app.include_router(stream_router)

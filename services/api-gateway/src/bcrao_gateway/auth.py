@@ -9,6 +9,7 @@ interchangeable: different key, audience and claims.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -50,21 +51,32 @@ def _valid_subject(claims: dict[str, Any]) -> str:
     return sub
 
 
-def _verification_key(settings: Settings) -> str | bytes:
+@functools.lru_cache(maxsize=16)
+def _prepared_key(algorithm: str, material: str) -> Any:
+    # Parsing a PEM public key costs far more than verifying a signature: once per key, not
+    # once per request.
+    return jwt.get_algorithm_by_name(algorithm).prepare_key(material)
+
+
+def _verification_key(settings: Settings) -> Any:
     if settings.uses_hmac:
         return settings.jwt_secret.get_secret_value().encode()
     assert settings.jwt_public_key is not None  # Settings refuses an asymmetric setup without it
-    return settings.jwt_public_key
+    return _prepared_key(settings.jwt_algorithm, settings.jwt_public_key)
+
+
+@functools.lru_cache(maxsize=16)
+def _derived_stream_key(secret: bytes) -> bytes:
+    return hmac.new(secret, b"bcrao-gateway/stream-token/v1", hashlib.sha256).digest()
 
 
 def _stream_key(settings: Settings) -> bytes:
-    secret = settings.jwt_secret.get_secret_value().encode()
-    return hmac.new(secret, b"bcrao-gateway/stream-token/v1", hashlib.sha256).digest()
+    return _derived_stream_key(settings.jwt_secret.get_secret_value().encode())
 
 
 def _decode(
     token: str,
-    key: str | bytes,
+    key: Any,
     algorithm: str,
     audience: str,
     settings: Settings,
@@ -112,7 +124,21 @@ def user_from_bearer(authorization: str | None, settings: Settings) -> str:
     )
     if "purpose" in claims:
         raise _invalid()
+    _check_lifetime(claims, settings)
     return _valid_subject(claims)
+
+
+def _check_lifetime(claims: dict[str, Any], settings: Settings) -> None:
+    """Refuse tokens meant to live longer than the configured maximum (exp - iat)."""
+    limit = settings.jwt_max_lifetime_seconds
+    exp = claims["exp"]  # required, and an int or float (PyJWT checked it)
+    iat = claims.get("iat")
+    numeric_iat = isinstance(iat, int | float) and not isinstance(iat, bool)
+    if numeric_iat and exp - iat > limit:
+        raise _invalid("token lifetime exceeds the maximum")
+    # Without iat (or with one in the future) the lifetime left is what can be checked.
+    if exp - time.time() > limit + settings.jwt_leeway_seconds:
+        raise _invalid("token lifetime exceeds the maximum")
 
 
 def issue_user_token(settings: Settings, user_id: str, ttl_seconds: int = 86_400) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal
+import ipaddress
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bcrao_gateway.streaming.settings import StreamSettings
 
@@ -40,17 +41,51 @@ class Settings(BaseSettings):
     jwt_issuer: str = "bcrao-drafts"
     jwt_audience: str = "bcrao-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # A user token may live at most this long (exp - iat; and exp at most this far ahead when it
+    # has no iat): a leaked token with a 100-year exp is refused. 7 days covers the usual
+    # refresh-token rotation of identity providers (1 h to 1 day) with room to spare.
+    jwt_max_lifetime_seconds: int = Field(default=7 * 86_400, ge=60, le=366 * 86_400)
     stream_token_ttl_seconds: int = Field(default=600, ge=10, le=86_400)
 
+    # Host header values served, comma-separated: exact names, `*.example.com`, or `*` for any
+    # (/healthz and /readyz answer any). Redirects never use the Host header, so this is defence
+    # in depth: set the public host(s) in production.
+    allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
+    # A connection whose request headers are not complete this long after it opened (or after
+    # the previous response) is closed: slow headers cannot hold it.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A request body not complete this long after its headers is answered 408.
+    body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    # An idle keep-alive connection is closed after this long.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # Request headers larger than this are answered 431.
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1024 * 1024)
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10 * 1024 * 1024)
+    # Bearer token for /metrics. Without one, /metrics is served only when the gateway listens
+    # on a loopback address (a local run); otherwise it answers 401.
+    metrics_token: SecretStr | None = None
     generate_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
     max_in_flight: int = Field(default=3, ge=1, le=1000)
     # A task the gateway never hears the end of stops counting after this long.
     in_flight_ttl_seconds: float = Field(default=900.0, gt=0)
-    publish_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # While Kafka answers, a generate waits at most this long for the acknowledgement; while it
+    # does not (see kafka_probe_seconds), generate answers 503 at once.
+    publish_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How often the producer side checks that the broker answers; one failed check makes
+    # generate answer 503 without trying, and readiness fail.
+    kafka_probe_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How long the producer lingers to batch concurrent accepts into one request.
+    kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     stream: StreamSettings = StreamSettings()
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:
@@ -71,9 +106,23 @@ class Settings(BaseSettings):
                 )
             if importlib.util.find_spec("cryptography") is None:
                 raise ValueError(f"{self.jwt_algorithm} needs the `cryptography` package")
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError("GATEWAY_METRICS_TOKEN must be at least 16 characters")
+        if not self.allowed_hosts:
+            raise ValueError("GATEWAY_ALLOWED_HOSTS must name at least one host (or *)")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ValueError("GATEWAY_PUBLIC_BASE_URL must be an http(s) URL")
         return self
+
+    @property
+    def local_only(self) -> bool:
+        """Whether the server listens on a loopback address only (a developer's machine)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def uses_hmac(self) -> bool:

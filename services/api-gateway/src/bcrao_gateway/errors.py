@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match
 
 log = logging.getLogger("bcrao_gateway.errors")
@@ -102,8 +103,37 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-def _status_error(status: int, headers: dict[str, str] | None, request: Request) -> JSONResponse:
+def slash_redirect(request: Request) -> Response | None:
+    """307 to the same path with (or without) its trailing slash, when that one is a route.
+
+    Starlette's own redirect (turned off in create_app) builds an absolute URL from the Host
+    header, so `Host: evil.example` sent clients elsewhere. This Location is a path on the same
+    origin, built from the raw request path; a path that would turn into a scheme-relative URL
+    (`//host`, `/\\host`) is never redirected.
+    """
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if path == "/" or not path.startswith("/"):
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    if not other or other[1:2] in ("/", "\\"):
+        return None
+    decoded = request.scope["path"]
+    probe_path = decoded.rstrip("/") if decoded.endswith("/") else decoded + "/"
+    probe = {**request.scope, "path": probe_path}
+    if not any(route.matches(probe)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return Response(status_code=307, headers={"Location": other + (f"?{query}" if query else "")})
+
+
+def _status_error(
+    status: int, headers: dict[str, str] | None, request: Request
+) -> JSONResponse | Response:
     if status == 404:
+        redirect = slash_redirect(request)
+        if redirect is not None:
+            return redirect
         return error_response(404, ErrorCode.RESOURCE_NOT_FOUND, "no such resource")
     if status == 405:
         allowed = _allowed_methods(request)
@@ -143,7 +173,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse | Response:
     assert isinstance(exc, StarletteHTTPException)
     return _status_error(exc.status_code, dict(exc.headers or {}), request)
 

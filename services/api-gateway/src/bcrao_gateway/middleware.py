@@ -1,18 +1,25 @@
-"""The gateway's one ASGI middleware: request id, body-size cap, last-resort 500, access log.
+"""The gateway's one ASGI middleware: request id, trusted hosts, body size cap and read deadline,
+last-resort 500, access log.
 
 Pure ASGI (no BaseHTTPMiddleware), so SSE responses pass through unbuffered and the body cap
 works on the byte stream: a declared Content-Length over the cap is refused before one body byte
 is read, and a chunked body is counted as it arrives and refused as soon as it crosses the cap.
+A body that has not fully arrived `body_timeout` seconds after the headers is answered 408, so a
+client trickling bytes cannot hold a connection (header deadlines are the server's: __main__).
+A Host header outside `allowed_hosts` is a 400 (health probes excepted: orchestrators send the
+pod's address).
 The access line carries the route template, never the raw query string (stream tokens travel in
 `?token=`), and never a header value.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -21,8 +28,6 @@ from bcrao_contracts.errors import envelope
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bcrao_gateway.metrics import Metrics
-
 access_log = logging.getLogger("bcrao_gateway.access")
 log = logging.getLogger("bcrao_gateway.middleware")
 
@@ -30,8 +35,33 @@ REQUEST_ID_HEADER = "x-request-id"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+class _BodyTooSlow(Exception):
+    pass
+
+
+def host_allowed(host_header: str | None, allowed: Sequence[str]) -> bool:
+    """Starlette's TrustedHostMiddleware rules: exact names, `*.domain` suffixes, `*` for any."""
+    if "*" in allowed:
+        return True
+    if not host_header:
+        return False
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        host = host[1 : host.find("]")] if "]" in host else host
+    else:
+        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if pattern == host or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+            return True
+    return False
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -48,10 +78,18 @@ def _route_template(scope: Scope) -> str:
 
 
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_timeout: float = 15.0,
+        allowed_hosts: Sequence[str] = ("*",),
+    ):
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.metrics = metrics
+        self.body_timeout = body_timeout
+        self.allowed_hosts = tuple(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,10 +101,21 @@ class GatewayMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
 
+        if scope.get("path") not in PROBE_PATHS and not host_allowed(
+            _header(scope, b"host"), self.allowed_hosts
+        ):
+            await _send_error(send, 400, ErrorCode.VALIDATION_ERROR, "invalid Host header")
+            self._finish(scope, request_id, 400, started_at)
+            return
+
         status = 0
         response_started = False
         too_large = False
+        too_slow = False
+        body_done = False
         received = 0
+        loop = asyncio.get_running_loop()
+        body_deadline = loop.time() + self.body_timeout
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
@@ -77,18 +126,26 @@ class GatewayMiddleware:
             await send(message)
 
         async def guarded_send(message: Message) -> None:
-            if too_large:
-                return  # whatever the app answers to a cut-off body, the client gets 413
+            if too_large or too_slow:
+                return  # whatever the app answers to a cut-off body, the client gets 413/408
             await send_with_id(message)
 
         async def counting_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
+            nonlocal received, too_large, too_slow, body_done
+            if body_done:  # after the body only http.disconnect comes (streams wait for it)
+                return await receive()
+            try:
+                async with asyncio.timeout_at(body_deadline):
+                    message = await receive()
+            except TimeoutError:
+                too_slow = True
+                raise _BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     too_large = True
                     raise _BodyTooLarge
+                body_done = not message.get("more_body", False)
             return message
 
         try:
@@ -98,7 +155,7 @@ class GatewayMiddleware:
             else:
                 await self.app(scope, counting_receive, guarded_send)
         except Exception:
-            if not too_large:
+            if not (too_large or too_slow):
                 if response_started:
                     log.exception(
                         "error after the response started", extra={"request_id": request_id}
@@ -115,11 +172,18 @@ class GatewayMiddleware:
                 {"max_bytes": self.max_body_bytes},
                 close=True,
             )
+        elif too_slow and not response_started:
+            await _send_error(
+                send_with_id,
+                408,
+                ErrorCode.VALIDATION_ERROR,
+                f"the request body did not arrive within {self.body_timeout:g} s",
+                {"timeout_seconds": self.body_timeout},
+                close=True,
+            )
         self._finish(scope, request_id, status, started_at)
 
     def _finish(self, scope: Scope, request_id: str, status: int, started_at: float) -> None:
-        if self.metrics is not None and status:
-            self.metrics.count_request(status)
         fields = {
             "request_id": request_id,
             "method": scope.get("method"),

@@ -29,14 +29,14 @@ def subreddit_name(value: str, field: str) -> str:
         raise _invalid(field, str(exc)) from None
 
 
-def path_subreddit(
+async def path_subreddit(
     subreddit: Annotated[str, Path(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)],
 ) -> str:
     """`SaaS` or `r/SaaS` (URL-encoded) in the path; stored without the prefix."""
     return subreddit_name(subreddit, "path.subreddit")
 
 
-def query_subreddit(
+async def query_subreddit(
     subreddit: Annotated[str | None, Query(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)] = None,
 ) -> str | None:
     return (
@@ -46,7 +46,7 @@ def query_subreddit(
     )
 
 
-def query_statuses(
+async def query_statuses(
     status: Annotated[list[str] | None, Query(max_length=MAX_STATUS_VALUES)] = None,
 ) -> list[DraftStatus]:
     """`?status=a&status=b` or `?status=a,b` (or both); unknown names are a 422."""

@@ -1,18 +1,35 @@
 """Publishing GenerateRequested: acks=all, idempotent producer, and an answer only after the ack.
 
-`publish` returns when the broker acknowledged the write and raises PublishError otherwise (broker
-down, producer not started, timeout). The producer's own request timeout is kept below the
-gateway's publish timeout, so a refused write is normally refused by the producer (not left queued
-inside it) by the time the gateway gives up and releases the task.
+`publish` returns when the broker acknowledged the write and raises PublishError otherwise.
+`PublishError.sent` says whether the record may have reached the broker: False when it was never
+handed to the producer (broker known unreachable, producer being replaced), True when the outcome
+is unknown (no acknowledgement in time). The caller releases the task either way; draft-store and
+the generator's claim make sure a released task is never generated later.
+
+Supervision (`run()`, a background task of the app):
+- the producer is started, and restarted with capped backoff while the broker is down;
+- the broker is probed every `kafka_probe_seconds` (an empty metadata request of an admin client),
+  so while it is unreachable `publish` fails at once instead of waiting out a timeout, and
+  readiness reports it;
+- after a fatal producer error (OutOfOrderSequenceNumber, a fenced or closed producer, any
+  non-retriable error) the producer is replaced by a new one: an idempotent producer whose
+  sequence numbers went wrong never recovers by itself.
+The producer's own request timeout is kept below the gateway's publish timeout, so a refused write
+is refused by the producer (not left queued inside it, to go out later) by the time we give up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Protocol
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_contracts.events import Event, topic_for
 
 from bcrao_gateway.config import Settings
@@ -20,11 +37,20 @@ from bcrao_gateway.config import Settings
 log = logging.getLogger("bcrao_gateway.publisher")
 
 START_BACKOFF_INITIAL = 0.5
-START_BACKOFF_MAX = 15.0
+START_BACKOFF_MAX = 5.0
+STOP_TIMEOUT = 5.0
+
+# One failed probe marks the broker unreachable; so does no successful probe for this many periods
+# (a probe that hangs).
+STALE_PROBES = 3
 
 
 class PublishError(Exception):
-    """The event was not acknowledged by Kafka; it may or may not have been written."""
+    """The event was not acknowledged by Kafka; `sent` says whether it may have been written."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class Publisher(Protocol):
@@ -34,69 +60,224 @@ class Publisher(Protocol):
     async def publish(self, event: Event) -> None: ...
 
 
+ProducerFactory = Callable[[Settings], AIOKafkaProducer]
+
+
+def default_producer(settings: Settings) -> AIOKafkaProducer:
+    timeout_ms = int(settings.publish_timeout_seconds * 1000)
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="bcrao-api-gateway",
+        acks="all",
+        enable_idempotence=True,
+        # The producer gives up (and fails the send) before the gateway stops waiting.
+        request_timeout_ms=max(1000, int(timeout_ms * 0.8)),
+        retry_backoff_ms=100,
+        # A few ms of lingering batches concurrent accepts into one request per partition.
+        linger_ms=settings.kafka_linger_ms,
+        max_batch_size=64 * 1024,
+    )
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Whether the producer that raised this is broken for good (replace it)."""
+    if isinstance(exc, KafkaTimeoutError | TimeoutError):
+        return False  # the broker is slow or away: the producer itself is fine
+    if isinstance(exc, KafkaError):
+        return not exc.retriable
+    return True  # anything else coming out of the client: do not trust that producer again
+
+
 class KafkaPublisher:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        producer_factory: ProducerFactory = default_producer,
+        admin_factory: Callable[[Settings], AIOKafkaAdminClient] | None = None,
+    ) -> None:
         self._settings = settings
+        self._new_producer = producer_factory
+        self._new_admin = admin_factory or _default_admin
         self._producer: AIOKafkaProducer | None = None
-        self._started = False
+        self._admin: AIOKafkaAdminClient | None = None
+        self._reachable_at = 0.0  # time.monotonic() of the last sign of a live broker
+        self._reachable = False
+        self._wake = asyncio.Event()
+        self._probing = False
+        self._retiring: set[asyncio.Task[None]] = set()
+        self.replacements = 0
+
+    # ---- state ----
+
+    @property
+    def producer(self) -> AIOKafkaProducer | None:
+        """The current producer (None while it is being started or replaced)."""
+        return self._producer
+
+    @property
+    def started(self) -> bool:
+        return self._producer is not None
+
+    @property
+    def reachable(self) -> bool:
+        if not self._probing:  # started without run(): only what sends and start() observed
+            return self._reachable
+        fresh = time.monotonic() - self._reachable_at < self._probe_every * STALE_PROBES
+        return self._reachable and fresh
 
     @property
     def ready(self) -> bool:
-        return self._started
+        return self.started and self.reachable
 
-    def _new_producer(self) -> AIOKafkaProducer:
-        timeout_ms = int(self._settings.publish_timeout_seconds * 1000)
-        return AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            client_id="bcrao-api-gateway",
-            acks="all",
-            enable_idempotence=True,
-            # The producer gives up (and fails the send) before the gateway stops waiting.
-            request_timeout_ms=max(1000, int(timeout_ms * 0.8)),
-            retry_backoff_ms=200,
-            linger_ms=5,
-        )
+    @property
+    def _probe_every(self) -> float:
+        return self._settings.kafka_probe_seconds
+
+    def _mark(self, reachable: bool) -> None:
+        if reachable != self._reachable:
+            log.warning("Kafka is %s", "reachable again" if reachable else "unreachable")
+        self._reachable = reachable
+        if reachable:
+            self._reachable_at = time.monotonic()
+
+    # ---- lifecycle ----
 
     async def start(self) -> None:
-        producer = self._new_producer()
+        """Start the producer once (raises when the broker does not answer)."""
+        producer = self._new_producer(self._settings)
         try:
             await producer.start()
         except BaseException:
-            await producer.stop()
+            await _quietly(producer.stop())
             raise
         self._producer = producer
-        self._started = True
+        self._mark(True)
         log.info("kafka producer started")
 
-    async def start_with_retry(self) -> None:
-        """Keep trying until the broker answers (readiness stays false meanwhile)."""
+    async def run(self) -> None:
+        """Keep a working producer and a fresh view of the broker's reachability, forever."""
+        self._probing = True
+        try:
+            await self._supervise()
+        finally:
+            self._probing = False
+
+    async def _supervise(self) -> None:
         delay = START_BACKOFF_INITIAL
-        while not self._started:
-            try:
-                await self.start()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("kafka producer not started (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, START_BACKOFF_MAX)
+        while True:
+            if self._producer is None:
+                try:
+                    await self.start()
+                    delay = START_BACKOFF_INITIAL
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._mark(False)
+                    log.warning("kafka producer not started (%r); retrying in %.1fs", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, START_BACKOFF_MAX)
+                    continue
+            await self._probe()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._probe_every):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def start_with_retry(self) -> None:
+        """Compatibility name for `run()` (the app runs it as a background task)."""
+        await self.run()
+
+    async def _probe(self) -> None:
+        try:
+            if self._admin is None:
+                admin = self._new_admin(self._settings)
+                async with asyncio.timeout(self._probe_every * 2):
+                    await admin.start()
+                self._admin = admin
+            async with asyncio.timeout(self._probe_every * 2):
+                # A metadata request for no topic: a round trip to the broker that costs nothing
+                # (describe_cluster would fetch every topic's metadata).
+                await self._admin.describe_topics([])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("Kafka probe failed: %r", exc)
+            self._mark(False)
+            if self._admin is not None:
+                admin, self._admin = self._admin, None  # a fresh client on the next probe
+                await _quietly(admin.close())
+            return
+        self._mark(True)
 
     async def stop(self) -> None:
-        self._started = False
-        if self._producer is not None:
-            producer, self._producer = self._producer, None
-            await producer.stop()
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        if producer is not None:
+            await _quietly(producer.stop())
+        if admin is not None:
+            await _quietly(admin.close())
+        for task in list(self._retiring):
+            await task
+
+    def _replace(self, broken: AIOKafkaProducer, exc: BaseException) -> None:
+        closing = broken.stop
+        if self._producer is not broken:
+            return  # another request already replaced it
+        self._producer = None
+        self.replacements += 1
+        log.error("kafka producer failed fatally (%s); replacing it", type(exc).__name__)
+        task = asyncio.create_task(_quietly(closing()), name="retire-kafka-producer")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        self._wake.set()  # run() starts the new one now, not at the next probe
+
+    # ---- publishing ----
 
     async def publish(self, event: Event) -> None:
         producer = self._producer
-        if producer is None or not self._started:
-            raise PublishError("the Kafka producer is not started")
+        if producer is None:
+            raise PublishError("the Kafka producer is not started", sent=False)
+        if not self.reachable:
+            raise PublishError("Kafka is unreachable", sent=False)
         topic = topic_for(event, self._settings.topic_prefix)
+        sent = False
         try:
             async with asyncio.timeout(self._settings.publish_timeout_seconds):
                 delivery = await producer.send(topic, value=event.to_json(), key=event.key)
+                sent = True
                 await delivery
         except TimeoutError as exc:
-            raise PublishError(f"no acknowledgement from Kafka for {topic} in time") from exc
+            self._wake.set()  # probe now: this may be the start of an outage
+            message = f"no acknowledgement from Kafka for {topic} in time"
+            raise PublishError(message, sent=sent) from exc
         except Exception as exc:
-            raise PublishError(f"publishing to {topic} failed: {type(exc).__name__}") from exc
+            if is_fatal(exc):
+                self._replace(producer, exc)
+            else:
+                self._wake.set()
+            name = type(exc).__name__
+            raise PublishError(f"publishing to {topic} failed: {name}", sent=sent) from exc
+        self._mark(True)
+
+
+def _default_admin(settings: Settings) -> AIOKafkaAdminClient:
+    timeout_ms = max(500, int(settings.kafka_probe_seconds * 1000))
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="bcrao-api-gateway-probe",
+        request_timeout_ms=timeout_ms,
+    )
+
+
+async def _quietly(closing: Any) -> None:
+    """Close a Kafka client without letting its failure (or its own cancellation) escape."""
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await closing
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception as exc:
+        log.debug("closing a Kafka client failed: %r", exc)

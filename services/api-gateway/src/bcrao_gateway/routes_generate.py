@@ -14,6 +14,7 @@ from uuid import UUID
 from bcrao_contracts.api import GenerateAccepted, GenerateRequest, RegenerateRequest
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.events import GenerateRequested
+from bcrao_platform.logs import task_scope
 from fastapi import APIRouter, status
 
 from bcrao_gateway.auth import sign_stream_token
@@ -50,6 +51,12 @@ async def _accept(
     metrics: MetricsDep,
 ) -> GenerateAccepted:
     try:
+        if not publisher.ready:
+            # Known before anything is reserved: no task is opened only to be released.
+            raise unavailable(
+                "the generation request cannot be queued right now; try again shortly",
+                PUBLISH_RETRY_AFTER,
+            )
         slot = await limits.admit(user, store)
         try:
             event = await open_task()
@@ -61,11 +68,12 @@ async def _accept(
             limits.in_flight.finish(event.task_id)
             log.error("draft-store opened task %s for another user", event.task_id)
             raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
-        await _publish_or_release(event, store, publisher, limits, metrics)
+        with task_scope(event.task_id):  # every log line of the publish and release names it
+            await _publish_or_release(event, store, publisher, limits, metrics)
     except ApiError as exc:
-        metrics.generate_refused[exc.code.value] += 1
+        metrics.generate_refused.labels(exc.code.value).inc()
         raise
-    metrics.generate_accepted += 1
+    metrics.generate_accepted.inc()
     log.info("generation queued", extra={"task_id": str(event.task_id), "user": user})
     token = sign_stream_token(settings, user, event.task_id)
     return GenerateAccepted(
@@ -80,29 +88,37 @@ async def _publish_or_release(
     limits: LimitsDep,
     metrics: MetricsDep,
 ) -> None:
+    """Publish, or release the task; returns normally when the task did go through.
+
+    After a failed or unclear publish the task is released in draft-store (failed, unit given
+    back). If draft-store answers 409 the generator already claimed or finished it: the publish did
+    go through, and the client gets its 202. Otherwise the client gets 503 with Retry-After, and the
+    released task is never generated later (the generator's claim is refused for a failed task).
+    """
     try:
         await publisher.publish(event)
+        return
     except PublishError as exc:
-        metrics.publish_failures += 1
-        limits.in_flight.finish(event.task_id)
-        log.error("GenerateRequested not published: %s", exc, extra={"task_id": str(event.task_id)})
-        try:
-            await store.release_task(
-                event.user_id,
-                event.task_id,
-                code=ErrorCode.UNAVAILABLE.value,
-                message="the generation request could not be queued",
-            )
-        except ApiError as release_error:
-            # The task stays queued with its unit reserved; draft-store's sweep must reclaim it.
-            log.error(
-                "releasing task after a publish failure failed: %s",
-                release_error.code.value,
-                extra={"task_id": str(event.task_id)},
-            )
-        raise unavailable(
-            "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
-        ) from None
+        metrics.publish_failures.inc()
+        log.warning("GenerateRequested not acknowledged: %s", exc)
+    try:
+        await store.release_task(
+            event.user_id,
+            event.task_id,
+            code=ErrorCode.UNAVAILABLE.value,
+            message="the generation request could not be queued",
+        )
+    except ApiError as release_error:
+        if release_error.status == 409:
+            log.info("an unacknowledged task was claimed by the generator after all")
+            return
+        # The task stays queued with its unit reserved; draft-store's sweep fails it (it is never
+        # claimed), and the client is told to try again.
+        log.error("releasing an unpublished task failed: %s", release_error.code.value)
+    limits.in_flight.finish(event.task_id)
+    raise unavailable(
+        "the generation request could not be queued; try again shortly", PUBLISH_RETRY_AFTER
+    )
 
 
 @router.post(

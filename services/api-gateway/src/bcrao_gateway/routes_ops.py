@@ -5,32 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from bcrao_contracts.enums import ErrorCode
+from bcrao_platform.metrics import metrics_endpoint
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
-from bcrao_gateway.deps import MetricsDep
+from bcrao_gateway.deps import MetricsDep, SettingsDep
 from bcrao_gateway.errors import error_response
+from bcrao_gateway.version import VERSION
 
 router = APIRouter(tags=["ops"])
 
 
 @router.get("/healthz")
 async def get_health() -> dict[str, str]:
-    return {"status": "ok"}
+    """Liveness: the process serves. Nothing external is checked (that is /readyz)."""
+    return {"status": "ok", "version": VERSION}
 
 
 @router.get("/readyz")
 async def get_readiness(request: Request) -> JSONResponse:
-    """Ready when draft-store answers, the Kafka producer is started and the replay is done."""
-    store = getattr(request.app.state, "store", None)
+    """Ready when the Kafka producer reaches the broker and the stream reader is live and caught up.
+
+    draft-store is deliberately not a check: while it is down its routes answer 503 with
+    Retry-After, but every open stream keeps being served, and taking the instance out of the
+    balancer would cut them all.
+    """
     publisher = getattr(request.app.state, "publisher", None)
     hub = getattr(request.app.state, "hub", None)
+    reader = getattr(request.app.state, "stream_reader", None)
     checks: dict[str, Any] = {
-        "draft_store": bool(store is not None and await store.ping()),
         "kafka_producer": bool(publisher is not None and publisher.ready),
         # A restarted gateway serves streams only once it has replayed the recent events;
         # until then a balancer should send reconnecting clients elsewhere.
         "stream_replay": bool(hub is not None and hub.ready),
+        # No reader (tests, benchmarks feed the hub themselves) counts as healthy.
+        "stream_reader": reader is None or bool(reader.healthy),
     }
     if all(checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
@@ -39,18 +49,16 @@ async def get_readiness(request: Request) -> JSONResponse:
     )
 
 
-STREAM_GAUGES = frozenset({"open_streams", "tasks_buffered", "tasks_running", "frames_buffered"})
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-async def get_metrics(request: Request, metrics: MetricsDep) -> PlainTextResponse:
-    text = metrics.render()
-    hub = getattr(request.app.state, "hub", None)
-    if hub is not None:
-        lines = []
-        for name, value in hub.metrics().items():
-            kind = "gauge" if name in STREAM_GAUGES else "counter"
-            metric = f"gateway_stream_{name}" + ("" if kind == "gauge" else "_total")
-            lines += [f"# TYPE {metric} {kind}", f"{metric} {value}"]
-        text = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+@router.get("/metrics", include_in_schema=False)
+async def get_metrics(request: Request, metrics: MetricsDep, settings: SettingsDep) -> Response:
+    """Prometheus text. With GATEWAY_METRICS_TOKEN set it needs that bearer token; without one it
+    is served only to a gateway listening on loopback (a local run), and is closed otherwise."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None and not settings.local_only:
+        return error_response(
+            401,
+            ErrorCode.AUTH_REQUIRED,
+            "metrics are closed: set GATEWAY_METRICS_TOKEN and send it as a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return await metrics_endpoint(metrics.registry, token)(request)

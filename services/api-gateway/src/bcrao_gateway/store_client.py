@@ -59,7 +59,9 @@ def create_http_client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
         limits=httpx.Limits(
             max_connections=settings.draft_store_max_connections,
-            max_keepalive_connections=min(20, settings.draft_store_max_connections),
+            # Every pooled connection stays open: a lower keep-alive cap closed the connections
+            # above it after each request, so concurrent accepts reconnected every time.
+            max_keepalive_connections=settings.draft_store_max_connections,
         ),
         transport=transport,
         follow_redirects=False,

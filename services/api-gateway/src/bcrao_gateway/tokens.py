@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
         for line in describe(exc):
             print(f"bcrao-token: {line}", file=sys.stderr)
         raise SystemExit(2) from None
+    if args.ttl > settings.jwt_max_lifetime_seconds:
+        limit = settings.jwt_max_lifetime_seconds
+        print(f"bcrao-token: --ttl is above the maximum lifetime ({limit} s)", file=sys.stderr)
+        raise SystemExit(2)
     try:
         print(issue_user_token(settings, args.user, ttl_seconds=args.ttl))
     except (RuntimeError, ValueError) as exc:

@@ -17,7 +17,7 @@ from bcrao_contracts.api import TaskState
 from bcrao_contracts.enums import TaskStatus
 from bcrao_gateway.auth import issue_user_token, sign_stream_token
 from bcrao_gateway.config import Settings
-from bcrao_gateway.errors import install_error_handlers
+from bcrao_gateway.errors import install_error_handlers, unavailable
 from bcrao_gateway.streaming import start_streaming
 from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.routes import router
@@ -33,9 +33,12 @@ class FakeStore:
     def __init__(self) -> None:
         self.tasks: dict[UUID, TaskState] = {}
         self.calls = 0
+        self.down = False
 
     async def get_task(self, user_id: str, task_id: UUID) -> TaskState | None:
         self.calls += 1
+        if self.down:
+            raise unavailable("draft-store is unreachable")
         state = self.tasks.get(task_id)
         return state if state is not None and state.user_id == user_id else None
 
@@ -382,3 +385,26 @@ async def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(tas
             assert gw.hub.metrics()["dropped_slow_clients"] == 1
         finally:
             sock.close()
+
+
+@pytest.mark.parametrize("credential", ["bearer", "stream_token"])
+async def test_while_draft_store_is_down_a_stream_tells_eventsource_to_retry(
+    gw, client, task, credential, frames_of
+):
+    gw.store.add(task)
+    gw.store.down = True
+    if credential == "bearer":
+        request = {"headers": gw.bearer()}
+    else:  # the hub does not know the task, so draft-store must say what it is
+        request = {"params": {"token": sign_stream_token(gw.settings, USER, task.task_id)}}
+    async with client.stream("GET", gw.path(task), **request) as r:
+        raw = await read_all(r)
+    assert r.status_code == 200  # a 503 would make EventSource give up for good
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert raw.startswith(b"retry: 5000\n\n")
+    assert b"data:" not in raw  # nothing terminal: the client reconnects and resumes
+
+    gw.store.down = False
+    feed(gw.hub, task, n=2)
+    async with client.stream("GET", gw.path(task), **request) as r:
+        assert [d["type"] for _, d in frames_of(await read_all(r))][-1] == "complete"

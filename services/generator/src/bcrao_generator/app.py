@@ -1,60 +1,83 @@
-"""Composition root: the Kafka broker with the generator's handlers, plus /healthz and /metrics."""
+"""The generator's process: the Kafka service plus /healthz, /readyz and /metrics over HTTP."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 
-from faststream.kafka import KafkaBroker
+from bcrao_platform.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bcrao_platform.tracing import configure_tracing
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .asyncapi import document
 from .config import Settings
-from .handlers import build_router
 from .llm import LLM, build_llm
+from .service import GeneratorService
+
+VERSION = version("bcrao-generator")
 
 
-def create_broker(settings: Settings, llm: LLM, metrics: Counter[str]) -> KafkaBroker:
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        client_id="bcrao-generator",
-        graceful_timeout=settings.shutdown_grace_seconds,
+def create_app(
+    settings: Settings,
+    *,
+    llm: LLM | None = None,
+    registry: CollectorRegistry | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Starlette:
+    registry = registry or CollectorRegistry()
+    provider = tracer_provider or configure_tracing(
+        "generator", VERSION, otlp_endpoint=settings.otlp_endpoint
     )
-    broker.include_router(build_router(settings, llm, metrics))
-    return broker
-
-
-def create_app(settings: Settings, *, llm: LLM | None = None) -> Starlette:
-    metrics: Counter[str] = Counter()
-    model = llm or build_llm(settings)
-    broker = create_broker(settings, model, metrics)
+    service = GeneratorService(settings, llm or build_llm(settings), registry, provider)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await broker.start()
+        await service.start()
         try:
             yield
         finally:
-            await broker.stop()
-            close = getattr(model, "aclose", None)
-            if close is not None:
-                await close()
+            await service.stop()
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "llm": model.name})
+        # Liveness only: the process serves. Whether it consumes is /readyz.
+        return JSONResponse({"status": "ok", "version": VERSION, "llm": service.llm.name})
 
-    async def metrics_text(request: Request) -> PlainTextResponse:
-        lines = [f"bcrao_generator_{name}_total {value}" for name, value in sorted(metrics.items())]
-        return PlainTextResponse("\n".join(lines) + "\n")
+    async def readyz(request: Request) -> JSONResponse:
+        if service.ready:
+            return JSONResponse({"status": "ready", "in_flight": service.consumer.in_flight})
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "NOT_READY",
+                    "message": "the consumer is not polling or has no partitions yet",
+                    "details": {},
+                }
+            },
+            status_code=503,
+        )
 
+    spec = document(settings)
+
+    async def asyncapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(spec)
+
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/metrics", metrics_text)], lifespan=lifespan
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint(registry, token)),
+            Route("/asyncapi.json", asyncapi_json),
+        ],
+        middleware=[Middleware(HttpMetricsMiddleware, registry=registry, service="generator")],
+        lifespan=lifespan,
     )
-    app.state.broker = broker
-    app.state.metrics = metrics
+    app.state.service = service
     return app

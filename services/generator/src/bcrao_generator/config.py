@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # USD per 1M tokens (input, output). Unknown models cost 0 and say so in the draft's params.
@@ -21,11 +21,36 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     topic_prefix: str = ""
     group_id: str = "generator"
-    concurrency: int = Field(default=4, ge=1, le=64, description="generations at once")
-    # Longer than the worst case of one generation (attempts × models × attempt timeout), so a
-    # slow LLM never makes the group think this consumer died and rebalance it away.
+    # Generations are LLM waits, so one instance runs many at once whatever the partition count.
+    concurrency: int = Field(default=256, ge=1, le=4096, description="generations at once")
+    # The poll loop never waits on a generation, so this only bounds a wedged event loop.
     max_poll_interval_ms: int = Field(default=1_800_000, ge=60_000)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="finish running tasks")
+    # Every rebalance waits this long for the revoked partitions (aiokafka revokes all of
+    # them); what still runs then carries on, and is adopted if its partition comes back.
+    rebalance_grace_seconds: float = Field(
+        default=5.0, ge=0, le=120, description="revoked partitions finish their running tasks"
+    )
+    max_attempts: int = Field(default=5, ge=1, le=100, description="failures before the DLQ")
+
+    # Task claim (docs/ARCHITECTURE.md, generate flow): skip tasks already ended or deleted.
+    # Without a URL nothing is claimed (draft-store still keeps one draft per task).
+    draft_store_url: str | None = Field(
+        default=None, description="draft-store base URL for the task claim (unset: no claim)"
+    )
+    draft_store_token: SecretStr | None = Field(
+        default=None, description="draft-store's service token (DRAFT_STORE_SERVICE_TOKEN)"
+    )
+    claim_attempts: int = Field(default=3, ge=1, le=10, description="then proceed unclaimed")
+    claim_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318); off when unset.
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint for traces (unset: tracing off)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token for /metrics (open when unset)"
+    )
 
     host: str = "127.0.0.1"
     port: int = 8002
@@ -54,10 +79,23 @@ class Settings(BaseSettings):
     chunk_interval_ms: int = Field(default=100, ge=0, le=5000)
     offline_chunk_delay_ms: int = Field(default=25, ge=0, le=1000)
 
-    @field_validator("llm_api_key", mode="before")
+    @field_validator(
+        "llm_api_key",
+        "draft_store_url",
+        "draft_store_token",
+        "metrics_token",
+        "otlp_endpoint",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _claims_need_a_token(self) -> Settings:
+        if self.draft_store_url and self.draft_store_token is None:
+            raise ValueError("GENERATOR_DRAFT_STORE_URL needs GENERATOR_DRAFT_STORE_TOKEN")
+        return self
 
     @property
     def uses_offline_composer(self) -> bool:

@@ -1,119 +1,195 @@
 """Kafka entry point of the generator: one GenerateRequested in, progress and one terminal out.
 
-The offset is committed only after the terminal event was acknowledged by the broker
-(AckPolicy.NACK_ON_ERROR: a handler that raises is redelivered). Redelivery re-runs the task;
-the gateway drops progress seqs it has already seen and draft-store keeps one draft per task.
+The consumer (consumer.py) commits a message's offset once this handler returned, i.e. after the
+terminal event was acknowledged. A redelivery re-runs the task: the claim skips it when it has
+ended meanwhile, the gateway drops progress seqs it has already seen, and draft-store keeps one
+draft per task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections import Counter
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
 
+from aiokafka import ConsumerRecord
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.events import (
     DraftGenerated,
-    Event,
     GenerateRequested,
     GenerationFailed,
     ProgressUpdated,
-    topic_for,
 )
-from bcrao_contracts.topics import Topics, dlq
-from faststream import AckPolicy
-from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaBroker, KafkaMessage
+from bcrao_platform.deadletter import dead_letter_record
+from bcrao_platform.logs import task_scope
+from bcrao_platform.tracing import context_from_headers
+from opentelemetry import trace
 from pydantic import ValidationError
 
+from .claims import TaskClaims
 from .config import Settings
 from .llm import LLM
+from .metrics import GeneratorMetrics
 from .pipeline import run_generation
 from .progress import PRODUCER, Progress
+from .publishers import Publishers
+from .retries import Poison, is_transient
 
 log = logging.getLogger(__name__)
 
-PUBLISH_ATTEMPTS = 5
+
+@dataclass(frozen=True)
+class Generator:
+    """What the handler needs, built once by the composition root (service.py)."""
+
+    settings: Settings
+    llm: LLM
+    publishers: Publishers
+    metrics: GeneratorMetrics
+    claims: TaskClaims | None = None
+    tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
 
 
-async def publish_event(broker: KafkaBroker, event: Event, prefix: str) -> None:
-    """Publish and wait for acks=all; transient broker trouble is retried with capped backoff."""
-    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
-        try:
-            await broker.publish(event.to_json(), topic_for(event, prefix), key=event.key)
+async def on_generate_requested(request: GenerateRequested, gen: Generator) -> None:
+    started = time.monotonic()
+    if gen.claims is not None:
+        with gen.tracer.start_as_current_span("task claim", kind=trace.SpanKind.CLIENT) as span:
+            claim = await gen.claims.claim(request, attempt_id=uuid4())
+            span.set_attribute("bcrao.claim.status", claim.status)
+        if not claim.proceed:
+            # Ended (completed, failed, released, swept) or deleted: no LLM call, no events.
+            log.info("task is %s: skipped", claim.status)
+            gen.metrics.skipped(claim.status)
             return
-        except Exception:
-            if attempt == PUBLISH_ATTEMPTS:
-                raise
-            log.warning("publish of %s failed, retrying", type(event).__name__, exc_info=True)
-            await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+    log.info("generation started")
 
+    # Progress goes out without waiting for each acknowledgement, so the LLM call starts
+    # right away; all of them are awaited before the terminal event (publishers.py: order).
+    sent: list[tuple[ProgressUpdated, asyncio.Future[Any]]] = []
 
-def build_router(settings: Settings, llm: LLM, metrics: Counter[str]) -> KafkaRouter:
-    topics = Topics(settings.topic_prefix)
-    router = KafkaRouter()
+    async def send_progress(event: ProgressUpdated) -> None:
+        sent.append((event, await gen.publishers.send(event)))
 
-    @router.subscriber(
-        topics.generate_requested,
-        group_id=settings.group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        max_workers=settings.concurrency,
-        max_poll_interval_ms=settings.max_poll_interval_ms,
-        description="Runs the generation pipeline for one requested draft.",
+    progress = Progress(
+        request.task_id, send_progress, interval=gen.settings.chunk_interval_ms / 1000
     )
-    async def on_generate_requested(message: KafkaMessage, broker: KafkaBroker) -> None:
-        try:
-            request = GenerateRequested.parse(message.body)
-        except (ValidationError, ValueError) as exc:
-            metrics["dead_lettered"] += 1
-            log.error("unreadable GenerateRequested sent to the DLQ: %s", exc.__class__.__name__)
-            await broker.publish(
-                message.body,
-                dlq(topics.generate_requested),
-                key=getattr(message.raw_message, "key", None),
-                headers={"x-error": str(exc)[:1000], "x-original-topic": topics.generate_requested},
-            )
-            return
-
-        task = str(request.task_id)
-        metrics["generations_started"] += 1
-        log.info("generation started", extra={"task_id": task})
-
-        async def publish_progress(event: ProgressUpdated) -> None:
-            await publish_event(broker, event, settings.topic_prefix)
-
-        progress = Progress(
-            request.task_id, publish_progress, interval=settings.chunk_interval_ms / 1000
+    outcome: DraftGenerated | GenerationFailed
+    try:
+        outcome = await run_generation(
+            request,
+            llm=gen.llm,
+            progress=progress,
+            validation_timeout=gen.settings.validation_timeout_seconds,
         )
-        outcome: DraftGenerated | GenerationFailed
-        try:
-            outcome = await run_generation(
-                request,
-                llm=llm,
-                progress=progress,
-                validation_timeout=settings.validation_timeout_seconds,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A bug must end the task (and give the unit back), not loop through redeliveries.
-            log.exception("generation crashed", extra={"task_id": task})
-            outcome = GenerationFailed(
-                task_id=request.task_id,
-                producer=PRODUCER,
-                seq=progress.next_seq(),
-                user_id=request.user_id,
-                campaign_id=request.campaign.id,
-                code=ErrorCode.GENERATION_FAILED,
-                message="The draft could not be generated because of an internal error.",
-                retryable=True,
-            )
-        await publish_event(broker, outcome, settings.topic_prefix)
-        if isinstance(outcome, DraftGenerated):
-            metrics["drafts_generated"] += 1
-        else:
-            metrics[f"failed_{outcome.code.value}"] += 1
-        log.info("generation finished: %s", outcome.event_type, extra={"task_id": task})
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # a progress send met broker trouble: the consumer retries the task
+        # A bug must end the task (and give the unit back), not loop through redeliveries.
+        log.exception("generation crashed")
+        outcome = GenerationFailed(
+            task_id=request.task_id,
+            producer=PRODUCER,
+            seq=progress.next_seq(),
+            user_id=request.user_id,
+            campaign_id=request.campaign.id,
+            code=ErrorCode.GENERATION_FAILED,
+            message="The draft could not be generated because of an internal error.",
+            retryable=True,
+        )
+    await _settle_progress(sent, gen.publishers)
+    await gen.publishers.publish(outcome)
+    if (ttft := progress.time_to_first_text) is not None:
+        gen.metrics.ttft.labels(gen.llm.name).observe(ttft)
+    gen.metrics.outcome(outcome, time.monotonic() - started)
+    log.info("generation finished: %s", outcome.event_type)
 
-    return router
+
+async def _settle_progress(
+    sent: list[tuple[ProgressUpdated, asyncio.Future[Any]]], publishers: Publishers
+) -> None:
+    """Every progress event is acknowledged before the terminal one. Those the broker lost
+    (an outage) are sent again in seq order, so the stream has no gap before its end; the
+    gateway orders late seqs and drops ones it has seen."""
+    results = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
+    for (event, _), result in zip(sent, results, strict=True):
+        if isinstance(result, BaseException):
+            if not is_transient(result):
+                raise result
+            await publishers.publish(event)
+
+
+def parse_request(value: bytes | None) -> GenerateRequested:
+    """The record's GenerateRequested, or Poison naming why not (never the payload itself)."""
+    try:
+        raw = json.loads(value or b"")
+    except ValueError as exc:
+        raise Poison("unreadable", "not JSON") from exc
+    if not isinstance(raw, dict):
+        raise Poison("unreadable", "not a JSON object")
+    if raw.get("event_type") != "GenerateRequested" or raw.get("schema_version", 1) != 1:
+        kind = f"{raw.get('event_type')!s:.50} v{raw.get('schema_version')!s:.10}"
+        raise Poison("unsupported", f"not a GenerateRequested this version reads: {kind}")
+    try:
+        return GenerateRequested.parse(raw)
+    except (ValidationError, ValueError) as exc:
+        where = ""
+        if isinstance(exc, ValidationError):
+            first = exc.errors(include_input=False, include_url=False)[0]
+            where = f": {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        raise Poison("unreadable", f"breaks the GenerateRequested schema{where}") from exc
+
+
+async def handle_record(record: ConsumerRecord[bytes, bytes], gen: Generator) -> None:
+    gen.metrics.consumed.labels(record.topic).inc()
+    with gen.tracer.start_as_current_span(
+        f"{record.topic} process",
+        context=context_from_headers(record.headers),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+        },
+    ) as span:
+        request = parse_request(record.value)
+        span.set_attribute("bcrao.task_id", str(request.task_id))
+        with task_scope(request.task_id):
+            await on_generate_requested(request, gen)
+
+
+async def dead_letter(
+    record: ConsumerRecord[bytes, bytes],
+    reason: str,
+    error: BaseException,
+    attempts: int,
+    gen: Generator,
+) -> None:
+    letter = dead_letter_record(
+        record.value,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        reason=reason,
+        error=error,
+        attempts=attempts,
+        consumer=gen.settings.group_id,
+    )
+    await gen.publishers.dead_letter(letter)
+    gen.metrics.dead_letters.labels(reason).inc()
+    gen.metrics.generations.labels("dead_lettered", reason).inc()
+    log.error(
+        "record %s/%d@%d dead-lettered (%s, %d attempts): %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        reason,
+        attempts,
+        letter.header_map["x-dlq-error"],
+    )

@@ -86,7 +86,7 @@ async def run_generation(
     seed = str(request.task_id)
 
     async def restart(reason: str) -> None:
-        await progress.status(Stage.GENERATING, f"Starting over: {reason}")
+        await progress.restart(f"Starting over: {reason}")
 
     try:
         result = await llm.complete(

@@ -37,6 +37,15 @@ class Progress:
         self._pending: list[str] = []
         self._pending_len = 0
         self._last_flush = clock()
+        # For the time-to-first-token metric: when the LLM was called, when its text came.
+        self.generating_at: float | None = None
+        self.first_text_at: float | None = None
+
+    @property
+    def time_to_first_text(self) -> float | None:
+        if self.generating_at is None or self.first_text_at is None:
+            return None
+        return self.first_text_at - self.generating_at
 
     @property
     def last_seq(self) -> int:
@@ -47,7 +56,9 @@ class Progress:
         self._seq += 1
         return self._seq
 
-    async def status(self, stage: Stage, message: str) -> None:
+    async def status(self, stage: Stage, message: str, *, restart: bool = False) -> None:
+        if stage is Stage.GENERATING and self.generating_at is None:
+            self.generating_at = self._clock()
         await self.flush()
         await self._publish(
             ProgressUpdated(
@@ -57,12 +68,19 @@ class Progress:
                 kind="status",
                 stage=stage,
                 message=message,
+                restart=restart,
             )
         )
+
+    async def restart(self, reason: str) -> None:
+        """The text streamed so far is void: the model starts over (streams show `restart`)."""
+        await self.status(Stage.GENERATING, reason, restart=True)
 
     async def chunk(self, text: str) -> None:
         if not text:
             return
+        if self.first_text_at is None:
+            self.first_text_at = self._clock()
         self._pending.append(text)
         self._pending_len += len(text)
         now = self._clock()

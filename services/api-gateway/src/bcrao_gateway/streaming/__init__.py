@@ -1,7 +1,8 @@
 """SSE progress streaming: the TaskHub buffer, the broadcast Kafka reader and the stream route.
 
 The gateway's composition root enters `start_streaming(app, settings)` in its lifespan and
-includes `streaming.routes.router`.
+includes `streaming.routes.router`. Process-wide signal handling is not done here: the server
+(`bcrao_gateway.__main__`) owns it and calls `close_streams(app)` on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -9,20 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from types import FrameType
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from bcrao_contracts.topics import Topics
 
 from .hub import TaskHub
-from .reader import StreamReader
+from .reader import DeadLetterSink, StreamReader
 from .settings import StreamSettings
 
-__all__ = ["StreamReader", "StreamSettings", "TaskHub", "start_streaming"]
+__all__ = ["StreamReader", "StreamSettings", "TaskHub", "close_streams", "start_streaming"]
 
 log = logging.getLogger("bcrao_gateway.streaming")
 
@@ -38,7 +36,11 @@ class _GatewaySettings(Protocol):
 
 @contextlib.asynccontextmanager
 async def start_streaming(
-    app: Any, settings: _GatewaySettings, *, reader: bool = True
+    app: Any,
+    settings: _GatewaySettings,
+    *,
+    reader: bool = True,
+    dead_letters: DeadLetterSink | None = None,
 ) -> AsyncIterator[TaskHub]:
     """Build the hub and the reader, start reading, set `app.state.hub` (and `.stream_reader`).
 
@@ -53,7 +55,11 @@ async def start_streaming(
     stream_reader: StreamReader | None = None
     if reader:
         stream_reader = StreamReader(
-            settings.kafka_bootstrap_servers, Topics(settings.topic_prefix), hub, settings.stream
+            settings.kafka_bootstrap_servers,
+            Topics(settings.topic_prefix),
+            hub,
+            settings.stream,
+            dead_letters=dead_letters,
         )
         await stream_reader.start()
     else:
@@ -62,12 +68,9 @@ async def start_streaming(
     app.state.stream_reader = stream_reader
     every = min(SWEEP_SECONDS, settings.stream.send_timeout_seconds / 2)
     sweeper = asyncio.create_task(_sweep_forever(hub, every), name="stream-hub-sweep")
-    restore = _farewell_on_signal(hub) if settings.stream.shutdown_farewell else None
     try:
         yield hub
     finally:
-        if restore is not None:
-            restore()
         await _farewell(hub)
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -90,31 +93,14 @@ async def _sweep_forever(hub: TaskHub, every: float) -> None:
         hub.reap_stalled(time.monotonic())
 
 
-def _farewell_on_signal(hub: TaskHub) -> Callable[[], None] | None:
-    """Close streams as soon as SIGTERM/SIGINT arrives, then let the server's own handler run.
+def close_streams(app: Any) -> None:
+    """SIGTERM/SIGINT arrived: end every open stream now, each with its farewell.
 
     uvicorn runs the lifespan shutdown only after every connection finished, and a stream never
-    finishes by itself: without this hook a deploy would wait out the graceful timeout and then
-    cut the streams without a farewell. The hook chains to whatever handler was installed.
+    finishes by itself: without this a deploy would wait out the graceful timeout and then cut
+    the streams without a farewell. Called by the server's signal handling, from the loop thread.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    loop = asyncio.get_running_loop()
-    previous: dict[signal.Signals, Any] = {}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(hub.close_all)
-        chained = previous.get(signal.Signals(signum))
-        if callable(chained):
-            chained(signum, frame)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.getsignal(sig)
-        signal.signal(sig, handler)
-
-    def restore() -> None:
-        for sig, old in previous.items():
-            if signal.getsignal(sig) is handler:
-                signal.signal(sig, old)
-
-    return restore
+    hub: TaskHub | None = getattr(app.state, "hub", None)
+    settings = getattr(app.state, "settings", None)
+    if hub is not None and (settings is None or settings.stream.shutdown_farewell):
+        hub.close_all()

@@ -42,6 +42,20 @@ class OneShotResponse(Response):
         super().__init__(encode_retry(settings.retry_ms) + frames, headers=sse_headers())
 
 
+class RetryLaterResponse(Response):
+    """Nothing can be said yet (draft-store is down): a reconnect hint, then the stream ends.
+
+    EventSource treats the end of a 200 stream as a dropped connection and reconnects after the
+    `retry:` delay; a 5xx would make it stop for good.
+    """
+
+    media_type = MEDIA_TYPE
+
+    def __init__(self, retry_ms: int) -> None:
+        body = encode_retry(retry_ms) + b": not available yet, reconnect\n\n"
+        super().__init__(body, headers=sse_headers())
+
+
 class StreamResponse(Response):
     media_type = MEDIA_TYPE
 

@@ -16,10 +16,11 @@ from bcrao_gateway.openapi import bearer_scheme, errors
 
 from .frames import final_frame
 from .hub import TaskHub
-from .response import OneShotResponse, StreamResponse
+from .response import OneShotResponse, RetryLaterResponse, StreamResponse
 from .settings import StreamSettings
 
 router = APIRouter()
+STORE_DOWN_RETRY_MS = 5000
 
 
 def _not_found() -> ApiError:
@@ -67,7 +68,29 @@ async def stream_generation(
     Authorised by the bearer token, or by the `token` of `stream_url` (EventSource cannot send
     headers). A client reconnecting with `Last-Event-ID` gets only what it missed; 204 when
     nothing is left to send for a finished task (EventSource stops reconnecting on 204).
+
+    While draft-store is down and the answer needs it, the stream opens (200) with only a
+    `retry:` hint and ends: EventSource reconnects after that delay and resumes, where a 503
+    would make it give up for good.
     """
+    try:
+        return await _stream(
+            request, campaign_id, task_id, token, last_event_id_query, last_event_id, authorization
+        )
+    except _StoreDown:
+        stream: StreamSettings = request.app.state.settings.stream
+        return RetryLaterResponse(max(stream.retry_ms, STORE_DOWN_RETRY_MS))
+
+
+async def _stream(
+    request: Request,
+    campaign_id: UUID,
+    task_id: UUID,
+    token: str | None,
+    last_event_id_query: str | None,
+    last_event_id: str | None,
+    authorization: str | None,
+) -> Response:
     settings: Any = request.app.state.settings
     hub: TaskHub = request.app.state.hub
     stream: StreamSettings = settings.stream
@@ -78,7 +101,7 @@ async def stream_generation(
         user = verify_stream_token(settings, token, task_id)  # bound to user and task: ownership
     else:
         user = user_from_bearer(authorization, settings)
-        state = await request.app.state.store.get_task(user, task_id)
+        state = await _task_state(request, user, task_id)
         if state is None:
             raise _not_found()
     _check_campaign(campaign_id, state.campaign_id if state else hub.campaign_of(task_id))
@@ -91,7 +114,7 @@ async def stream_generation(
     create = False
     if not hub.knows(task_id):
         if state is None:
-            state = await request.app.state.store.get_task(user, task_id)
+            state = await _task_state(request, user, task_id)
             if state is None:
                 raise _not_found()
             _check_campaign(campaign_id, state.campaign_id)
@@ -110,6 +133,20 @@ async def stream_generation(
         hub.unsubscribe(sub)
         return Response(status_code=204)  # resumed after the terminal message: nothing left
     return StreamResponse(hub, sub, first, stream)
+
+
+class _StoreDown(Exception):
+    """draft-store did not answer a lookup the stream needs."""
+
+
+async def _task_state(request: Request, user: str, task_id: UUID) -> TaskState | None:
+    try:
+        state: TaskState | None = await request.app.state.store.get_task(user, task_id)
+    except ApiError as exc:
+        if exc.status == 503:
+            raise _StoreDown from None
+        raise
+    return state
 
 
 def _check_campaign(in_path: UUID, actual: UUID | None) -> None:

@@ -29,3 +29,8 @@ class StreamSettings(BaseModel):
     # How long a stream request for a task the hub does not know waits for the replay to catch up
     # before asking draft-store, so a restarted gateway does not answer from stale state.
     catch_up_wait_seconds: float = Field(default=3.0, ge=0)
+    # How often the stream reader checks that the broker answers (readiness fails when not).
+    reader_check_seconds: float = Field(default=5.0, gt=0, le=300)
+    # How often the stream reader looks for new partitions and late-created topics (this fetches
+    # the metadata of every topic in the cluster, so not too often).
+    reader_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)

@@ -1,8 +1,16 @@
-"""The web UI: three static files (index.html, app.js, style.css) served by the gateway itself.
+"""The web UI: index.html, ES modules (app.js imports the rest; no build step) and two
+stylesheets, served by the gateway itself.
 
 `mount_ui(app)` serves `GET /` (index.html) and `/ui/<asset>`. Same origin as the API, so the
 page needs no CORS and the stream URL's relative path resolves against it. The files sit inside
 the package directory, so hatchling ships them in the wheel with the Python modules.
+
+The modules: app.js (wiring), api.js (fetch, error envelope), rules.js (everything GET /v1/rules
+says, turned into words and decisions), campaigns.js, profiles.js + profile_editor.js,
+blacklist.js, generate.js, stream.js + sse.js (the SSE reader over fetch, reconnection),
+draftview.js + marks.js (a draft, its reports and its marked hits), drafts.js, detail.js,
+history.js, and small helpers (dom.js, errors.js, dialog.js, token.js, usage.js, schema.js,
+state.js). Text from the server or the user is only ever set with textContent.
 
 Only the UI's own asset types are served from this folder: `__init__.py` and `__pycache__`
 live here too and are nobody's business.

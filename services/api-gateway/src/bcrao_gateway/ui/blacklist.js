@@ -1,0 +1,146 @@
+/* Blacklist entries of the campaign: list, add (literal or regex, category, severity, scope),
+ * delete, and a box to try a pattern on sample text before saving it. */
+
+import { api, enc } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { $, badge, clear, el } from "./dom.js";
+import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { findRanges, marked } from "./marks.js";
+import { enumOf } from "./schema.js";
+import { state } from "./state.js";
+
+/** The browser's reading of a pattern, for the preview only. Literals: case-insensitive, whole
+ * words at word-character edges; regexes: as written. The server (Python) makes the real check. */
+export function previewRegex(kind, pattern) {
+  if (kind === "regex") return new RegExp(pattern, "g");
+  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const left = /^\w/.test(pattern) ? "\\b" : "";
+  const right = /\w$/.test(pattern) ? "\\b" : "";
+  return new RegExp(`${left}${escaped}${right}`, "gi");
+}
+
+function scopeText(entry) {
+  if (!entry.campaign_id) return "everywhere (built in)";
+  return entry.subreddit ? `r/${entry.subreddit} only` : "whole campaign";
+}
+
+export async function loadBlacklist() {
+  const card = $("blacklist-card");
+  const list = clear($("blacklist-list"));
+  card.hidden = !state.campaign;
+  if (!state.campaign) return;
+  try {
+    const data = await api("GET", `/v1/campaigns/${enc(state.campaign.id)}/blacklist`);
+    if (!data.entries.length) list.append(el("li", { class: "muted", text: "No entries yet." }));
+    for (const entry of data.entries) list.append(entryItem(entry));
+  } catch (error) {
+    showError(list, error, { title: "The blacklist could not be loaded" });
+  }
+}
+
+function entryItem(entry) {
+  const own = Boolean(entry.campaign_id);
+  return el("li", { class: "entry", dataset: { entryId: entry.id, kind: entry.kind } }, [
+    el("code", { class: "entry-pattern", text: entry.pattern }),
+    el("span", { class: "entry-meta" }, [
+      badge(entry.kind, "kind"), badge(entry.severity, `sev-${entry.severity}`),
+      el("span", { text: entry.category }), el("span", { class: "muted", text: scopeText(entry) }),
+    ]),
+    el("span", { class: "entry-description", text: entry.description }),
+    own
+      ? el("button", { type: "button", class: "btn btn-ghost btn-small", text: "Delete", on: { click: () => deleteEntry(entry) } })
+      : null,
+  ]);
+}
+
+async function deleteEntry(entry) {
+  const ok = await confirmDialog({ title: "Delete this blacklist entry?", body: [el("code", { text: entry.pattern })], ok: "Delete", danger: true });
+  if (!ok) return;
+  try {
+    await api("DELETE", `/v1/blacklist/${enc(entry.id)}`);
+  } catch (error) {
+    showError($("blacklist-list"), error, { title: "The entry was not deleted" });
+    return;
+  }
+  loadBlacklist();
+}
+
+const select = (id, values, selected) =>
+  el("select", { id }, values.map((v) => el("option", { value: v, text: v, selected: v === selected })));
+
+function fieldBox(name, label, input) {
+  return el("div", { class: "field", dataset: { field: name } }, [el("label", { for: input.id, text: label }), input, el("p", { class: "field-error", hidden: true })]);
+}
+
+export async function renderBlacklistForm() {
+  const slot = clear($("blacklist-slot"));
+  if (!state.campaign) return;
+  let categories, severities;
+  try {
+    [categories, severities] = await Promise.all([enumOf("BlacklistCategory"), enumOf("Severity")]);
+  } catch (error) {
+    slot.append(errorBox({ code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The blacklist form could not be prepared" }));
+    return;
+  }
+  const kind = select("bl-kind", ["literal", "regex"], "literal");
+  const pattern = el("input", { id: "bl-pattern", type: "text", maxlength: "500", spellcheck: "false" });
+  const description = el("input", { id: "bl-description", type: "text", maxlength: "300", placeholder: "Why it gets posts removed" });
+  const category = select("bl-category", categories, "Custom");
+  const severity = select("bl-severity", severities, "medium");
+  const scope = el("select", { id: "bl-scope" }, [
+    el("option", { value: "", text: "The whole campaign" }),
+    ...state.campaign.target_subreddits.map((s) => el("option", { value: s, text: `Only r/${s}` })),
+  ]);
+  const sample = el("textarea", { id: "bl-sample", rows: "3", placeholder: "Paste a sentence to try the pattern on" });
+  const preview = el("div", { id: "bl-preview", class: "preview", "aria-live": "polite" });
+  const formError = el("div", { role: "alert" });
+
+  const runPreview = () => {
+    clear(preview);
+    if (!pattern.value || !sample.value) return;
+    let regex;
+    try {
+      regex = previewRegex(kind.value, pattern.value);
+    } catch (exc) {
+      preview.append(el("p", { class: "bad", text: `This browser cannot read the pattern (${exc.message}). The server reads regexes with Python's rules and will say whether it is valid when you add it.` }));
+      return;
+    }
+    const ranges = findRanges(sample.value, [{ regex, kind: "blacklist", label: pattern.value }]);
+    preview.append(
+      el("p", { class: "report-title", dataset: { matches: String(ranges.length) }, text: ranges.length ? `${ranges.length} match(es)` : "No match" }),
+      el("p", { class: "sample wrap" }, marked(sample.value, ranges)),
+      el("p", { class: "hint", text: "A preview in your browser; the server checks drafts with Python's regular expressions, which differ from the browser's in rare cases." }),
+    );
+  };
+  for (const input of [kind, pattern, sample]) input.addEventListener("input", runPreview);
+
+  const form = el("form", { id: "blacklist-form", class: "subform", novalidate: true }, [
+    el("h3", { class: "small-heading", text: "Add an entry" }),
+    el("div", { class: "grid-2" }, [fieldBox("kind", "Kind", kind), fieldBox("severity", "Severity", severity)]),
+    fieldBox("pattern", "Pattern", pattern),
+    fieldBox("description", "Description", description),
+    el("div", { class: "grid-2" }, [fieldBox("category", "Category", category), fieldBox("subreddit", "Scope", scope)]),
+    el("div", { class: "field" }, [el("label", { for: "bl-sample", text: "Try it on sample text" }), sample, preview]),
+    el("div", { class: "actions" }, [el("button", { type: "submit", id: "bl-add", class: "btn btn-primary", text: "Add entry" })]),
+    formError,
+  ]);
+  clearErrorsOnInput(form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clear(formError);
+    clearFieldErrors(form);
+    const body = { kind: kind.value, pattern: pattern.value, description: description.value.trim(), category: category.value, severity: severity.value, subreddit: scope.value || null };
+    try {
+      await api("POST", `/v1/campaigns/${enc(state.campaign.id)}/blacklist`, body);
+      pattern.value = "";
+      description.value = "";
+      runPreview();
+      loadBlacklist();
+    } catch (error) {
+      const leftover = error.code === "VALIDATION_ERROR" ? showFieldErrors(form, error) : null;
+      if (!leftover) showError(formError, error, { title: "The entry was not added" });
+      else if (leftover.length) formError.append(errorBox({ ...error, details: { errors: leftover } }, { title: "Please fix these" }));
+    }
+  });
+  slot.append(form);
+}

@@ -1,0 +1,262 @@
+/* The draft panel: lineage (parent, child, the feedback used), the editable title and text with
+ * counts and copy buttons, status changes (confirmed approval, discard with undo, delete), the
+ * history timeline and regeneration. */
+
+import { api, enc } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
+import { rateLimitCountdown, showError } from "./errors.js";
+import { currentReport, draftView, highHits, needsReview, shownTitle } from "./draftview.js";
+import { loadHistory } from "./history.js";
+import { allowedTransitions, limits } from "./rules.js";
+import { emit, state } from "./state.js";
+import { startStream } from "./stream.js";
+
+const UNDO_SECONDS = 10;
+let pendingDiscard = null; // {draft, timer, deadline}
+
+const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
+
+function lineage(draft) {
+  const box = clear($("detail-lineage"));
+  const feedback = draft.feedback || (draft.generation_params || {}).feedback;
+  if (draft.parent_draft_id) {
+    box.append(el("p", { class: "lineage" }, [
+      "Regenerated from an earlier draft. ",
+      el("button", { type: "button", id: "parent-link", class: "btn btn-ghost btn-small", text: "Open the original", on: { click: () => openDraftId(draft.parent_draft_id) } }),
+    ]));
+  }
+  if (feedback) box.append(el("p", { class: "lineage feedback-used" }, [el("strong", { text: "Made with your feedback: " }), el("q", { text: feedback })]));
+}
+
+function editor(draft, final) {
+  const l = limits();
+  const title = el("input", { id: "title-input", type: "text", maxlength: String(l.title_max), value: shownTitle(draft), readonly: final || null });
+  const body = el("textarea", { id: "edit-input", rows: "12", maxlength: String(l.body_max), readonly: final || null });
+  body.value = draft.user_edits ?? draft.body;
+  const titleCount = el("p", { id: "title-counter", class: "counter" });
+  const bodyCount = el("p", { id: "body-counter", class: "counter" });
+  const save = el("button", { type: "button", id: "edit-save", class: "btn btn-primary", text: "Save title and text", disabled: final || null });
+  save.addEventListener("click", () => {
+    const patch = {};
+    if (title.value.trim() !== shownTitle(draft)) patch.title = title.value.trim();
+    if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
+    if (!Object.keys(patch).length) return;
+    patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
+  });
+  const reset = el("button", { type: "button", id: "edit-reset", class: "btn btn-ghost", text: "Back to the generated text", disabled: final || null, on: { click: () => {
+    body.value = draft.body;
+    body.dispatchEvent(new Event("input"));
+  } } });
+  const container = el("div", { class: "detail-section editor" }, [
+    el("div", { class: "label-row" }, [el("label", { for: "title-input", text: "Title" }), copyButton("Copy title", () => title.value, "title")]),
+    title, titleCount,
+    el("div", { class: "label-row" }, [el("label", { for: "edit-input", text: "Text" }), copyButton("Copy text", () => body.value, "body")]),
+    body, bodyCount,
+    el("div", { class: "actions" }, [save, reset]),
+  ]);
+  bindCounter(title, titleCount, l.title_max);
+  bindCounter(body, bodyCount, l.body_max);
+  return container;
+}
+
+export function openDraft(draft, { notice } = {}) {
+  state.selected = draft;
+  const card = $("detail-card");
+  card.hidden = false;
+  clear($("detail-error"));
+  const noticeBox = $("detail-notice");
+  noticeBox.hidden = !notice;
+  noticeBox.textContent = notice || "";
+  lineage(draft);
+  clear($("detail-view")).append(draftView(draft, { withTitle: false }));
+  const allowed = allowedTransitions(draft.status);
+  const final = allowed.length === 0;
+  clear($("detail-editor")).append(editor(draft, final));
+  for (const button of document.querySelectorAll("#status-actions [data-status]")) button.disabled = !allowed.includes(button.dataset.status);
+  $("status-hint").textContent = final
+    ? `This draft is ${draft.status}: it can no longer be edited or change status.`
+    : "Approve when it reads right; mark it posted once you have posted it yourself.";
+  $("feedback-input").value = "";
+  $("feedback-input").dispatchEvent(new Event("input"));
+  loadHistory($("history"), draft);
+  collapseResult(draft);
+  emit("stream-changed"); // re-evaluates the regenerate button
+  emit("drafts-render");
+  const rect = card.getBoundingClientRect();
+  if (rect.top < 0 || rect.top > window.innerHeight - 80) card.scrollIntoView({ behavior: "smooth", block: "start" });
+  $("detail-heading").focus({ preventScroll: true });
+}
+
+export async function openDraftId(id) {
+  try {
+    openDraft(await api("GET", draftUrl(id)));
+  } catch (error) {
+    showError($("detail-error"), error, { title: "That draft could not be opened" });
+  }
+}
+
+/** The generation card need not show the draft the panel shows. */
+function collapseResult(draft) {
+  const result = $("result");
+  if (!result.querySelector(`[data-draft-id="${CSS.escape(draft.id)}"]`)) return;
+  clear(result).append(el("p", { class: "notice", role: "status", text: `“${shownTitle(draft)}” is open in the draft panel.` }));
+}
+
+async function patchDraft(body, doneText) {
+  const draft = state.selected;
+  if (!draft) return;
+  const errorSlot = clear($("detail-error"));
+  try {
+    const saved = await api("PATCH", draftUrl(draft.id), body);
+    openDraft(saved, { notice: typeof doneText === "function" ? doneText(saved) : doneText });
+    emit("drafts-changed");
+  } catch (error) {
+    if (error.status === 409 && body.status === "approved" && !body.confirm_needs_review) {
+      // The server knows of high-severity hits this page did not: ask, then send the confirmation.
+      const fresh = await api("GET", draftUrl(draft.id)).catch(() => draft);
+      if (await confirmApproval(fresh)) return patchDraft({ ...body, confirm_needs_review: true }, doneText);
+      openDraft(fresh);
+      return;
+    }
+    showError(errorSlot, error, { title: error.status === 409 ? "That change is not allowed for this draft" : "The draft was not updated" });
+    if (error.status === 409 || error.status === 404) refreshSelected();
+  }
+}
+
+async function refreshSelected() {
+  const draft = state.selected;
+  if (!draft) return;
+  try {
+    const errors = [...$("detail-error").childNodes];
+    openDraft(await api("GET", draftUrl(draft.id)));
+    $("detail-error").append(...errors); // keep the error that prompted the refresh visible
+  } catch (error) {
+    if (error.status === 404) closeDetail();
+  }
+  emit("drafts-changed");
+}
+
+function confirmApproval(draft) {
+  const hits = highHits(currentReport(draft));
+  return confirmDialog({
+    title: "Approve a draft that needs review?",
+    body: [
+      "The text as it stands has high-severity blacklist hits; posts like this are often removed:",
+      el("ul", { class: "confirm-hits" }, hits.map((h) => el("li", {}, [el("q", { text: h.matched_text }), ` — ${h.description || h.entry}`]))),
+      "Approve it anyway? Your confirmation is recorded with the approval.",
+    ],
+    ok: "Approve anyway",
+    danger: true,
+  });
+}
+
+async function approve() {
+  const draft = state.selected;
+  if (!draft) return;
+  if (needsReview(draft)) {
+    if (!(await confirmApproval(draft))) return;
+    return patchDraft({ status: "approved", confirm_needs_review: true }, "Approved, with your confirmation recorded.");
+  }
+  return patchDraft({ status: "approved" }, "Approved.");
+}
+
+function sendDiscard({ keepalive = false } = {}) {
+  const pending = pendingDiscard;
+  if (!pending) return;
+  pendingDiscard = null;
+  clearTimeout(pending.timer);
+  clear($("undo-slot"));
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` };
+  const request = fetch(draftUrl(pending.draft.id), { method: "PATCH", headers, body: JSON.stringify({ status: "discarded" }), keepalive });
+  if (keepalive) return;
+  request
+    .then(async (response) => {
+      if (!response.ok) throw Object.assign(new Error("not discarded"), { code: `HTTP_${response.status}` });
+      if (state.selected && state.selected.id === pending.draft.id) openDraft(await response.json(), { notice: "Discarded." });
+    })
+    .catch((error) => showError($("drafts-error"), { code: error.code || "NETWORK_ERROR", message: error.message }, { title: "The draft was not discarded" }))
+    .finally(() => emit("drafts-changed"));
+}
+
+/** Discard waits UNDO_SECONDS before it is sent: discarded is final on the server. */
+async function discard() {
+  const draft = state.selected;
+  if (!draft) return;
+  const ok = await confirmDialog({ title: `Discard “${shorten(shownTitle(draft), 80)}”?`, body: [`You can undo it for ${UNDO_SECONDS} seconds; after that the draft stays discarded.`], ok: "Discard", danger: true });
+  if (!ok) return;
+  sendDiscard(); // one pending discard at a time
+  const deadline = Date.now() + UNDO_SECONDS * 1000;
+  const line = el("span");
+  const undo = el("button", { type: "button", id: "undo-discard", class: "btn btn-small", text: "Undo" });
+  clear($("undo-slot")).append(el("div", { class: "notice undo", role: "status" }, [line, " ", undo]));
+  pendingDiscard = { draft, deadline, timer: null };
+  undo.addEventListener("click", () => {
+    clearTimeout(pendingDiscard && pendingDiscard.timer);
+    pendingDiscard = null;
+    clear($("undo-slot")).append(el("p", { class: "notice", role: "status", text: `“${shorten(shownTitle(draft), 60)}” was not discarded.` }));
+  });
+  const tick = () => {
+    if (!pendingDiscard || pendingDiscard.draft.id !== draft.id) return;
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    if (left <= 0) return sendDiscard();
+    line.textContent = `“${shorten(shownTitle(draft), 60)}” will be discarded in ${left} s.`;
+    pendingDiscard.timer = setTimeout(tick, 250);
+  };
+  tick();
+}
+
+async function deleteDraft() {
+  const draft = state.selected;
+  if (!draft) return;
+  const ok = await confirmDialog({ title: `Delete “${shorten(shownTitle(draft), 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
+  if (!ok) return;
+  try {
+    await api("DELETE", draftUrl(draft.id));
+    closeDetail();
+    $("drafts-summary").textContent = "Draft deleted.";
+    emit("drafts-changed");
+  } catch (error) {
+    showError($("detail-error"), error, { title: "The draft was not deleted" });
+  }
+}
+
+export function closeDetail() {
+  state.selected = null;
+  $("detail-card").hidden = true;
+  emit("drafts-render");
+}
+
+async function regenerate(event) {
+  event.preventDefault();
+  const draft = state.selected;
+  if (!draft) return;
+  const errorSlot = clear($("detail-error"));
+  clear($("detail-notice")).hidden = true;
+  const feedback = $("feedback-input").value.trim();
+  $("regenerate-btn").disabled = true;
+  try {
+    const accepted = await api("POST", `${draftUrl(draft.id)}/regenerate`, feedback ? { feedback } : {});
+    startStream(accepted, `regenerating “${shorten(shownTitle(draft), 60)}”`);
+  } catch (error) {
+    if (error.code === "RATE_LIMITED") rateLimitCountdown(errorSlot, error, () => emit("stream-changed"));
+    else showError(errorSlot, error, { title: "The draft was not regenerated" });
+    emit("stream-changed");
+  } finally {
+    emit("usage-may-change");
+  }
+}
+
+export function initDetail() {
+  $("detail-close").addEventListener("click", closeDetail);
+  for (const button of document.querySelectorAll("#status-actions [data-status]")) {
+    const status = button.dataset.status;
+    if (status === "approved") button.addEventListener("click", approve);
+    else if (status === "discarded") button.addEventListener("click", discard);
+    else button.addEventListener("click", () => patchDraft({ status }, `Marked as ${status}.`));
+  }
+  $("draft-delete").addEventListener("click", deleteDraft);
+  $("regenerate-form").addEventListener("submit", regenerate);
+  window.addEventListener("pagehide", () => sendDiscard({ keepalive: true }));
+}
+

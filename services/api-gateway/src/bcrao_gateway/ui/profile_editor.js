@@ -1,0 +1,185 @@
+/* The profile editor: a form, a JSON box, and "analyze posts" (a proposal to review, then save). */
+
+import { clear, el, fmtNumber } from "./dom.js";
+import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { formatIsc, iscTier } from "./rules.js";
+
+const TONES = ["positive", "neutral", "negative"];
+const POST_SEPARATOR = /\n-{3,}\n/;
+
+function field(name, label, input, hint) {
+  return el("div", { class: "field", dataset: { field: name } }, [
+    el("label", { for: input.id, text: label }),
+    hint ? el("span", { class: "muted", text: ` ${hint}` }) : null,
+    input,
+    el("p", { class: "field-error", hidden: true }),
+  ]);
+}
+
+const num = (id, props) => el("input", { id, type: "number", inputmode: "decimal", ...props });
+
+/** Turn what the user pasted into the analyze body: a list of posts, {posts}, or a Reddit listing. */
+export function analyzeBody(parsed) {
+  if (Array.isArray(parsed) && parsed.every((p) => p && typeof p === "object" && "title" in p)) return { posts: parsed };
+  return parsed;
+}
+
+export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
+  let extra = {}; // fields the form does not show (style guide, archetype mix) travel untouched
+  const inputs = {
+    isc_score: num("pf-isc", { step: "0.1", min: "1", max: "10" }),
+    avg_sentence_length: num("pf-avg", { step: "0.1", min: "1", max: "100" }),
+    formality_level: num("pf-formality", { step: "0.1", min: "1", max: "20" }),
+    dominant_tone: el("select", { id: "pf-tone" }, TONES.map((t) => el("option", { value: t, text: t }))),
+    top_success_hooks: el("textarea", { id: "pf-hooks", rows: "3" }),
+    example_posts: el("textarea", { id: "pf-examples", rows: "4" }),
+    sample_size: num("pf-sample", { step: "1", min: "0" }),
+  };
+  const fill = (p) => {
+    const { isc_score, avg_sentence_length, formality_level, dominant_tone, top_success_hooks, example_posts, sample_size, subreddit: _s, campaign_id: _c, isc_tier: _t, updated_at: _u, ...rest } = p || {};
+    extra = rest;
+    inputs.isc_score.value = isc_score ?? "";
+    inputs.avg_sentence_length.value = avg_sentence_length ?? "";
+    inputs.formality_level.value = formality_level ?? "";
+    inputs.dominant_tone.value = dominant_tone || "neutral";
+    inputs.top_success_hooks.value = (top_success_hooks || []).join("\n");
+    inputs.example_posts.value = (example_posts || []).join("\n---\n");
+    inputs.sample_size.value = sample_size ?? 0;
+  };
+  const read = () => {
+    const number = (input) => (input.value.trim() === "" ? null : Number(input.value));
+    return {
+      ...extra,
+      isc_score: number(inputs.isc_score),
+      avg_sentence_length: number(inputs.avg_sentence_length),
+      formality_level: number(inputs.formality_level),
+      dominant_tone: inputs.dominant_tone.value,
+      top_success_hooks: inputs.top_success_hooks.value.split("\n").map((s) => s.trim()).filter(Boolean),
+      example_posts: inputs.example_posts.value.split(POST_SEPARATOR).map((s) => s.trim()).filter(Boolean),
+      sample_size: number(inputs.sample_size) ?? 0,
+    };
+  };
+
+  const formError = el("div", { role: "alert" });
+  const form = el("form", { id: "profile-form", class: "subform", novalidate: true }, [
+    field("isc_score", "ISC (1–10)", inputs.isc_score, "how hard the community is on promotion"),
+    field("avg_sentence_length", "Average sentence length (words)", inputs.avg_sentence_length),
+    field("formality_level", "Formality (school grade level)", inputs.formality_level),
+    field("dominant_tone", "Dominant tone", inputs.dominant_tone),
+    field("top_success_hooks", "Top hooks", inputs.top_success_hooks, "(one per line)"),
+    field("example_posts", "Example posts", inputs.example_posts, "(separate posts with a line of ---)"),
+    field("sample_size", "Sample size (posts)", inputs.sample_size),
+    el("div", { class: "actions" }, [
+      el("button", { type: "submit", id: "profile-save", class: "btn btn-primary", text: "Save profile" }),
+      el("button", { type: "button", class: "btn btn-ghost", text: "Cancel", on: { click: cancel } }),
+    ]),
+    formError,
+  ]);
+  clearErrorsOnInput(form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clear(formError);
+    clearFieldErrors(form);
+    try {
+      await save(read());
+    } catch (error) {
+      const leftover = error.code === "VALIDATION_ERROR" ? showFieldErrors(form, error) : null;
+      if (!leftover) showError(formError, error, { title: "The profile was not saved" });
+      else if (leftover.length) formError.append(errorBox({ ...error, details: { errors: leftover } }, { title: "Please fix these" }));
+    }
+  });
+
+  // Paste a whole profile as JSON: it fills the form, to check before saving.
+  const jsonBox = el("textarea", { id: "profile-json", rows: "5", spellcheck: "false", placeholder: '{"isc_score": 6.4, "avg_sentence_length": 14, "formality_level": 8, …}' });
+  const jsonError = el("div", { role: "alert" });
+  const jsonPart = el("div", { class: "subform" }, [
+    el("label", { for: "profile-json", text: "Paste a profile as JSON" }),
+    jsonBox,
+    el("div", { class: "actions" }, [
+      el("button", { type: "button", id: "profile-json-load", class: "btn", text: "Put it in the form", on: { click: () => {
+        clear(jsonError);
+        try {
+          fill(JSON.parse(jsonBox.value));
+          inputs.isc_score.focus();
+        } catch (exc) {
+          jsonError.append(errorBox({ code: "INVALID_JSON", message: `This is not JSON: ${exc.message}` }));
+        }
+      } } }),
+    ]),
+    jsonError,
+  ]);
+
+  // Analyze real posts: the server proposes a profile; the user reviews it, then saves it.
+  const postsBox = el("textarea", { id: "analyze-input", rows: "6", spellcheck: "false", placeholder: '[{"title": "…", "body": "…", "score": 120, "num_comments": 34}, …] or the JSON of a subreddit listing' });
+  const proposal = el("div", { id: "analyze-result" });
+  const analyzePart = el("div", { class: "subform" }, [
+    el("label", { for: "analyze-input", text: `Analyze posts from r/${subreddit}` }),
+    el("p", { class: "hint", text: "Paste at least 10 posts as JSON (title, body, score, num_comments), or save a listing page as JSON (add .json to the subreddit's URL) and paste it. Nothing is saved until you save the profile." }),
+    postsBox,
+    el("div", { class: "actions" }, [
+      el("button", { type: "button", id: "analyze-run", class: "btn", text: "Analyze posts", on: { click: async () => {
+        clear(proposal);
+        let parsed;
+        try {
+          parsed = JSON.parse(postsBox.value);
+        } catch (exc) {
+          proposal.append(errorBox({ code: "INVALID_JSON", message: `This is not JSON: ${exc.message}` }));
+          return;
+        }
+        try {
+          const answer = await analyze(analyzeBody(parsed));
+          proposal.append(proposalView(answer, () => {
+            fill({ ...answer.profile, sample_size: answer.profile.sample_size ?? answer.sample_size });
+            inputs.isc_score.focus();
+          }));
+        } catch (error) {
+          showError(proposal, error, { title: "The posts could not be analyzed" });
+        }
+      } } }),
+    ]),
+    proposal,
+  ]);
+
+  fill(initial);
+  return el("div", { class: "profile-editor", dataset: { testid: "profile-editor" } }, [
+    el("h3", { class: "small-heading", text: `Profile of r/${subreddit}` }),
+    analyzePart,
+    jsonPart,
+    form,
+  ]);
+}
+
+/** How the server reached its estimate: the ISC components (value, weight, why) and its notes;
+ * an `explanation` object of other shapes is listed as it comes. */
+function explanationRows(answer) {
+  const rows = [];
+  const isc = answer.isc || {};
+  for (const c of isc.components || []) {
+    rows.push(el("dt", { text: c.name.replace(/_/g, " ") }), el("dd", { text: `${fmtNumber(c.value)} × ${c.weight} — ${c.explanation}` }));
+  }
+  if (isc.formula) rows.push(el("dt", { text: "ISC" }), el("dd", { text: isc.formula }));
+  for (const [key, value] of Object.entries(answer.explanation || {})) {
+    const text = value && typeof value === "object" ? value.explanation || JSON.stringify(value) : value;
+    rows.push(el("dt", { text: key.replace(/_/g, " ") }), el("dd", { text: String(text) }));
+  }
+  return rows;
+}
+
+function proposalView(answer, use) {
+  const p = answer.profile || {};
+  return el("div", { class: "proposal", dataset: { testid: "proposal" } }, [
+    el("p", { class: "report-title", text: `Proposed from ${answer.sample_size ?? p.sample_size ?? 0} posts` }),
+    el("dl", { class: "profile-facts" }, [
+      el("dt", { text: "ISC estimate" }), el("dd", { class: "proposal-isc", text: `${formatIsc(p.isc_score)} (${iscTier(p.isc_score)})` }),
+      el("dt", { text: "Sentences" }), el("dd", { text: `${fmtNumber(p.avg_sentence_length)} words on average` }),
+      el("dt", { text: "Formality" }), el("dd", { text: `grade ${fmtNumber(p.formality_level)}` }),
+      el("dt", { text: "Tone" }), el("dd", { text: p.dominant_tone || "neutral" }),
+      el("dt", { text: "Top hooks" }), el("dd", { text: (p.top_success_hooks || []).join(" · ") || "none" }),
+    ]),
+    el("p", { class: "small-heading", text: "How it was estimated" }),
+    el("dl", { class: "details explanation" }, explanationRows(answer)),
+    (answer.notes || []).length ? el("ul", { class: "notes" }, answer.notes.map((n) => el("li", { text: n }))) : null,
+    el("button", { type: "button", id: "analyze-use", class: "btn btn-primary", text: "Use this proposal", on: { click: use } }),
+    el("span", { class: "hint", text: " then check the form and save." }),
+  ]);
+}

@@ -1,0 +1,136 @@
+/* Community profiles: the chosen subreddit's profile (ISC with its tier and gating rule), and an
+ * editor to write one, paste one as JSON, or propose one from real posts (POST …/analyze). */
+
+import { api, enc } from "./api.js";
+import { $, clear, el, fmtDate, fmtNumber } from "./dom.js";
+import { errorBox } from "./errors.js";
+import { formatIsc, iscRuleSentence, iscTier, isBlockedIsc } from "./rules.js";
+import { emit, state } from "./state.js";
+import { profileEditor } from "./profile_editor.js";
+
+const profileKey = (sub) => `${state.campaign ? state.campaign.id : ""}/${sub}`;
+export const currentProfile = () => state.profiles.get(profileKey(state.subreddit)) || null;
+const profileUrl = (sub) => `/v1/campaigns/${enc(state.campaign.id)}/profiles/${enc(sub)}`;
+
+export function renderSubreddits() {
+  const chips = clear($("subreddit-chips"));
+  const select = clear($("subreddit-select"));
+  const subs = state.campaign ? state.campaign.target_subreddits : [];
+  if (subs.length) chips.append(el("span", { class: "chips-label", text: "Target subreddits:" }));
+  for (const sub of subs) {
+    chips.append(el("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { subreddit: sub }, text: `r/${sub}`, on: { click: () => selectSubreddit(sub) } }));
+    select.append(el("option", { value: sub, text: `r/${sub}` }));
+  }
+  select.disabled = !subs.length;
+  selectSubreddit(subs.includes(state.subreddit) ? state.subreddit : subs[0] || "");
+}
+
+export function selectSubreddit(sub) {
+  state.subreddit = sub;
+  $("subreddit-select").value = sub;
+  for (const chip of document.querySelectorAll("#subreddit-chips .chip")) {
+    chip.setAttribute("aria-pressed", String(chip.dataset.subreddit === sub));
+  }
+  clear($("profile-editor-slot"));
+  if (sub) loadProfile(sub);
+  else clear($("profile"));
+  emit("profile-changed");
+}
+
+export async function loadProfile(sub, { force = false } = {}) {
+  if (!state.campaign) return;
+  const key = profileKey(sub);
+  const known = state.profiles.get(key);
+  if (!force && known && known.status !== "error") {
+    renderProfile();
+    return;
+  }
+  state.profiles.set(key, { status: "loading" });
+  renderProfile();
+  let entry;
+  try {
+    entry = { status: "ok", profile: await api("GET", profileUrl(sub)) };
+  } catch (error) {
+    entry = error.status === 404 ? { status: "missing" } : { status: "error", error };
+  }
+  state.profiles.set(key, entry);
+  if (profileKey(state.subreddit) === key) {
+    renderProfile();
+    emit("profile-changed");
+  }
+}
+
+function openEditor(initial) {
+  const slot = clear($("profile-editor-slot"));
+  const sub = state.subreddit;
+  slot.append(
+    profileEditor({
+      subreddit: sub,
+      initial,
+      analyze: (body) => api("POST", `${profileUrl(sub)}/analyze`, body),
+      save: async (body) => {
+        const saved = await api("PUT", profileUrl(sub), body);
+        state.profiles.set(profileKey(sub), { status: "ok", profile: saved });
+        clear(slot);
+        renderProfile();
+        emit("profile-changed");
+        return saved;
+      },
+      cancel: () => clear(slot),
+    }),
+  );
+}
+
+function iscBlock(isc) {
+  const tier = iscTier(isc);
+  return el("div", { class: `isc tier-${tier.toLowerCase().replace(/\s+/g, "-")}`, dataset: { blocks: isBlockedIsc(isc) ? "yes" : "no" } }, [
+    el("span", { class: "isc-label", text: "ISC" }),
+    el("span", { class: "isc-value", text: formatIsc(isc) }),
+    el("span", { class: "isc-tier", text: tier }),
+  ]);
+}
+
+export function renderProfile() {
+  const box = clear($("profile"));
+  const sub = state.subreddit;
+  const entry = currentProfile();
+  if (!sub || !entry || !state.rules) return;
+  const editButton = (label) =>
+    el("button", { type: "button", id: "profile-edit", class: "btn btn-small", text: label, on: { click: () => openEditor(entry.profile || null) } });
+  if (entry.status === "loading") {
+    box.append(el("p", { class: "muted", text: `Loading the profile of r/${sub}…` }));
+    return;
+  }
+  if (entry.status === "error") {
+    box.append(errorBox(entry.error, { title: `The profile of r/${sub} could not be loaded` }));
+    return;
+  }
+  if (entry.status === "missing") {
+    box.append(
+      el("div", { class: "warning", role: "status", dataset: { testid: "no-profile" } }, [
+        el("strong", { text: `No profile for r/${sub}` }),
+        el("span", { text: ` — generation uses neutral defaults (ISC ${formatIsc(state.rules.isc.default)}). Add one so drafts fit this community: ` }),
+        editButton("Add a profile"),
+      ]),
+    );
+    return;
+  }
+  const p = entry.profile;
+  box.append(
+    el("div", { class: "profile-card" }, [
+      iscBlock(p.isc_score),
+      el("dl", { class: "profile-facts" }, [
+        el("dt", { text: "Community" }), el("dd", { text: `r/${p.subreddit || sub}` }),
+        el("dt", { text: "Tone" }), el("dd", { text: p.dominant_tone || "neutral" }),
+        el("dt", { text: "Formality" }), el("dd", { text: `grade ${fmtNumber(p.formality_level)}` }),
+        el("dt", { text: "Sentences" }), el("dd", { text: `${fmtNumber(p.avg_sentence_length)} words on average` }),
+        p.sample_size ? el("dt", { text: "Sample" }) : null,
+        p.sample_size ? el("dd", { text: `${p.sample_size} posts` }) : null,
+        p.analyzed_at ? el("dt", { text: "Analyzed" }) : null,
+        p.analyzed_at ? el("dd", { text: fmtDate(p.analyzed_at) }) : null,
+      ]),
+    ]),
+    el("p", { class: "hint isc-rule", text: `${iscTier(p.isc_score)} sensitivity. ${iscRuleSentence(p.isc_score)}` }),
+    el("p", {}, [editButton("Edit profile")]),
+  );
+}

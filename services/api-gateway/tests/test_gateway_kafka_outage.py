@@ -1,0 +1,209 @@
+"""A real broker outage: a throwaway Kafka of this module's own (never the shared one) is stopped
+and started again while the gateway's producer and stream reader run.
+
+- while it is down the producer is known unreachable: publish refuses at once without handing the
+  record to the client (so nothing goes out later), generate answers 503 before it reserves
+  anything, and readiness fails;
+- once it is back, publishing works again and the stream reader delivers new events, without a
+  restart of anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from bcrao_contracts.events import GenerateRequested, parse_event
+from bcrao_contracts.topics import Topics
+from bcrao_gateway.app import create_app
+from bcrao_gateway.config import Settings
+from bcrao_gateway.publisher import KafkaPublisher, PublishError
+from bcrao_gateway.streaming.hub import TaskHub
+from bcrao_gateway.streaming.reader import StreamReader
+from bcrao_gateway.streaming.settings import StreamSettings
+from bcrao_platform.topics import ensure_topics
+from bcrao_testkit.servers import free_port
+
+from .conftest import CAMPAIGN, bearer, make_settings
+from .streaming.conftest import TaskEvents
+
+pytestmark = pytest.mark.integration
+
+KAFKA_SH = Path(__file__).resolve().parents[3] / "deploy/local/kafka.sh"
+
+
+class ThrowawayKafka:
+    """A single-node broker in its own state directory on free ports, via deploy/local/kafka.sh."""
+
+    def __init__(self, state: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "BCRAO_STATE_DIR": str(state),
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(free_port()),
+        }
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _run(self, action: str) -> None:
+        done = subprocess.run(
+            ["bash", str(KAFKA_SH), action],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"kafka.sh {action} failed:\n{done.stdout}\n{done.stderr}")
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+
+@pytest.fixture(scope="module")
+def broker(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
+) -> Iterator[ThrowawayKafka]:
+    # kafka_bootstrap: only where the shared broker runs does this machine have Kafka at all.
+    kafka = ThrowawayKafka(tmp_path_factory.mktemp("throwaway-kafka"))
+    try:
+        kafka.start()
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot start a throwaway broker: {exc}")
+    try:
+        yield kafka
+    finally:
+        kafka.stop()
+
+
+async def eventually(check: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def in_thread(call: Any) -> None:
+    await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+def settings_for(broker: ThrowawayKafka) -> Settings:
+    return make_settings(
+        kafka_bootstrap_servers=broker.bootstrap,
+        topic_prefix=f"out{uuid4().hex[:8]}.",
+        kafka_probe_seconds=0.5,
+        publish_timeout_seconds=5.0,
+    )
+
+
+async def read_requests(settings: Settings, count: int) -> list[GenerateRequested]:
+    consumer = AIOKafkaConsumer(
+        Topics(settings.topic_prefix).generate_requested,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[GenerateRequested] = []
+    try:
+        async with asyncio.timeout(60):
+            async for message in consumer:
+                event = parse_event(message.value)
+                assert isinstance(event, GenerateRequested)
+                found.append(event)
+                if len(found) == count:
+                    return found
+    finally:
+        await consumer.stop()
+    return found
+
+
+@pytest.fixture
+async def running(broker: ThrowawayKafka) -> AsyncIterator[tuple[Settings, KafkaPublisher]]:
+    settings = settings_for(broker)
+    # Provisioned like a deployment's: a topic auto-created by the first send has no leader yet.
+    await ensure_topics(broker.bootstrap, settings.topic_prefix, partitions=4)
+    publisher = KafkaPublisher(settings)
+    supervisor = asyncio.create_task(publisher.run())
+    try:
+        await eventually(lambda: publisher.ready)
+        yield settings, publisher
+    finally:
+        supervisor.cancel()
+        await asyncio.gather(supervisor, return_exceptions=True)
+        await publisher.stop()
+
+
+async def test_an_outage_refuses_publishes_at_once_and_both_directions_resume_afterwards(
+    broker: ThrowawayKafka,
+    running: tuple[Settings, KafkaPublisher],
+    fake_store: Any,
+    store: Any,
+) -> None:
+    settings, publisher = running
+    stream = StreamSettings(reader_check_seconds=0.5, replay_seconds=60)
+    hub = TaskHub(stream)
+    reader = StreamReader(broker.bootstrap, Topics(settings.topic_prefix), hub, stream)
+    app = create_app(settings, store=store, publisher=publisher)
+    app.state.hub = hub
+    app.state.stream_reader = reader
+    alice = bearer(settings, "alice")
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    await reader.start()
+    try:
+        cid = (await http.post("/v1/campaigns", json=CAMPAIGN, headers=alice)).json()["id"]
+        generate = f"/v1/campaigns/{cid}/drafts/generate"
+        body = {"subreddit": "SaaS", "archetype": "Feedback"}
+        assert (await http.post(generate, json=body, headers=alice)).status_code == 202
+        await eventually(lambda: reader.healthy)
+        assert (await http.get("/readyz")).status_code == 200
+
+        await in_thread(broker.stop)
+        await eventually(lambda: not publisher.reachable)
+        await eventually(lambda: not reader.connected)
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["error"]["details"]["checks"] == {
+            "kafka_producer": False,
+            "stream_replay": True,
+            "stream_reader": False,
+        }
+        opened = len(fake_store.tasks)
+        refused = await http.post(generate, json=body, headers=alice)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"]
+        assert len(fake_store.tasks) == opened  # refused before a unit was reserved
+        assert fake_store.released == []
+        with pytest.raises(PublishError) as raised:
+            await publisher.publish(TaskEvents().status(1))
+        assert raised.value.sent is False  # never handed to the client: it cannot go out later
+
+        await in_thread(broker.start)
+        await eventually(lambda: publisher.ready)
+        assert (await http.post(generate, json=body, headers=alice)).status_code == 202
+        requests = await read_requests(settings, 2)
+        assert {str(r.task_id) for r in requests} == set(fake_store.tasks)
+
+        after = TaskEvents()
+        await publisher.publish(after.status(1))
+        await eventually(lambda: hub.knows(after.task_id))
+        await eventually(lambda: reader.healthy)
+        assert (await http.get("/readyz")).status_code == 200
+    finally:
+        await http.aclose()
+        await reader.stop()

@@ -1,0 +1,152 @@
+"""The page's own rules of presentation, run in the browser on the modules the page loads, with
+the rules document the gateway serves: ISC shown so it never contradicts a threshold, bands on
+the shown value, the model's title line kept out of the preview, every hit marked, gating in the
+server's order, and the reconnection backoff."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bcrao_testkit.processes import Stack
+
+from .conftest import token_for
+from .ui_helpers import CHROMIUM_ARGS, chromium, signed_in_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+__all__ = ["chromium"]  # fixtures used by name
+
+
+@pytest.fixture(scope="module")
+async def ui(stack: Stack, chromium: Path) -> AsyncIterator[Any]:
+    """One signed-in page for the module, its modules holding the gateway's rules document."""
+    from playwright.async_api import async_playwright
+
+    user = f"ui-{secrets.token_hex(4)}"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await signed_in_page(launched, stack.gateway.url, token_for(stack, user), user)
+            await page.evaluate(
+                "async () => { const r = await import('/ui/rules.js'); await r.loadRules(); }"
+            )
+            yield page
+        finally:
+            await launched.close()
+
+
+async def call(page: Any, module: str, function: str, *args: Any) -> Any:
+    return await page.evaluate(
+        "async ([module, name, args]) => (await import(`/ui/${module}`))[name](...args)",
+        [module, function, list(args)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("isc", "shown", "tier"),
+    [
+        (6.4, "6.4", "High"),
+        (7.0, "7.0", "Very High"),
+        (7.5, "7.5", "Very High"),  # at the threshold: allowed, and shown as equal to it
+        (7.54, "7.54", "Very High"),  # above it: never rounded down onto it
+        (7.501, "7.501", "Very High"),
+        (7.56, "7.6", "Very High"),
+        (2.96, "2.96", "Low"),  # below the Low/Moderate boundary: not shown as 3.0
+        (4.96, "4.96", "Moderate"),  # High starts at 5.0
+        (5.04, "5.04", "High"),  # the elevated rule starts above 5.0
+        (9.99, "10.0", "Very High"),
+    ],
+)
+async def test_isc_is_shown_without_contradicting_its_rules(
+    ui: Any, isc: float, shown: str, tier: str
+) -> None:
+    assert await call(ui, "rules.js", "formatIsc", isc) == shown
+    assert await call(ui, "rules.js", "iscTier", isc) == tier
+
+
+async def test_the_tier_and_the_gating_rule_agree(ui: Any) -> None:
+    assert "Every archetype is allowed" in await call(ui, "rules.js", "iscRuleSentence", 7.0)
+    assert "Every archetype is allowed" in await call(ui, "rules.js", "iscRuleSentence", 7.5)
+    blocked = await call(ui, "rules.js", "iscRuleSentence", 7.54)
+    assert "refused here" in blocked
+    assert "Feedback" in blocked
+
+
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [(7.96, "excellent"), (8.0, "excellent"), (7.94, "good"), (3.96, "moderate"), (3.94, "low")],
+)
+async def test_bands_follow_the_value_as_shown(ui: Any, score: float, band: str) -> None:
+    assert await call(ui, "rules.js", "scoreBand", score) == band
+
+
+@pytest.mark.parametrize(
+    ("isc", "archetype", "account", "code"),
+    [
+        (5.0, "Journey", "New", "WARMUP_ARCHETYPE_BLOCKED"),
+        (9.0, "Journey", "New", "WARMUP_ARCHETYPE_BLOCKED"),  # the account rule comes first
+        (9.0, "Journey", "Established", "ISC_ARCHETYPE_BLOCKED"),
+        (7.5, "ProblemSolution", "Established", None),
+        (9.0, "Feedback", "New", None),
+        (4.0, "Journey", "WarmingUp", None),
+    ],
+)
+async def test_gating_explained_in_the_servers_order(
+    ui: Any, isc: float, archetype: str, account: str, code: str | None
+) -> None:
+    gate = await call(ui, "rules.js", "gatingFor", isc, archetype, account)
+    assert (gate["refused"] or {}).get("code") == code
+    if code:
+        assert gate["refused"]["forced"] == "Feedback"
+
+
+@pytest.mark.parametrize(
+    ("raw", "title", "body"),
+    [
+        ("Tit", "", ""),
+        ("Title: Late payme", "Late payme", ""),
+        ("Title: Late payments\n\nI keep", "Late payments", "I keep"),
+        ("**Title:** Late payments**\nI keep", "Late payments", "I keep"),
+        ("I keep chasing clients", "", "I keep chasing clients"),
+        ("Titles are hard", "", "Titles are hard"),
+    ],
+)
+async def test_the_preview_never_shows_the_title_line(
+    ui: Any, raw: str, title: str, body: str
+) -> None:
+    assert await call(ui, "stream.js", "splitTitle", raw) == {"title": title, "body": body}
+
+
+async def test_every_hit_is_marked_even_when_hits_overlap(ui: Any) -> None:
+    text = "Check out my app, check out my notes"
+    needles = [
+        {"text": "check out my", "kind": "blacklist", "label": "a"},
+        {"text": "my app", "kind": "blacklist", "label": "b"},
+    ]
+    ranges = await call(ui, "marks.js", "findRanges", text, needles)
+    marked = [text[r["start"] : r["end"]] for r in ranges]
+    assert marked == ["Check out my app", "check out my"]
+    assert ranges[0]["label"] == "a; b"
+
+
+async def test_reconnection_backs_off_up_to_a_cap(ui: Any) -> None:
+    delays = [await call(ui, "sse.js", "backoffDelay", attempt) for attempt in range(8)]
+    caps = [min(15000, 1000 * 2**attempt) for attempt in range(8)]
+    for delay, cap in zip(delays, caps, strict=True):
+        assert cap / 2 <= delay <= cap
+
+
+async def test_pasted_posts_and_saved_listings_go_to_analyze_as_the_api_reads_them(
+    ui: Any,
+) -> None:
+    posts = [{"title": "A", "body": "b", "score": 3, "num_comments": 1}]
+    assert await call(ui, "profile_editor.js", "analyzeBody", posts) == {"posts": posts}
+    listing = {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "A"}}]}}
+    assert await call(ui, "profile_editor.js", "analyzeBody", listing) == listing
+    wrapped = {"posts": posts}
+    assert await call(ui, "profile_editor.js", "analyzeBody", wrapped) == wrapped

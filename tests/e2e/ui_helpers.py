@@ -1,0 +1,136 @@
+"""What the browser tests share: Debian's chromium through playwright, a signed-in page, the
+screenshots folder, and ways to hold the real generator or gateway still.
+
+Chromium missing: the browser tests skip with the reason, except under CI=true, where it is
+installed with apt-get (as root) or the test fails. `make setup` (scripts/bootstrap.sh) installs
+it too when it can. A browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bcrao_testkit.processes import Service, Stack
+
+from .conftest import ROOT
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+SHOTS = ROOT / "screenshots"  # git-ignored
+TIMEOUT_MS = 60_000
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _install_chromium() -> None:
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.fail("chromium is missing and cannot be installed here (need root and apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.fail(
+                f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    found = shutil.which("chromium")
+    if found is None:
+        if not _in_ci():
+            pytest.skip(
+                "Debian's chromium is not installed (apt-get install chromium, or make setup)"
+            )
+        _install_chromium()
+        found = shutil.which("chromium")
+        if found is None:
+            pytest.fail("apt-get installed chromium but it is still not on PATH")
+    return Path(found)
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+def page_problems(page: Any) -> list[str]:
+    """Script errors and CSP violations; a failed request (404 profile, 409) is expected here."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            problems.append(f"console error: {message.text}")
+
+    page.on("console", on_console)
+    return problems
+
+
+async def signed_in_page(browser: Any, base_url: str, token: str, user: str, **options: Any) -> Any:
+    """A page at the UI with `token` pasted, once the page says who is signed in."""
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, **options)
+    await page.goto(base_url + "/")
+    await page.fill("#token-input", token)
+    await page.click("#token-form button[type=submit]")
+    await expect(page.locator("#token-state")).to_contain_text(f"Signed in as {user}")
+    return page
+
+
+async def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+async def confirm(page: Any) -> None:
+    """Accept the page's own confirmation dialog (a <dialog>, not window.confirm)."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("#confirm-dialog")).to_be_visible()
+    await page.click("#confirm-ok")
+    await expect(page.locator("#confirm-dialog")).to_be_hidden()
+
+
+@contextmanager
+def generator_paused(stack: Stack) -> Iterator[None]:
+    """SIGSTOP the real generator, so accepted tasks stay queued and their streams stay open."""
+    process = stack.services["generator"].process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+
+
+@contextmanager
+def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[Service]:
+    """A second gateway on the same draft-store and topics, for tests that stop or tune one."""
+    gateway = stack.service("api-gateway", extra=env)
+    gateway.start()
+    try:
+        gateway.wait_healthy()
+        yield gateway
+    finally:
+        gateway.stop()
