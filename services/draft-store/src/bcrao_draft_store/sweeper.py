@@ -13,8 +13,9 @@
 The database change comes first and is conditional on the task still being overdue under its
 row lock, so a task claimed at the last moment is left alone; then GenerationFailed is
 published so any stream waiting on the task gets an `error` (a crash between the two leaves
-the failure in the database only; a stream that reconnects reads it from the task's state). A draft arriving later is stored
-anyway and wins (see ingest.py), except for a deleted campaign's task (tombstoned).
+the failure in the database only; a stream that reconnects reads it from the task's state).
+A draft arriving later is stored anyway and wins (see ingest.py), except for a deleted
+campaign's task (tombstoned).
 """
 
 from __future__ import annotations
