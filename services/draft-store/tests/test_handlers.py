@@ -82,10 +82,14 @@ async def test_handlers_store_once_release_and_dead_letter(
         ok.task_id,
         "draft-store",
     )
-    assert [m.headers["x-dlq-reason"] for m in dead] == ["invalid", "unprocessable"]
-    assert (metrics.drafts_stored, metrics.redeliveries_skipped, metrics.generation_failures) == (
-        1,
-        1,
-        1,
+    assert [m.headers["x-dlq-reason"] for m in dead] == ["unreadable", "unprocessable"]
+    assert [m.headers["x-dlq-consumer"] for m in dead] == ["draft-store", "draft-store"]
+    counted = (
+        metrics.value("draft_store_drafts_stored_total"),
+        metrics.value("draft_store_redeliveries_skipped_total"),
+        metrics.value("draft_store_generation_failures_total"),
     )
-    assert metrics.dead_letters == 2
+    assert counted == (1, 1, 1)
+    for reason in ("unreadable", "unprocessable"):
+        labels = {"topic": topics.generated, "reason": reason}
+        assert metrics.value("draft_store_dead_letters_total", **labels) == 1

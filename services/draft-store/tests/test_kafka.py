@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
-from bcrao_contracts import api
-from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import DraftStored
 from bcrao_contracts.topics import Topics, dlq
-from bcrao_draft_store import repository as repo
-from bcrao_draft_store import tasks
 from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
-from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
-from bcrao_draft_store.handlers import build_router
-from bcrao_draft_store.metrics import Metrics
+from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed, make_settings
+from bcrao_draft_store.testing import draft_generated, generation_failed, make_settings
+from bcrao_draft_store.testing_kafka import eventually, open_tasks, publish, read, running_consumer
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -42,67 +32,12 @@ def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
     )
 
 
-@asynccontextmanager
-async def consumer(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Metrics]:
-    """The service's consumers, as `create_app`'s lifespan runs them."""
-    metrics = metrics or Metrics()
-    engine = create_engine(settings.database_url, pool_size=2)
-    broker = create_broker(settings)
-    broker.include_router(build_router(settings, session_factory(engine), metrics))
-    await broker.start()
-    try:
-        yield metrics
-    finally:
-        await broker.stop()
-        await engine.dispose()
-
-
-async def publish(bootstrap: str, topic: str, *values: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=b"k")
-    finally:
-        await producer.stop()
-
-
-async def read(
-    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], timeout: float = 30
-) -> list[ConsumerRecord]:
-    records: list[ConsumerRecord] = []
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not done(records) and asyncio.get_running_loop().time() < deadline:
-            batches = await reader.getmany(timeout_ms=500)
-            records += [record for batch in batches.values() for record in batch]
-    finally:
-        await reader.stop()
-    return records
-
-
-async def eventually(check: Callable[[], object], timeout: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():  # type: ignore[misc]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
+consumer = running_consumer
 
 
 async def open_task(settings: Settings, user_id: str) -> tuple[uuid.UUID, uuid.UUID]:
-    engine = create_engine(settings.database_url, pool_size=1)
-    async with unit_of_work(session_factory(engine)) as session:
-        body = api.CampaignCreate.model_validate(CAMPAIGN)
-        campaign = await repo.create_campaign(
-            session, user_id=user_id, **body.model_dump(mode="json")
-        )
-        request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
-        event = await tasks.open_generation(session, user_id, campaign.id, request, NOW)
-    await engine.dispose()
-    return event.task_id, campaign.id
+    [task_id], campaign_id = await open_tasks(settings, user_id, NOW)
+    return task_id, campaign_id
 
 
 async def ledger_state(settings: Settings, task_id: uuid.UUID) -> tuple[int, str | None]:
@@ -128,7 +63,8 @@ async def test_redelivered_draft_is_stored_once_and_announced(
     assert [s.task_id for s in stored] == [task_id, task_id]
     assert announced[0].key == str(task_id).encode()
     assert await ledger_state(kafka_settings, task_id) == (1, "used")
-    assert (metrics.drafts_stored, metrics.redeliveries_skipped) == (1, 1)
+    assert metrics.value("draft_store_drafts_stored_total") == 1
+    assert metrics.value("draft_store_redeliveries_skipped_total") == 1
 
 
 async def test_failure_releases_and_garbage_goes_to_the_dlq(
@@ -148,9 +84,12 @@ async def test_failure_releases_and_garbage_goes_to_the_dlq(
         await eventually(released)
     assert dead[0].value == b"\x00garbage"
     headers = dict(dead[0].headers)
-    assert headers["x-dlq-reason"] == b"invalid"
+    assert headers["x-dlq-reason"] == b"unreadable"
     assert headers["x-dlq-original-topic"] == topics.failed.encode()
-    assert (metrics.dead_letters, metrics.generation_failures) == (1, 1)
+    assert headers["x-dlq-payload"] == b"inline"
+    labels = {"topic": topics.failed, "reason": "unreadable"}
+    assert metrics.value("draft_store_dead_letters_total", **labels) == 1
+    assert metrics.value("draft_store_generation_failures_total") == 1
 
 
 async def test_offset_is_committed_only_after_the_database_write(
@@ -164,17 +103,23 @@ async def test_offset_is_committed_only_after_the_database_write(
     broken = kafka_settings.model_copy(
         update={"database_url": missing.render_as_string(hide_password=False)}
     )
+    rounds = broken.max_attempts + 1  # more redeliveries than a poison message is allowed
+    per_round = broken.retry_attempts - 1
     async with consumer(broken) as failing:
 
         async def retried() -> bool:
-            return failing.handler_retries >= 3
+            return failing.value("draft_store_handler_retries_total") >= rounds * per_round
 
         await eventually(retried)
     assert await ledger_state(kafka_settings, task_id) == (0, "reserved")
+    # An outage is not poison: however often the batch came back, nothing was dead-lettered.
+    for reason in ("exhausted", "unprocessable", "unreadable"):
+        labels = {"topic": topics.generated, "reason": reason}
+        assert failing.value("draft_store_dead_letters_total", **labels) == 0
     async with consumer(kafka_settings) as healthy:  # same group: resumes at the uncommitted offset
 
         async def stored() -> bool:
-            return healthy.drafts_stored == 1
+            return healthy.value("draft_store_drafts_stored_total") == 1
 
         await eventually(stored)
     assert await ledger_state(kafka_settings, task_id) == (1, "used")
@@ -186,44 +131,34 @@ async def test_sweeper_ends_a_task_left_queued_and_gives_its_unit_back(
     from datetime import timedelta
 
     from bcrao_contracts.events import GenerationFailed
-    from bcrao_draft_store.sweeper import sweep_once
+    from bcrao_draft_store.sweeper import SweepPolicy, sweep_once
 
     task_id, _ = await open_task(kafka_settings, user_id)
     topics = Topics(kafka_settings.topic_prefix)
     engine = create_engine(kafka_settings.database_url, pool_size=1)
     sessions = session_factory(engine)
     broker = create_broker(kafka_settings)
+    policy = SweepPolicy(unclaimed_after=timedelta(minutes=10), stale_after=timedelta(minutes=30))
     await broker.start()
     try:
         fresh = await sweep_once(
-            sessions,
-            broker,
-            topics,
-            clock=lambda: datetime.now(UTC),
-            stale_after=timedelta(hours=1),
+            sessions, broker, topics, clock=lambda: datetime.now(UTC), policy=policy
         )
-        later = lambda: datetime.now(UTC) + timedelta(hours=2)  # noqa: E731
-        swept = await sweep_once(
-            sessions, broker, topics, clock=later, stale_after=timedelta(hours=1)
-        )
+        later = lambda: datetime.now(UTC) + timedelta(minutes=11)  # noqa: E731
+        swept = await sweep_once(sessions, broker, topics, clock=later, policy=policy)
     finally:
         await broker.stop()
         await engine.dispose()
-    assert fresh == 0  # a task queued a moment ago is left alone
-    assert swept >= 1
-    async with consumer(kafka_settings):
-        failures = await read(
-            kafka_settings.kafka_bootstrap_servers,
-            topics.failed,
-            lambda r: any(GenerationFailed.parse(x.value).task_id == task_id for x in r),
-        )
-
-        async def released() -> bool:
-            return (await ledger_state(kafka_settings, task_id))[1] == "released"
-
-        await eventually(released)
+    assert task_id not in {t.task_id for t in fresh.overdue}  # queued a moment ago: left alone
+    assert task_id in {t.task_id for t in swept.overdue}
+    assert (await ledger_state(kafka_settings, task_id))[1] == "released"
+    failures = await read(
+        kafka_settings.kafka_bootstrap_servers,
+        topics.failed,
+        lambda r: any(GenerationFailed.parse(x.value).task_id == task_id for x in r),
+    )
     event = next(
         GenerationFailed.parse(r.value) for r in failures if r.key == str(task_id).encode()
     )
     assert event.code.value == "GENERATION_FAILED"
-    assert event.retryable is True
+    assert (event.retryable, event.details) == (True, {"reason": "unclaimed"})

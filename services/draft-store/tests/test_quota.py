@@ -13,6 +13,7 @@ from bcrao_contracts.enums import Archetype, Plan
 from bcrao_draft_store import ingest, tasks
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
+from bcrao_draft_store.domain import period_start
 from bcrao_draft_store.errors import PlanLimitReached
 from bcrao_draft_store.models import UsageUnit
 from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
@@ -96,15 +97,14 @@ async def test_growth_is_unlimited_in_count(session: AsyncSession, user_id: str)
     campaign_id = await _campaign(session, user_id)
     await repo.set_plan(session, user_id, Plan.GROWTH)
     for _ in range(55):
-        await repo.reserve_unit(
+        await repo.insert_task(
             session,
             user_id=user_id,
-            plan=Plan.GROWTH,
             task_id=uuid.uuid4(),
             campaign_id=campaign_id,
             kind="generate",
             request={},
-            now=MARCH,
+            period=period_start(MARCH),
         )
     event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     assert event.plan is Plan.GROWTH

@@ -37,6 +37,7 @@ class DraftStatus(StrEnum):
 
 class TaskStatus(StrEnum):
     QUEUED = "queued"
+    RUNNING = "running"  # the generator claimed it (draft-store's task claim)
     COMPLETED = "completed"
     FAILED = "failed"
 

@@ -181,5 +181,5 @@ class GenerateLimits:
             except ApiError as exc:
                 log.warning("cannot check task %s: %s", task_id, exc.code.value)
                 continue
-            if state is None or state.status is not TaskStatus.QUEUED:
+            if state is None or state.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING):
                 self.in_flight.finish(task_id)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
+from bcrao_platform.logs import configure_logging
 
 from .app import create_app
 from .config import load_settings
@@ -13,10 +12,7 @@ from .db import upgrade
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}',
-    )
+    configure_logging("draft-store", settings.log_level)
     if settings.migrate_on_start:
         upgrade(settings.database_url)
     # uvicorn turns SIGTERM/SIGINT into a graceful shutdown: the lifespan stops the broker after
@@ -26,6 +22,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep the JSON handler configure_logging installed
         timeout_graceful_shutdown=20,
     )
 

@@ -1,5 +1,5 @@
-"""Composition root: `create_app(settings)` wires the database, the broker, the consumers and the
-internal REST. Nothing here runs at import time."""
+"""Composition root: `create_app(settings)` wires the database, the broker, the consumers, the
+sweeper and the internal REST. Nothing here runs at import time."""
 
 from __future__ import annotations
 
@@ -10,56 +10,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse
+from bcrao_platform.metrics import HttpMetricsMiddleware
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from . import routes, routes_drafts
+from . import routes, routes_drafts, routes_tasks
 from .config import Settings
-from .db import create_engine, session_factory
-from .deps import Runtime, RuntimeDep, require_service
+from .db import create_engine, session_factory, warm_up
+from .deps import Runtime, require_service
 from .domain import Clock, utc_now
 from .handlers import build_router
 from .http_errors import install_error_handlers
 from .metrics import Metrics
-from .sweeper import run_sweeper
+from .ops import install_ops, service_version
+from .retry import is_transient
+from .sweeper import SweepPolicy, run_outbox, run_sweeper
 
 log = logging.getLogger(__name__)
-ops = APIRouter()
-
-
-@ops.get("/healthz")
-async def get_health() -> dict[str, str]:
-    """The process is up (no dependency checked)."""
-    return {"status": "ok"}
-
-
-@ops.get("/readyz")
-async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when PostgreSQL answers and the Kafka broker is connected."""
-    checks = {"database": False, "broker": False}
-    try:
-        async with runtime.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        checks["database"] = True
-    except Exception as exc:
-        log.warning("readiness: database check failed: %s", exc)
-    try:
-        checks["broker"] = bool(runtime.broker.running) and await runtime.broker.ping(timeout=2.0)
-    except Exception as exc:
-        log.warning("readiness: broker check failed: %s", exc)
-    if all(checks.values()):
-        return JSONResponse({"status": "ready", **checks})
-    return JSONResponse(envelope(ErrorCode.UNAVAILABLE, "not ready", checks), status_code=503)
-
-
-@ops.get("/metrics", response_class=PlainTextResponse)
-async def get_metrics(runtime: RuntimeDep) -> str:
-    return runtime.metrics.render()
 
 
 def create_broker(settings: Settings) -> KafkaBroker:
@@ -68,16 +42,38 @@ def create_broker(settings: Settings) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=30_000,
+        linger_ms=2,  # DraftStored of one batch leave together
         graceful_timeout=15.0,
         description="BC-RAO Drafts draft-store",
     )
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database outage is expected: one warning line and a 503, never a traceback (handled
+    here, before Starlette's catch-all, which would log the traceback and re-raise)."""
+    if is_transient(exc):
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
+        )
+        return JSONResponse(
+            envelope(ErrorCode.UNAVAILABLE, "the database is unavailable, try again shortly"),
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+    log.exception("unhandled database error on %s %s", request.method, request.url.path)
+    return JSONResponse(envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
 
 
 def create_app(
     settings: Settings, *, clock: Clock | None = None, broker: KafkaBroker | None = None
 ) -> FastAPI:
     """The broker starts and stops with the app's lifespan; its consumers run inside it."""
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
+    )
     metrics = Metrics()
     runtime = Runtime(
         settings=settings,
@@ -91,6 +87,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await warm_up(engine, settings.db_pool_size)
+        except Exception as exc:  # the database may come later; /readyz says so meanwhile
+            log.warning("could not pre-open database connections: %s", exc)
         await runtime.broker.start()
         log.info("draft-store consuming with group %s", settings.consumer_group)
         sweeper = asyncio.create_task(
@@ -99,24 +99,49 @@ def create_app(
                 runtime.broker,
                 Topics(settings.topic_prefix),
                 clock=runtime.clock,
-                stale_after=timedelta(seconds=settings.stale_task_seconds),
+                policy=SweepPolicy(
+                    unclaimed_after=timedelta(seconds=settings.unclaimed_task_seconds),
+                    stale_after=timedelta(seconds=settings.stale_task_seconds),
+                ),
                 every=settings.sweep_interval_seconds,
+                metrics=metrics,
+            )
+        )
+        outbox = asyncio.create_task(
+            run_outbox(
+                runtime.sessions,
+                runtime.broker,
+                Topics(settings.topic_prefix),
+                every=settings.outbox_interval_seconds,
+                metrics=metrics,
             )
         )
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, outbox):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
             await engine.dispose()
 
-    app = FastAPI(title="BC-RAO draft-store (internal)", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="BC-RAO draft-store (internal)",
+        version=service_version(),
+        lifespan=lifespan,
+        docs_url=None,  # served by ops.install_ops behind the service token, or not at all
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.runtime = runtime
+    app.add_middleware(HttpMetricsMiddleware, registry=metrics.registry, service="draft-store")
     install_error_handlers(app)
-    app.include_router(ops)
+    for error in (DBAPIError, PoolTimeout, OSError, psycopg.Error):
+        app.add_exception_handler(error, on_database_error)
+    install_ops(app, runtime)
     guarded = [Depends(require_service)]
     app.include_router(routes.router, dependencies=guarded)
     app.include_router(routes_drafts.router, dependencies=guarded)
+    app.include_router(routes_tasks.router, dependencies=guarded)
     return app

@@ -22,15 +22,73 @@ class Settings(BaseSettings):
     consumer_group: str = "draft-store"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     migrate_on_start: bool = True
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    # Transient database errors inside a message handler: attempts and capped exponential backoff.
-    retry_attempts: int = Field(default=5, ge=1, le=20)
-    retry_base_delay: float = Field(default=0.2, gt=0)
-    retry_max_delay: float = Field(default=5.0, gt=0)
-    # A task still queued after this long is ended as failed and its unit released (sweeper.py).
-    # Longer than the worst generation the generator allows, queueing included.
-    stale_task_seconds: float = Field(default=3600.0, ge=60)
-    sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Pooled connections, all opened at start."
+    )
+    db_pre_ping: bool = Field(
+        default=False,
+        description="Ping each connection on checkout: a round trip on every request, so off; "
+        "the consumers retry and the REST edge answers 503 when a connection was dropped.",
+    )
+    retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Attempts of a batch's transaction on transient database errors "
+        "(capped exponential backoff with jitter); they never count against max_attempts.",
+    )
+    retry_base_delay: float = Field(default=0.2, gt=0, description="First backoff, seconds.")
+    retry_max_delay: float = Field(default=5.0, gt=0, description="Longest backoff, seconds.")
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="A message that keeps failing for a reason that is not transient is "
+        "dead-lettered after this many attempts (counted per process).",
+    )
+    batch_max_records: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="Most records in one consumed batch (one transaction, one offset commit); "
+        "a batch is whatever has arrived, never waited for.",
+    )
+    batch_timeout_ms: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="An idle consumer's poll interval; a quiet moment adds about twice this to "
+        "a stream's `complete`.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics requires (at least 16 characters); unset, /metrics "
+        "is open (local runs only).",
+    )
+    docs_enabled: bool = Field(
+        default=True,
+        description="Serve the internal OpenAPI (/openapi.json, /docs), to the service token "
+        "only; off: not at all.",
+    )
+    unclaimed_task_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        description="The sweeper fails a queued task no generator claimed for this long (its "
+        "publish or its requester vanished) and releases its unit.",
+    )
+    stale_task_seconds: float = Field(
+        default=1800.0,
+        ge=60,
+        description="The sweeper fails a running task claimed this long ago (longer than the "
+        "worst generation the generator allows) and releases its unit.",
+    )
+    sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
+    outbox_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between looks for deleted campaigns' tasks whose GenerationFailed "
+        "is still to be published (their streams end within about this).",
+    )
 
     @field_validator("service_token")
     @classmethod
@@ -38,6 +96,17 @@ class Settings(BaseSettings):
         if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
             raise ValueError(
                 f"DRAFT_STORE_SERVICE_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
+            )
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty in an env file means unset: /metrics open (local runs)
+        if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"DRAFT_STORE_METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
             )
         return value
 
@@ -53,14 +122,7 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the environment, or exit with a message naming what is wrong (no stack trace)."""
-    from pydantic import ValidationError
+    """Read the environment, or exit 2 naming the settings that are wrong (never their values)."""
+    from bcrao_platform.settings import load_settings as load
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"DRAFT_STORE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SystemExit(f"draft-store: invalid configuration: {problems}") from None
+    return load(Settings, env_prefix="DRAFT_STORE_", program="draft-store")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,13 +29,25 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(database_url: str, *, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
+    """No pre-ping by default: it is one more round trip on every checkout of the hot paths. A
+    connection the server dropped fails its statement instead; SQLAlchemy then invalidates the
+    pool, the handlers retry transient errors and the REST edge answers 503 with Retry-After."""
     return create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
     )
+
+
+async def warm_up(engine: AsyncEngine, connections: int) -> None:
+    """Open `connections` pooled connections at once, so the first burst of requests does not
+    pay for connection set-up (TCP, authentication, server process start) one by one."""
+    async with AsyncExitStack() as stack:
+        await asyncio.gather(
+            *(stack.enter_async_context(engine.connect()) for _ in range(connections))
+        )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
 
-from bcrao_contracts.enums import DraftStatus
+from bcrao_contracts.enums import DraftStatus, Plan
 from bcrao_rules.drafts import PLAN_LIMITS as PLAN_LIMITS  # re-exported for the quota rules
 from bcrao_rules.drafts import TRANSITIONS
 
@@ -55,3 +58,48 @@ def next_period_start(now: datetime) -> datetime:
     if start.month == 12:
         return start.replace(year=start.year + 1, month=1)
     return start.replace(month=start.month + 1)
+
+
+QuotaReason = Literal["drafts_per_month", "spend_cap"]
+
+
+@dataclass(frozen=True)
+class QuotaRefusal:
+    """Why a task may not open: the month's draft count or its spend cap. The edge maps the
+    reason onto HTTP (403 for the count, 402 for the spend cap)."""
+
+    reason: QuotaReason
+    message: str
+    details: dict[str, Any]
+
+
+def quota_decision(
+    plan: Plan, *, used: int, spend_usd: Decimal, resets_at: datetime
+) -> QuotaRefusal | None:
+    """None when one more unit fits this month. The count is checked first: a user out of drafts
+    is told so even when the spend cap is also reached (more drafts cost money, so the count is
+    what an upgrade changes first)."""
+    limits = PLAN_LIMITS[plan]
+    details: dict[str, Any] = {
+        "used": used,
+        "limit": limits.drafts_per_month,
+        "plan": plan.value,
+        "resets_at": resets_at.isoformat(),
+    }
+    if limits.drafts_per_month is not None and used >= limits.drafts_per_month:
+        return QuotaRefusal(
+            "drafts_per_month",
+            f"the {plan.value} plan allows {limits.drafts_per_month} drafts a month",
+            details,
+        )
+    if spend_usd >= limits.spend_usd_per_month:
+        return QuotaRefusal(
+            "spend_cap",
+            f"the {plan.value} plan's monthly spend cap (${limits.spend_usd_per_month}) is reached",
+            {
+                **details,
+                "spend_usd": float(spend_usd),
+                "spend_limit_usd": float(limits.spend_usd_per_month),
+            },
+        )
+    return None

@@ -42,6 +42,7 @@ class PlanLimitReached(ServiceError):
     def __init__(self, message: str, details: dict[str, Any], *, spend: bool = False) -> None:
         super().__init__(message, details)
         self.status_code = 402 if spend else 403
+        self.reason = "spend_cap" if spend else "drafts_per_month"
 
 
 class IllegalTransition(Conflict):

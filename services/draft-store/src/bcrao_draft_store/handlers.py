@@ -1,39 +1,36 @@
-"""Kafka consumers: DraftGenerated and GenerationFailed in, DraftStored and dead letters out.
+"""Kafka consumers: DraftGenerated and GenerationFailed in, in batches; DraftStored and dead
+letters out.
 
-At-least-once: subscribers commit the offset only after the handler returned (NACK_ON_ERROR),
-and a handler returns only once its transaction committed and its follow-up event was
-acknowledged by the broker (acks=all). A raised exception leaves the offset where it was, so
-the message comes back; transient database errors are first retried with capped backoff.
+At-least-once: each subscriber takes a batch (`getmany`), applies it in one transaction
+(batching.py), publishes the batch's DraftStored events and awaits their acknowledgements
+(acks=all) together, and only then returns, upon which the offsets of the whole batch are
+committed once (NACK_ON_ERROR). A raised exception rewinds every partition of the batch to its
+first message, so the batch comes back; applying it again stores nothing twice and moves no
+unit twice (ingest.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed, parse_as
 from bcrao_contracts.topics import Topics, dlq
+from bcrao_platform.deadletter import AttemptTracker
 from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.publisher.usecase import DefaultPublisher
-from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import ingest
+from .batching import BatchApplier, Retries
 from .config import Settings
-from .db import unit_of_work
 from .metrics import Metrics
-from .retry import Backoff, with_retries
+from .publishing import publish_all
 
 PRODUCER = "draft-store"
-JSON_HEADERS = {"content-type": "application/json"}
-T = TypeVar("T")
-E = TypeVar("E", DraftGenerated, GenerationFailed)
 log = logging.getLogger(__name__)
 
 
@@ -42,119 +39,129 @@ def stored_event_id(task_id: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"bcrao:draft-stored:{task_id}")
 
 
+def _records(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
+    """The batch's records (the in-memory test broker nests them one level deeper)."""
+    raw = msg.raw_message
+    items = raw if isinstance(raw, tuple | list) else (raw,)
+    return tuple(
+        r for item in items for r in ([item] if isinstance(item, ConsumerRecord) else item)
+    )
+
+
+def _observe_lag(
+    metrics: Metrics, msg: KafkaMessage, records: tuple[ConsumerRecord[Any, Any], ...]
+) -> None:
+    """How far behind the batch's partitions are, from the fetch's own high watermarks."""
+    consumer = getattr(msg, "consumer", None)
+    if not isinstance(consumer, AIOKafkaConsumer):
+        return  # the in-memory test broker has no partitions
+    last: dict[TopicPartition, int] = {}
+    for record in records:
+        last[TopicPartition(record.topic, record.partition)] = record.offset
+    for partition, offset in last.items():
+        highwater = consumer.highwater(partition)
+        if highwater is not None:
+            metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
+                max(0, highwater - offset - 1)
+            )
+
+
 def build_router(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     metrics: Metrics,
 ) -> KafkaRouter:
     topics = Topics(settings.topic_prefix)
-    backoff = Backoff(settings.retry_attempts, settings.retry_base_delay, settings.retry_max_delay)
     router = KafkaRouter()
     stored = router.publisher(
         topics.stored, description="DraftStored: a task's draft is persisted (key = task id)."
     )
-    dead_letters = {
-        topic: router.publisher(
-            dlq(topic), description=f"Messages of {topic} that cannot be parsed or applied."
+    tracker = AttemptTracker(settings.max_attempts)
+    retries = Retries(settings.retry_attempts, settings.retry_base_delay, settings.retry_max_delay)
+
+    def subscriber(topic: str, description: str) -> Any:
+        return router.subscriber(
+            topic,
+            group_id=settings.consumer_group,
+            batch=True,
+            max_records=settings.batch_max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            description=description,
         )
-        for topic in (topics.generated, topics.failed)
-    }
 
-    async def dead_letter(msg: KafkaMessage, reason: str, error: object) -> None:
-        record = msg.raw_message
-        topic = getattr(record, "topic", None) or topics.generated
-        publisher: DefaultPublisher = dead_letters.get(topic, dead_letters[topics.generated])
-        await publisher.publish(
-            msg.body,
-            key=getattr(record, "key", None),
-            headers={
-                "x-dlq-reason": reason,
-                "x-dlq-error": str(error)[:2000],
-                "x-dlq-original-topic": str(topic),
-                "x-dlq-original-offset": str(getattr(record, "offset", "")),
-            },
+    def applier(topic: str, parse: Any, work: Any) -> BatchApplier[Any, Any]:
+        return BatchApplier(
+            topic=topic,
+            parse=parse,
+            work=work,
+            sessions=sessions,
+            dead_letters=router.publisher(
+                dlq(topic), description=f"Messages of {topic} that cannot be parsed or applied."
+            ),
+            tracker=tracker,
+            retries=retries,
+            metrics=metrics,
         )
-        metrics.dead_letters += 1
-        log.warning("dead-lettered a message of %s (%s): %s", topic, reason, str(error)[:300])
 
-    async def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async def attempt() -> T:
-            async with unit_of_work(sessions) as session:
-                return await work(session)
+    generated = applier(
+        topics.generated, lambda b: parse_as(b, DraftGenerated), ingest.store_generated_batch
+    )
+    failed = applier(
+        topics.failed, lambda b: parse_as(b, GenerationFailed), ingest.record_failure_batch
+    )
 
-        def count_retry(_: BaseException) -> None:
-            metrics.handler_retries += 1
-
-        try:
-            return await with_retries(attempt, backoff, on_retry=count_retry)
-        except (ingest.Unprocessable, IntegrityError, DataError):
-            raise
-        except Exception:
-            # Not retryable here and not the message's fault: leave the offset uncommitted and
-            # pause before the redelivery, so a persistent fault cannot spin the consumer.
-            await asyncio.sleep(backoff.max_delay)
-            raise
-
-    async def apply(
-        msg: KafkaMessage,
-        parse: Callable[[bytes], E],
-        work: Callable[[AsyncSession, E], Awaitable[T]],
-    ) -> tuple[E, T] | None:
-        """Parse the message and apply it in one transaction; None when it went to the DLQ
-        (unreadable, or well-formed but never applicable)."""
-        try:
-            event = parse(msg.body)
-        except (ValidationError, ValueError) as exc:
-            await dead_letter(msg, "invalid", exc)
-            return None
-        try:
-            return event, await in_transaction(lambda s: work(s, event))
-        except (ingest.Unprocessable, IntegrityError, DataError) as exc:
-            await dead_letter(msg, "unprocessable", exc)
-            return None
-
-    @router.subscriber(
+    @subscriber(
         topics.generated,
-        group_id=settings.consumer_group,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        description="DraftGenerated: store the draft once per task, mark its unit used, "
-        "complete the task, then publish DraftStored.",
+        "DraftGenerated, in batches: store each task's draft once, mark its unit used, "
+        "complete the task, then publish DraftStored for the batch.",
     )
     async def on_draft_generated(msg: KafkaMessage) -> None:
-        applied = await apply(msg, DraftGenerated.parse, ingest.store_generated)
-        if applied is None:
-            return
-        event, result = applied
-        if result.inserted:
-            metrics.drafts_stored += 1
-        else:
-            metrics.redeliveries_skipped += 1
-        reply = DraftStored(
-            event_id=stored_event_id(event.task_id),
-            task_id=event.task_id,
-            correlation_id=event.correlation_id or event.task_id,
-            producer=PRODUCER,
-            seq=event.seq,
-            draft=result.draft,
-        )
-        await stored.publish(reply.to_json(), key=reply.key, headers=JSON_HEADERS)
-        log.info("stored draft %s of task %s", result.draft.id, event.task_id)
+        records = _records(msg)
+        metrics.batch_size.labels(topics.generated).observe(len(records))
+        replies: list[DraftStored] = []
+        for item in await generated.apply(records):
+            outcome, event = item.outcome, item.event
+            if isinstance(outcome, ingest.Refused):
+                await generated.dead_letter(item.record, "unprocessable", outcome.reason)
+            elif isinstance(outcome, ingest.Dropped):
+                metrics.events_dropped.labels(topics.generated, outcome.reason).inc()
+                log.info(
+                    "dropped the draft of task %s (%s)",
+                    event.task_id,
+                    outcome.reason,
+                    extra={"task_id": str(event.task_id)},
+                )
+            else:
+                (metrics.drafts_stored if outcome.inserted else metrics.redeliveries_skipped).inc()
+                replies.append(
+                    DraftStored(
+                        event_id=stored_event_id(event.task_id),
+                        task_id=event.task_id,
+                        correlation_id=event.correlation_id or event.task_id,
+                        producer=PRODUCER,
+                        seq=event.seq,
+                        draft=outcome.draft,
+                    )
+                )
+        await publish_all(stored, None, replies)
+        _observe_lag(metrics, msg, records)
 
-    @router.subscriber(
-        topics.failed,
-        group_id=settings.consumer_group,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        description="GenerationFailed: mark the task failed and release its quota unit.",
+    @subscriber(
+        topics.failed, "GenerationFailed, in batches: mark each task failed and release its unit."
     )
     async def on_generation_failed(msg: KafkaMessage) -> None:
-        applied = await apply(msg, GenerationFailed.parse, ingest.record_failure)
-        if applied is None:
-            return
-        event, changed = applied
-        if changed:
-            metrics.generation_failures += 1
-        log.info("task %s failed with %s", event.task_id, event.code.value)
+        records = _records(msg)
+        metrics.batch_size.labels(topics.failed).observe(len(records))
+        for item in await failed.apply(records):
+            outcome = item.outcome
+            if isinstance(outcome, ingest.Refused):
+                await failed.dead_letter(item.record, "unprocessable", outcome.reason)
+            elif isinstance(outcome, ingest.Dropped):
+                metrics.events_dropped.labels(topics.failed, outcome.reason).inc()
+            elif outcome.changed:
+                metrics.generation_failures.inc()
+        _observe_lag(metrics, msg, records)
 
     return router

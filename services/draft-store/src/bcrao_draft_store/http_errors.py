@@ -43,7 +43,7 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     if isinstance(exc, PlanLimitReached):
-        request.app.state.runtime.metrics.plan_limit_refusals += 1
+        request.app.state.runtime.metrics.quota_refusals.labels(exc.reason).inc()
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
         envelope(exc.code, exc.message, exc.details), status_code=exc.status_code, headers=headers

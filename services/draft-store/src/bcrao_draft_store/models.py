@@ -21,7 +21,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -157,7 +159,17 @@ class GenerationTask(Base):
     __tablename__ = "generation_tasks"
     __table_args__ = (
         CheckConstraint("kind IN ('generate', 'regenerate')", name="kind"),
-        CheckConstraint("status IN ('queued', 'completed', 'failed')", name="status"),
+        CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="status"),
+        Index(
+            "ix_generation_tasks_queued_created_at",
+            "created_at",
+            postgresql_where=text("status = 'queued'"),
+        ),
+        Index(
+            "ix_generation_tasks_running_claimed_at",
+            "claimed_at",
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -173,8 +185,40 @@ class GenerationTask(Base):
     error_code: Mapped[str | None] = mapped_column(String(50))
     error_message: Mapped[str | None] = mapped_column(Text)
     error_details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Set by the generator's claim (POST /internal/tasks/{id}/claim); the sweeper ends a task
+    # claimed too long ago. A redelivery re-claims it, moving both forward.
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempt_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+
+class TaskTombstone(Base):
+    """A task whose draft must never be stored (again): the user deleted the draft, or the
+    campaign. Only ids are kept, so deleting a campaign still removes the user's content.
+
+    `in_flight` marks a task that was queued or running when its campaign was deleted: it was
+    failed and refunded then, and its GenerationFailed is published by the sweeper from here
+    (`announced_at` set once Kafka acknowledged it), so a crash cannot lose the announcement.
+    """
+
+    __tablename__ = "task_tombstones"
+    __table_args__ = (
+        CheckConstraint("reason IN ('draft_deleted', 'campaign_deleted')", name="reason"),
+        Index(
+            "ix_task_tombstones_unannounced",
+            "created_at",
+            postgresql_where=text("in_flight AND announced_at IS NULL"),
+        ),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    campaign_id: Mapped[uuid.UUID] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(30))
+    in_flight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
 
 
 class UsageUnit(Base):
@@ -183,6 +227,12 @@ class UsageUnit(Base):
     __tablename__ = "usage_ledger"
     __table_args__ = (
         Index("ix_usage_ledger_user_id_period_start_state", "user_id", "period_start", "state"),
+        Index(
+            "ix_usage_ledger_user_id_period_start_cover",
+            "user_id",
+            "period_start",
+            postgresql_include=["state", "cost_usd"],
+        ),
         CheckConstraint("state IN ('reserved', 'used', 'released')", name="state"),
     )
 

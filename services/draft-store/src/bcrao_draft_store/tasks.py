@@ -10,40 +10,47 @@ Decisions (DOMAIN.md is silent on these):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from bcrao_contracts import api
+from bcrao_contracts import models as contracts
 from bcrao_contracts.enums import AccountStatus, Archetype, CampaignStatus, TaskStatus
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.models import CONTEXT_MAX
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import mapping, models
+from . import mapping
 from . import repository as repo
-from .errors import Conflict, InvalidInput, NotFound
+from .domain import next_period_start, period_start, quota_decision
+from .errors import Conflict, InvalidInput, NotFound, PlanLimitReached, Unavailable
+from .repository.quota import OpenSnapshot
 
 GATEWAY = "api-gateway"  # the gateway publishes the event exactly as built here
 
 
-def canonical_subreddit(campaign: models.Campaign, subreddit: str) -> str | None:
+class HasTargets(Protocol):
+    @property
+    def target_subreddits(self) -> Sequence[str]: ...
+
+
+def canonical_subreddit(campaign: HasTargets, subreddit: str) -> str | None:
     for target in campaign.target_subreddits:
         if target.lower() == subreddit.lower():
             return target
     return None
 
 
-async def _active_campaign(
-    session: AsyncSession, user_id: str, campaign_id: UUID
-) -> models.Campaign:
-    campaign = await repo.get_campaign(session, user_id, campaign_id)
+def _active_campaign(snapshot: OpenSnapshot, missing: str = "campaign not found") -> dict[str, Any]:
+    campaign = snapshot.campaign
     if campaign is None:
-        raise NotFound("campaign not found")
-    if campaign.status != CampaignStatus.ACTIVE.value:
+        raise NotFound(missing)
+    if campaign["status"] != CampaignStatus.ACTIVE.value:
         raise Conflict(
-            f"the campaign is {campaign.status}; only active campaigns generate drafts",
-            {"campaign_status": campaign.status},
+            f"the campaign is {campaign['status']}; only active campaigns generate drafts",
+            {"campaign_status": campaign["status"]},
         )
     return campaign
 
@@ -52,34 +59,49 @@ async def _open(
     session: AsyncSession,
     *,
     user_id: str,
-    campaign: models.Campaign,
+    snapshot: OpenSnapshot,
+    campaign: dict[str, Any],
     kind: str,
     fields: dict[str, Any],
     now: datetime,
 ) -> GenerateRequested:
-    subreddit = fields["subreddit"]
-    profile = await repo.get_profile(session, campaign.id, subreddit)
-    blacklist = await repo.applicable_blacklist(session, campaign.id, subreddit)
-    plan = await repo.lock_account(session, user_id)
+    """Decide the quota (pure, domain.py), then insert the task and its unit: the second and
+    last statement of the opening."""
+    refusal = quota_decision(
+        snapshot.plan,
+        used=snapshot.used,
+        spend_usd=snapshot.spend_usd,
+        resets_at=next_period_start(now),
+    )
+    if refusal is not None:
+        raise PlanLimitReached(
+            refusal.message, refusal.details, spend=refusal.reason == "spend_cap"
+        )
+    profile = snapshot.profile
     event = GenerateRequested(
         task_id=uuid4(),
         producer=GATEWAY,
         user_id=user_id,
-        plan=plan,
-        campaign=mapping.campaign_snapshot(campaign),
-        profile=mapping.profile_snapshot(profile) if profile is not None else None,
-        blacklist=[mapping.blacklist_out(entry) for entry in blacklist],
+        plan=snapshot.plan,
+        campaign=contracts.CampaignSnapshot.parse(campaign),
+        profile=contracts.CommunityProfile.parse(profile) if profile is not None else None,
+        blacklist=[contracts.BlacklistEntry.parse(entry) for entry in snapshot.blacklist],
         **fields,
     )
-    await repo.reserve_unit(
+    # The task keeps what was asked (a regeneration reads it back), not the whole snapshot.
+    request = {
+        "task_id": str(event.task_id),
+        "plan": event.plan.value,
+        **{key: (str(v) if isinstance(v, UUID) else v) for key, v in fields.items()},
+    }
+    await repo.insert_task(
         session,
         user_id=user_id,
-        plan=plan,
         task_id=event.task_id,
-        campaign_id=campaign.id,
+        campaign_id=UUID(str(campaign["id"])),
         kind=kind,
-        request=event.model_dump(mode="json"),
-        now=now,
+        request=request,
+        period=period_start(now),
     )
     return event
 
@@ -91,12 +113,20 @@ async def open_generation(
     request: api.GenerateRequest,
     now: datetime,
 ) -> GenerateRequested:
-    campaign = await _active_campaign(session, user_id, campaign_id)
-    subreddit = canonical_subreddit(campaign, request.subreddit)
+    snapshot = await repo.read_for_open(
+        session,
+        user_id=user_id,
+        period=period_start(now),
+        campaign_id=campaign_id,
+        subreddit=request.subreddit,
+    )
+    campaign = _active_campaign(snapshot)
+    targets = list(campaign["target_subreddits"])
+    subreddit = next((t for t in targets if t.lower() == request.subreddit.lower()), None)
     if subreddit is None:
         raise InvalidInput(
             f"r/{request.subreddit} is not a target subreddit of this campaign",
-            {"subreddit": request.subreddit, "target_subreddits": list(campaign.target_subreddits)},
+            {"subreddit": request.subreddit, "target_subreddits": targets},
         )
     fields = {
         "subreddit": subreddit,
@@ -105,15 +135,21 @@ async def open_generation(
         "context": request.context,
     }
     return await _open(
-        session, user_id=user_id, campaign=campaign, kind="generate", fields=fields, now=now
+        session,
+        user_id=user_id,
+        snapshot=snapshot,
+        campaign=campaign,
+        kind="generate",
+        fields=fields,
+        now=now,
     )
 
 
-async def _parent_fields(session: AsyncSession, parent: models.Draft) -> dict[str, Any]:
-    """The parent's parameters: its generation_params, then its task's request, then its columns."""
-    params = parent.generation_params or {}
-    origin = await repo.get_task(session, parent.task_id)
-    asked = origin.request if origin is not None else {}
+def _parent_fields(parent: dict[str, Any], subreddit: str | None) -> dict[str, Any]:
+    """The parent's parameters: its generation_params, then its task's request, then its columns
+    (the subreddit was picked the same way by the statement that read the profile)."""
+    params = parent.get("generation_params") or {}
+    asked = parent.get("request") or {}
 
     def pick(key: str, default: Any) -> Any:
         for source in (params, asked):
@@ -122,9 +158,9 @@ async def _parent_fields(session: AsyncSession, parent: models.Draft) -> dict[st
         return default
 
     return {
-        "subreddit": pick("subreddit", parent.subreddit),
-        "archetype": Archetype(pick("archetype", parent.archetype)),
-        "account_status": AccountStatus(pick("account_status", parent.account_status)),
+        "subreddit": subreddit or parent["subreddit"],
+        "archetype": Archetype(pick("archetype", parent["archetype"])),
+        "account_status": AccountStatus(pick("account_status", parent["account_status"])),
         "context": str(pick("context", ""))[:CONTEXT_MAX],
     }
 
@@ -137,32 +173,58 @@ async def open_regeneration(
     now: datetime,
 ) -> GenerateRequested:
     """This round's feedback only (no accumulation); the profile is re-read as it is now."""
-    parent = await repo.get_draft(session, user_id, draft_id)
-    if parent is None:
+    snapshot = await repo.read_for_open(
+        session, user_id=user_id, period=period_start(now), draft_id=draft_id
+    )
+    if snapshot.parent is None:
         raise NotFound("draft not found")
-    campaign = await _active_campaign(session, user_id, parent.campaign_id)
+    campaign = _active_campaign(snapshot)
     fields = {
-        **await _parent_fields(session, parent),
-        "parent_draft_id": parent.id,
+        **_parent_fields(snapshot.parent, snapshot.subreddit),
+        "parent_draft_id": UUID(str(snapshot.parent["id"])),
         "feedback": request.feedback or None,
     }
     return await _open(
-        session, user_id=user_id, campaign=campaign, kind="regenerate", fields=fields, now=now
+        session,
+        user_id=user_id,
+        snapshot=snapshot,
+        campaign=campaign,
+        kind="regenerate",
+        fields=fields,
+        now=now,
     )
+
+
+async def claim_task(session: AsyncSession, user_id: str, task_id: UUID, attempt_id: UUID) -> None:
+    """The generator's claim before it calls the LLM: queued → running, and running again for a
+    redelivery after a crash (generate again). An ended task is a 409 naming its status, so the
+    generator skips it; an unknown one (never opened, or its campaign deleted) a 404."""
+    for _ in range(2):  # the second read only when the row ended while the claim waited
+        result = await repo.claim_task(
+            session, task_id=task_id, user_id=user_id, attempt_id=attempt_id
+        )
+        if result is None:
+            raise NotFound("task not found")
+        claimed, status = result
+        if claimed:
+            return
+        if status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value):
+            raise Conflict(f"the task is already {status}", {"status": status})
+    # Not claimed yet neither ended: it changed under both reads. The generator retries a 503.
+    raise Unavailable("the task changed while it was claimed; claim it again")
 
 
 async def release_task(
     session: AsyncSession, user_id: str, task_id: UUID, *, code: str, message: str
 ) -> None:
-    """Give a queued task's unit back (the gateway could not publish it). Idempotent."""
+    """Give a queued task's unit back (the gateway could not tell whether its publish went
+    through). Idempotent for a failed task. A running or completed task answers 409 with its
+    status: the request did reach the generator, so the gateway reports it as accepted."""
     task = await repo.get_task(session, task_id, user_id=user_id, lock=True)
     if task is None:
         raise NotFound("task not found")
-    if task.status == TaskStatus.COMPLETED.value:
-        raise Conflict(
-            "the task already produced a draft",
-            {"from": task.status, "to": TaskStatus.FAILED.value},
-        )
+    if task.status in (TaskStatus.RUNNING.value, TaskStatus.COMPLETED.value):
+        raise Conflict(f"the task is already {task.status}", {"status": task.status})
     if task.status == TaskStatus.QUEUED.value:
         await repo.fail_task(session, task_id, code=code, message=message, details={}, seq=None)
         await repo.mark_unit(session, task_id, "released")

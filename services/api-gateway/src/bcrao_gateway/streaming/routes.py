@@ -122,9 +122,9 @@ async def _stream(
         if final is not None:
             seq, frame = final
             return OneShotResponse(stream, frame) if seq > after else Response(status_code=204)
-        if state.status is not TaskStatus.QUEUED:
+        if state.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING):
             raise _not_found()  # completed without a draft: nothing honest to stream
-        create = True  # queued: its events have not been published yet; wait for them
+        create = True  # queued or running: its events are still to come; wait for them
 
     sub = hub.subscribe(task_id, after, create=create)
     assert sub is not None  # known, or created

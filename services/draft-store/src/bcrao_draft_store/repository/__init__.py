@@ -1,7 +1,8 @@
 """All SQL of draft-store. Functions take a session and never commit: the caller's boundary does.
 
 Split by aggregate to keep files small: campaigns (with profiles and blacklist), drafts, quota
-(accounts, generation tasks and the usage ledger).
+(accounts, opening tasks and the usage ledger), lifecycle (claims and deadlines), batches (the
+consumers' multi-row statements) and tombstones (the deleted campaigns' outbox).
 """
 
 from .campaigns import (
@@ -26,29 +27,32 @@ from .drafts import (
     list_drafts,
     parent_exists,
 )
+from .lifecycle import OverdueTask, claim_task, fail_overdue_tasks
 from .quota import (
     MonthUsage,
     complete_task,
     fail_task,
     get_plan,
     get_task,
-    lock_account,
+    insert_task,
     mark_unit,
     month_usage,
-    reserve_unit,
+    read_for_open,
     set_plan,
-    stale_queued_tasks,
 )
 
 __all__ = [
     "MonthUsage",
+    "OverdueTask",
     "applicable_blacklist",
+    "claim_task",
     "complete_task",
     "create_blacklist_entry",
     "create_campaign",
     "delete_blacklist_entry",
     "delete_campaign",
     "delete_draft",
+    "fail_overdue_tasks",
     "fail_task",
     "get_campaign",
     "get_draft",
@@ -57,17 +61,16 @@ __all__ = [
     "get_profile",
     "get_task",
     "insert_draft_if_absent",
+    "insert_task",
     "list_blacklist",
     "list_campaigns",
     "list_drafts",
     "list_profiles",
-    "lock_account",
     "mark_unit",
     "month_usage",
     "parent_exists",
-    "reserve_unit",
+    "read_for_open",
     "set_plan",
-    "stale_queued_tasks",
     "update_campaign",
     "upsert_profile",
 ]

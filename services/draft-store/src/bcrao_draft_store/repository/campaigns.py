@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import BlacklistEntry, Campaign, CommunityProfile
+from .driver import driver
 
 MAX_BLACKLIST_PER_TASK = 500
 
@@ -55,8 +56,43 @@ async def update_campaign(session: AsyncSession, campaign: Campaign, **values: A
     return campaign
 
 
+_LOCK_CAMPAIGN = "SELECT 1 FROM campaigns WHERE id = %(campaign_id)s FOR UPDATE"
+
+# Tasks in flight are failed and refunded here; their GenerationFailed (details.reason
+# "campaign_deleted") is published by the sweeper from the tombstone, an outbox a crash cannot
+# lose. Every task of the campaign gets a tombstone, so a later DraftGenerated or
+# GenerationFailed for it is dropped quietly instead of being dead-lettered as unknown.
+_TOMBSTONE_TASKS = """
+WITH gone AS (
+    SELECT task_id, user_id, campaign_id, status IN ('queued', 'running') AS in_flight
+      FROM generation_tasks WHERE campaign_id = %(campaign_id)s
+       FOR UPDATE
+),
+refunded AS (
+    UPDATE usage_ledger u SET state = 'released', updated_at = now()
+      FROM gone
+     WHERE u.task_id = gone.task_id AND gone.in_flight AND u.state = 'reserved'
+)
+INSERT INTO task_tombstones (task_id, user_id, campaign_id, reason, in_flight, created_at)
+SELECT task_id, user_id, campaign_id, 'campaign_deleted', in_flight, now() FROM gone
+ON CONFLICT (task_id) DO NOTHING
+"""
+
+
 async def delete_campaign(session: AsyncSession, campaign: Campaign) -> None:
-    """Profiles, blacklist entries, drafts and tasks go with it; the usage ledger stays."""
+    """Profiles, blacklist entries, drafts and tasks go with it; the usage ledger stays.
+
+    Task rows are not kept (the cascade removes them with the user's content): their ids move
+    to `task_tombstones` instead, which is all ingestion needs to drop late events quietly and
+    all the sweeper needs to announce the failure of the tasks that were in flight. The
+    campaign row is locked first, so a task opened concurrently either commits before this
+    reads the campaign's tasks or fails its foreign key check after the delete.
+    """
+    params = {"campaign_id": campaign.id}
+    conn = await driver(session)
+    async with conn.cursor() as cursor:
+        await cursor.execute(_LOCK_CAMPAIGN, params)
+        await cursor.execute(_TOMBSTONE_TASKS, params)
     await session.delete(campaign)
     await session.flush()
 

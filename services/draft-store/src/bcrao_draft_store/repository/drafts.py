@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Draft
+from .driver import driver
 
 
 async def insert_draft_if_absent(
@@ -71,6 +72,30 @@ async def list_drafts(
     return list(rows), total or 0
 
 
+_LOCK_TASK = "SELECT 1 FROM generation_tasks WHERE task_id = %(task_id)s FOR UPDATE"
+
+_TOMBSTONE_AND_DELETE = """
+WITH tombstone AS (
+    INSERT INTO task_tombstones (task_id, user_id, campaign_id, reason, in_flight, created_at)
+    VALUES (%(task_id)s, %(user_id)s, %(campaign_id)s, 'draft_deleted', false, now())
+    ON CONFLICT (task_id) DO NOTHING
+)
+DELETE FROM drafts WHERE id = %(draft_id)s
+"""
+
+
 async def delete_draft(session: AsyncSession, draft: Draft) -> None:
-    await session.delete(draft)
-    await session.flush()
+    """Delete the draft and tombstone its task, so a redelivered DraftGenerated never stores it
+    again. The task row is locked first: the consumer locks it before it reads tombstones, so
+    one of the two waits for the other (see repository.batches)."""
+    params = {
+        "task_id": draft.task_id,
+        "user_id": draft.user_id,
+        "campaign_id": draft.campaign_id,
+        "draft_id": draft.id,
+    }
+    conn = await driver(session)
+    async with conn.cursor() as cursor:
+        await cursor.execute(_LOCK_TASK, params)
+        await cursor.execute(_TOMBSTONE_AND_DELETE, params)
+    session.expunge(draft)

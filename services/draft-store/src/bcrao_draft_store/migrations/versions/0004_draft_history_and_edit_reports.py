@@ -11,9 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_draft_history_and_edit_reports"
-# LEAD: rebase onto 0003_task_claims_and_tombstones (written on another branch); until then this
-# revision follows the current head so it can be tested alone.
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_task_claims_and_tombstones"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,111 @@
+"""Operations endpoints: liveness, readiness, metrics and the guarded internal API document."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from bcrao_contracts.enums import ErrorCode
+from bcrao_contracts.errors import envelope
+from bcrao_platform.metrics import metrics_endpoint
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import MIGRATIONS
+from .deps import Runtime, RuntimeDep, require_service
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@functools.cache
+def service_version() -> str:
+    try:
+        return version("bcrao-draft-store")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The revisions this code expects (read once from the migration scripts, not at import)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def consumers_alive(broker: KafkaBroker) -> bool:
+    """Every subscriber started and its consume loop is still running (FastStream restarts a
+    loop that crashed; one that is gone means no message is being read)."""
+    subscribers = list(broker.subscribers)
+    if not subscribers or not broker.running:
+        return False
+    for subscriber in subscribers:
+        tasks = getattr(subscriber, "tasks", [])
+        if not subscriber.running or not any(not task.done() for task in tasks):
+            return False
+    return True
+
+
+async def database_at_head(runtime: Runtime) -> bool:
+    """True at the expected revision; False when the schema is older, newer or not migrated."""
+    async with runtime.engine.connect() as connection:
+        if await connection.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return False
+        rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(row[0] for row in rows) == migration_heads()
+
+
+@router.get("/healthz")
+async def get_health() -> dict[str, str]:
+    """Liveness: the process serves (no dependency is checked)."""
+    return {"status": "ok", "version": service_version()}
+
+
+@router.get("/readyz")
+async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
+    """Ready when the database answers at the migrated revision and the consumers run."""
+    checks: dict[str, Any] = {"database": False, "migrations": False, "consumer": False}
+    try:
+        checks["migrations"] = await database_at_head(runtime)
+        checks["database"] = True
+    except SQLAlchemyError as exc:
+        log.warning("readiness: database check failed: %s", str(exc).splitlines()[0][:200])
+    checks["consumer"] = consumers_alive(runtime.broker)
+    if all(checks.values()):
+        return JSONResponse({"status": "ready", **checks})
+    return JSONResponse(envelope(ErrorCode.UNAVAILABLE, "not ready", checks), status_code=503)
+
+
+def install_ops(app: FastAPI, runtime: Runtime) -> None:
+    """/healthz, /readyz, /metrics (bearer token when DRAFT_STORE_METRICS_TOKEN is set) and,
+    unless DRAFT_STORE_DOCS_ENABLED is off, /openapi.json and /docs behind the service token."""
+    app.include_router(router)
+    token = runtime.settings.metrics_token
+    app.add_route(
+        "/metrics",
+        metrics_endpoint(runtime.metrics.registry, token.get_secret_value() if token else None),
+        include_in_schema=False,
+    )
+    if not runtime.settings.docs_enabled:
+        return
+    guarded = APIRouter(dependencies=[Depends(require_service)], include_in_schema=False)
+
+    @guarded.get("/openapi.json")
+    async def get_openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @guarded.get("/docs")
+    async def get_docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+    app.include_router(guarded)

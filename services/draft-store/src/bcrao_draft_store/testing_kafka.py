@@ -1,0 +1,117 @@
+"""Helpers for tests of the consumers against the real broker (this service's and the e2e's)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from bcrao_contracts import api
+from bcrao_contracts.enums import Archetype
+
+from . import repository as repo
+from . import tasks
+from .app import create_broker
+from .config import Settings
+from .db import create_engine, session_factory, unit_of_work
+from .handlers import build_router
+from .metrics import Metrics
+from .testing import CAMPAIGN
+
+Records = list[ConsumerRecord[bytes, bytes]]
+
+
+@asynccontextmanager
+async def running_consumer(
+    settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[Metrics]:
+    """The service's consumers, as `create_app`'s lifespan runs them."""
+    metrics = metrics or Metrics()
+    engine = create_engine(settings.database_url, pool_size=2)
+    broker = create_broker(settings)
+    broker.include_router(build_router(settings, session_factory(engine), metrics))
+    await broker.start()
+    try:
+        yield metrics
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+
+async def publish(
+    bootstrap: str, topic: str, *values: bytes, key: bytes | None = b"k", max_bytes: int = 1 << 20
+) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=max_bytes, linger_ms=5
+    )
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for value in values]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+async def read(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[Records], bool],
+    timeout: float = 30,
+) -> Records:
+    """Records of `topic` from the start, until `done(records)` (or the timeout: then whatever
+    arrived, for the caller's assertion to report)."""
+    records: Records = []
+    reader = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 << 20,
+        fetch_max_bytes=8 << 20,
+    )
+    await reader.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done(records) and asyncio.get_running_loop().time() < deadline:
+            batches = await reader.getmany(timeout_ms=500)
+            records += [record for batch in batches.values() for record in batch]
+    finally:
+        await reader.stop()
+    return records
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        result = check()
+        if await result if isinstance(result, Awaitable) else result:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+async def open_tasks(
+    settings: Settings, user_id: str, now: datetime, count: int = 1
+) -> tuple[list[uuid.UUID], uuid.UUID]:
+    """A campaign and `count` opened tasks of it (the user is on the growth plan)."""
+    from bcrao_contracts.enums import Plan
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with unit_of_work(session_factory(engine)) as session:
+            body = api.CampaignCreate.model_validate(CAMPAIGN)
+            campaign = await repo.create_campaign(
+                session, user_id=user_id, **body.model_dump(mode="json")
+            )
+            await repo.set_plan(session, user_id, Plan.GROWTH)
+            request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
+            ids = [
+                (await tasks.open_generation(session, user_id, campaign.id, request, now)).task_id
+                for _ in range(count)
+            ]
+    finally:
+        await engine.dispose()
+    return ids, campaign.id
