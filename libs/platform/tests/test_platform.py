@@ -185,12 +185,15 @@ async def test_retrying_does_not_retry_what_is_not_transient() -> None:
     assert len(calls) == 1
 
 
-def metrics_app(token: str | None) -> tuple[TestClient, Counter]:
+def metrics_app(token: str | None, host: str = "127.0.0.1") -> tuple[TestClient, Counter]:
     registry = CollectorRegistry()
     hits = Counter("things", "Things seen", ["kind"], registry=registry)
     app = Starlette(
         routes=[
-            Route("/metrics", metrics.metrics_endpoint(registry, token)),
+            Route(
+                "/metrics",
+                metrics.metrics_endpoint(registry, token, bind_host=host, token_setting="X_TOKEN"),
+            ),
             Route("/items/{item_id}", lambda request: metrics.Response("ok")),
         ]
     )
@@ -208,6 +211,17 @@ def test_metrics_need_the_token_when_one_is_set() -> None:
     ok = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     families = {f.name: f for f in text_string_to_metric_families(ok.text)}
     assert families["things"].samples[0].value == 2
+
+
+def test_metrics_without_a_token_are_closed_unless_bound_to_loopback() -> None:
+    for host in ("0.0.0.0", "10.1.2.3", "bcrao-gateway"):
+        client, _ = metrics_app(None, host)
+        refused = client.get("/metrics")
+        assert refused.status_code == 401
+        assert "X_TOKEN" in refused.json()["error"]["message"]
+    for host in ("127.0.0.1", "localhost", "::1"):
+        client, _ = metrics_app(None, host)
+        assert client.get("/metrics").status_code == 200
 
 
 def test_http_metrics_label_the_route_template_not_the_path() -> None:

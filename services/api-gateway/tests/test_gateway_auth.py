@@ -219,3 +219,36 @@ def test_a_token_within_the_maximum_lifetime_is_accepted(settings_factory: Any) 
     beyond = _sign(_claims(iat=now, exp=now + 3601))
     with pytest.raises(ApiError):
         user_from_bearer(f"Bearer {beyond}", settings)
+
+
+NEW_SECRET = "rotated-secret-" + "n" * 40
+
+
+def test_during_a_rotation_tokens_of_both_secrets_verify_and_new_ones_use_the_new(
+    settings_factory: Any,
+) -> None:
+    rotating = settings_factory(jwt_secret=NEW_SECRET, jwt_previous_secret=SECRET_FROM_CONFTEST)
+    old_user_token = _sign(_claims())  # signed with the secret being replaced
+    assert user_from_bearer(f"Bearer {old_user_token}", rotating) == "alice"
+    assert user_from_bearer(f"Bearer {_sign(_claims(), key=NEW_SECRET)}", rotating) == "alice"
+    old = settings_factory()  # a gateway still on the previous secret only
+    task = uuid4()
+    old_stream_token = sign_stream_token(old, "alice", task)
+    assert verify_stream_token(rotating, old_stream_token, task) == "alice"
+    new_stream_token = sign_stream_token(rotating, "alice", task)
+    with pytest.raises(ApiError):  # signed with the new secret, not the previous one
+        verify_stream_token(old, new_stream_token, task)
+
+
+def test_after_the_rotation_the_previous_secret_is_refused(settings_factory: Any) -> None:
+    done = settings_factory(jwt_secret=NEW_SECRET)
+    with pytest.raises(ApiError) as raised:
+        user_from_bearer(f"Bearer {_sign(_claims())}", done)
+    assert raised.value.code.value == "AUTH_INVALID"
+    with pytest.raises(ApiError):
+        user_from_bearer(f"Bearer {_sign(_claims(), key='x' * 40)}", done)
+
+
+def test_a_short_previous_secret_is_refused_at_start(settings_factory: Any) -> None:
+    with pytest.raises(ValueError, match="GATEWAY_JWT_PREVIOUS_SECRET"):
+        settings_factory(jwt_previous_secret="short")

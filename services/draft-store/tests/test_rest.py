@@ -11,7 +11,7 @@ from bcrao_draft_store import ingest
 from bcrao_draft_store.app import create_app
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import unit_of_work
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated
+from bcrao_draft_store.testing import CAMPAIGN, draft_generated, make_settings
 from bcrao_draft_store.testing import SERVICE_TOKEN as TOKEN
 from fastapi import FastAPI
 
@@ -53,6 +53,27 @@ async def test_the_service_credential_is_required(client: httpx.AsyncClient, use
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "AUTH_INVALID"
     assert (await client.get("/healthz", headers={"Authorization": ""})).status_code == 200
+
+
+async def test_during_a_rotation_the_previous_service_token_is_accepted(
+    store_database: str, user_id: str
+) -> None:
+    new_token = "rotated-service-token-" + "r" * 20
+    app = create_app(
+        make_settings(store_database, service_token=new_token, service_token_previous=TOKEN)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://draft-store") as client:
+        for token in (new_token, TOKEN):
+            answer = await client.get(
+                f"{base(user_id)}/campaigns", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert answer.status_code == 200, answer.text
+        refused = await client.get(
+            f"{base(user_id)}/campaigns", headers={"Authorization": "Bearer " + "z" * 40}
+        )
+        assert refused.status_code == 401
+    await app.state.runtime.engine.dispose()
 
 
 async def test_campaign_crud_normalises_subreddits(client: httpx.AsyncClient, user_id: str) -> None:

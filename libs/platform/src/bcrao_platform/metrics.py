@@ -8,6 +8,7 @@ token when one is configured; binding it to an internal interface is the other o
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 
@@ -31,22 +32,46 @@ def bearer_matches(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip(), token)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refused(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": "AUTH_REQUIRED", "message": message, "details": {}}},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def metrics_endpoint(
-    registry: CollectorRegistry, token: str | None
+    registry: CollectorRegistry,
+    token: str | None,
+    *,
+    bind_host: str = "127.0.0.1",
+    token_setting: str = "the metrics token setting",  # noqa: S107 (a setting name)
 ) -> Callable[[Request], Awaitable[Response]]:
+    """Prometheus text for `registry`.
+
+    With a token, only a request bearing it is answered. Without one, metrics are served only by
+    a process bound to loopback (a developer's machine); any other bind address keeps them
+    closed, so a deployment that forgot the token does not publish its internals.
+    """
+    closed = token is None and not is_loopback(bind_host)
+
     async def get_metrics(request: Request) -> Response:
-        if token and not bearer_matches(request, token):
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": "AUTH_REQUIRED",
-                        "message": "metrics need the metrics bearer token",
-                        "details": {},
-                    }
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+        if closed:
+            return _refused(
+                f"metrics are closed: set {token_setting} and send it as a bearer token"
             )
+        if token and not bearer_matches(request, token):
+            return _refused("metrics need the metrics bearer token")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return get_metrics

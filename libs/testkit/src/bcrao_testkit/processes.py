@@ -105,6 +105,16 @@ class Stack:
             f"{prefix}_HOST": "127.0.0.1",
         }
 
+    def _claims(self) -> dict[str, str]:
+        """The generator claims each task from draft-store before its LLM call, as deployed."""
+        store = self.services.get("draft-store")
+        if store is None:
+            return {}
+        return {
+            "GENERATOR_DRAFT_STORE_URL": store.url,
+            "GENERATOR_DRAFT_STORE_TOKEN": self.service_token,
+        }
+
     def service(
         self, name: str, *, port: int | None = None, extra: dict[str, str] | None = None
     ) -> Service:
@@ -121,6 +131,7 @@ class Stack:
                 **self._common("GENERATOR"),
                 "GENERATOR_PORT": str(port),
                 "GENERATOR_LLM_API_KEY": "",
+                **self._claims(),
                 **self.generator_env,
             }
         else:

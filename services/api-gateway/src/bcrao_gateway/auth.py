@@ -58,11 +58,19 @@ def _prepared_key(algorithm: str, material: str) -> Any:
     return jwt.get_algorithm_by_name(algorithm).prepare_key(material)
 
 
-def _verification_key(settings: Settings) -> Any:
+def _secrets(settings: Settings) -> list[bytes]:
+    """The current secret, then (during a rotation) the previous one."""
+    secrets = [settings.jwt_secret.get_secret_value().encode()]
+    if settings.jwt_previous_secret is not None:
+        secrets.append(settings.jwt_previous_secret.get_secret_value().encode())
+    return secrets
+
+
+def _verification_keys(settings: Settings) -> list[Any]:
     if settings.uses_hmac:
-        return settings.jwt_secret.get_secret_value().encode()
+        return list(_secrets(settings))
     assert settings.jwt_public_key is not None  # Settings refuses an asymmetric setup without it
-    return _prepared_key(settings.jwt_algorithm, settings.jwt_public_key)
+    return [_prepared_key(settings.jwt_algorithm, settings.jwt_public_key)]
 
 
 @functools.lru_cache(maxsize=16)
@@ -74,9 +82,13 @@ def _stream_key(settings: Settings) -> bytes:
     return _derived_stream_key(settings.jwt_secret.get_secret_value().encode())
 
 
+def _stream_keys(settings: Settings) -> list[bytes]:
+    return [_derived_stream_key(secret) for secret in _secrets(settings)]
+
+
 def _decode(
     token: str,
-    key: Any,
+    keys: list[Any],
     algorithm: str,
     audience: str,
     settings: Settings,
@@ -90,20 +102,26 @@ def _decode(
         raise _invalid() from None
     if header.get("alg") != algorithm:
         raise _invalid()
-    try:
-        return jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            audience=audience,
-            issuer=settings.jwt_issuer,
-            leeway=settings.jwt_leeway_seconds,
-            options={"require": claims},
-        )
-    except jwt.ExpiredSignatureError:
-        raise _invalid("token expired") from None
-    except jwt.PyJWTError:
-        raise _invalid() from None
+    for i, key in enumerate(keys):
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=audience,
+                issuer=settings.jwt_issuer,
+                leeway=settings.jwt_leeway_seconds,
+                options={"require": claims},
+            )
+        except jwt.InvalidSignatureError:
+            if i + 1 < len(keys):
+                continue  # signed with the other key of a rotation, perhaps
+            raise _invalid() from None
+        except jwt.ExpiredSignatureError:
+            raise _invalid("token expired") from None
+        except jwt.PyJWTError:
+            raise _invalid() from None
+    raise _invalid()
 
 
 def user_from_bearer(authorization: str | None, settings: Settings) -> str:
@@ -116,7 +134,7 @@ def user_from_bearer(authorization: str | None, settings: Settings) -> str:
         raise _invalid("expected 'Authorization: Bearer <token>'")
     claims = _decode(
         token,
-        _verification_key(settings),
+        _verification_keys(settings),
         settings.jwt_algorithm,
         settings.jwt_audience,
         settings,
@@ -180,7 +198,7 @@ def verify_stream_token(settings: Settings, token: str, task_id: UUID) -> str:
         raise _required()
     claims = _decode(
         token,
-        _stream_key(settings),
+        _stream_keys(settings),
         STREAM_ALGORITHM,
         STREAM_AUDIENCE,
         settings,

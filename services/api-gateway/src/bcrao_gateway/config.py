@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -36,6 +35,9 @@ class Settings(BaseSettings):
     # jwt_secret verifies user tokens when the algorithm is HS*, and always keys stream tokens
     # (through a derived key), so every gateway instance can verify any instance's stream_url.
     jwt_secret: SecretStr
+    # During a rotation: the secret being replaced, still accepted for verification (user tokens
+    # under HS*, and stream tokens) but never used to sign. Remove it once old tokens expired.
+    jwt_previous_secret: SecretStr | None = None
     jwt_public_key: str | None = None
     jwt_algorithm: JwtAlgorithm = "HS256"
     jwt_issuer: str = "bcrao-drafts"
@@ -95,6 +97,11 @@ class Settings(BaseSettings):
                 f"GATEWAY_JWT_SECRET must be at least {MIN_HMAC_SECRET_BYTES} bytes "
                 f"(got {len(secret)}); generate one with `openssl rand -hex 32`"
             )
+        previous = self.jwt_previous_secret
+        if previous is not None and len(previous.get_secret_value()) < MIN_HMAC_SECRET_BYTES:
+            raise ValueError(
+                f"GATEWAY_JWT_PREVIOUS_SECRET must be at least {MIN_HMAC_SECRET_BYTES} bytes"
+            )
         if len(self.draft_store_token.get_secret_value()) < MIN_SERVICE_TOKEN_CHARS:
             raise ValueError(
                 f"GATEWAY_DRAFT_STORE_TOKEN must be at least {MIN_SERVICE_TOKEN_CHARS} characters"
@@ -113,16 +120,6 @@ class Settings(BaseSettings):
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ValueError("GATEWAY_PUBLIC_BASE_URL must be an http(s) URL")
         return self
-
-    @property
-    def local_only(self) -> bool:
-        """Whether the server listens on a loopback address only (a developer's machine)."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
 
     @property
     def uses_hmac(self) -> bool:

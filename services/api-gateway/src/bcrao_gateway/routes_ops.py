@@ -51,14 +51,10 @@ async def get_readiness(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def get_metrics(request: Request, metrics: MetricsDep, settings: SettingsDep) -> Response:
-    """Prometheus text. With GATEWAY_METRICS_TOKEN set it needs that bearer token; without one it
-    is served only to a gateway listening on loopback (a local run), and is closed otherwise."""
+    """Prometheus text: with GATEWAY_METRICS_TOKEN set it needs that bearer token; without one
+    only a gateway bound to loopback serves it (bcrao_platform.metrics)."""
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-    if token is None and not settings.local_only:
-        return error_response(
-            401,
-            ErrorCode.AUTH_REQUIRED,
-            "metrics are closed: set GATEWAY_METRICS_TOKEN and send it as a bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return await metrics_endpoint(metrics.registry, token)(request)
+    endpoint = metrics_endpoint(
+        metrics.registry, token, bind_host=settings.host, token_setting="GATEWAY_METRICS_TOKEN"
+    )
+    return await endpoint(request)

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8001, ge=1, le=65535)
     service_token: SecretStr
+    # During a rotation: the token being replaced, still accepted until every caller switched.
+    service_token_previous: SecretStr | None = None
     consumer_group: str = "draft-store"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     migrate_on_start: bool = True
@@ -90,13 +92,11 @@ class Settings(BaseSettings):
         "is still to be published (their streams end within about this).",
     )
 
-    @field_validator("service_token")
+    @field_validator("service_token", "service_token_previous")
     @classmethod
-    def _token_long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"DRAFT_STORE_SERVICE_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
-            )
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"service tokens must be at least {MIN_TOKEN_LENGTH} characters")
         return value
 
     @field_validator("metrics_token")

@@ -60,8 +60,16 @@ def require_service(request: Request, runtime: RuntimeDep) -> None:
     if not header:
         raise AuthRequired("the service credential is missing")
     scheme, _, token = header.partition(" ")
-    expected = runtime.settings.service_token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+    presented = token.strip().encode()
+    settings = runtime.settings
+    accepted = [settings.service_token, settings.service_token_previous]
+    # Every accepted token is compared (no early exit), so timing does not tell which matched.
+    matches = [
+        hmac.compare_digest(presented, secret.get_secret_value().encode())
+        for secret in accepted
+        if secret is not None
+    ]
+    if scheme.lower() != "bearer" or not any(matches):
         raise AuthInvalid("the service credential is not valid")
 
 

@@ -93,7 +93,12 @@ def install_ops(app: FastAPI, runtime: Runtime) -> None:
     token = runtime.settings.metrics_token
     app.add_route(
         "/metrics",
-        metrics_endpoint(runtime.metrics.registry, token.get_secret_value() if token else None),
+        metrics_endpoint(
+            runtime.metrics.registry,
+            token.get_secret_value() if token else None,
+            bind_host=runtime.settings.host,
+            token_setting="DRAFT_STORE_METRICS_TOKEN",
+        ),
         include_in_schema=False,
     )
     if not runtime.settings.docs_enabled:

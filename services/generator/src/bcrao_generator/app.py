@@ -73,7 +73,15 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint(registry, token)),
+            Route(
+                "/metrics",
+                metrics_endpoint(
+                    registry,
+                    token,
+                    bind_host=settings.host,
+                    token_setting="GENERATOR_METRICS_TOKEN",
+                ),
+            ),
             Route("/asyncapi.json", asyncapi_json),
         ],
         middleware=[Middleware(HttpMetricsMiddleware, registry=registry, service="generator")],
