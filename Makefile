@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check faults soak
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,11 @@ plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
 	@test -n "$(PLAN)" || { echo "usage: make plan USER=<name> PLAN=trial|starter|growth" >&2; exit 2; }
 	@bash scripts/with-env.sh $(PY) -m bcrao_draft_store.cli set-plan "$(TOKEN_USER)" "$(PLAN)"
 
+# `make test` runs the fault suite's smoke subset only; `make faults` runs every fault.
+TEST_MARKERS := not soak and (not faults or fault_smoke)
+
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 test-unit: setup ## Only the tests that need no broker or database
 	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
@@ -64,6 +67,12 @@ bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the s
 
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
+
+faults: setup ## Every fault of tests/faults (own Kafka and PostgreSQL), checker table at the end
+	@$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
+
+soak: setup ## 1,000 generations from 50 users: zero lost, zero doubled, and the throughput
+	@$(PY) -m pytest tests/faults/test_soak.py -m soak -s $(PYTEST_ARGS)
 
 compose-check: setup ## Check docker-compose.yml parses and its env matches the settings classes
 	@$(PY) -m pytest tests/test_compose.py -q

@@ -8,6 +8,7 @@ the database and the LLM's log into a `history.History` for the checker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -91,8 +92,17 @@ class FaultStack:
         self.llm_port = free_port()
         log = (self.log_dir / f"llm-{self.llm_port}.log").open("ab")
         self.llm = subprocess.Popen(
-            [sys.executable, "-m", "bcrao_testkit.chaos_llm", "--port", str(self.llm_port)]
-            + ["--log", str(self.llm_log), "--chunk-delay", str(self.llm_chunk_delay)],
+            [
+                sys.executable,
+                "-m",
+                "bcrao_testkit.chaos_llm",
+                "--port",
+                str(self.llm_port),
+                "--log",
+                str(self.llm_log),
+                "--chunk-delay",
+                str(self.llm_chunk_delay),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -143,10 +153,8 @@ class FaultStack:
             self.llm.terminate()
             self.llm.wait(10)
         if self.db_url:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 drop_database(self.db_url)
-            except psycopg.Error:
-                pass
 
     def logs(self) -> str:
         services = [self.draft_store, self.gateway, *self.generators]

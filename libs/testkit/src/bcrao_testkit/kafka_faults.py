@@ -122,7 +122,7 @@ async def dead_letters(bootstrap: str, topic: str) -> list[tuple[dict[str, bytes
         ends = await consumer.end_offsets(tps)
         await consumer.seek_to_beginning(*tps)
         found: list[tuple[dict[str, bytes], bytes]] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=1000)
             for records in batch.values():
                 for record in records:
@@ -135,7 +135,7 @@ async def dead_letters(bootstrap: str, topic: str) -> list[tuple[dict[str, bytes
 
 def dead_lettered(placed: Placed, letters: list[tuple[dict[str, bytes], bytes]]) -> bool:
     """True when some dead letter names this record in the shared DLQ headers."""
-    for headers, value in letters:
+    for headers, _value in letters:
         named = (
             headers.get("x-dlq-original-topic", b"").decode() == placed.topic
             and headers.get("x-dlq-original-partition", b"").decode() == str(placed.partition)
@@ -175,3 +175,37 @@ async def rewind_group(bootstrap: str, group: str) -> dict[str, int]:
     for tp in tps:
         counts[tp.topic] = counts.get(tp.topic, 0) + 1
     return counts
+
+
+async def group_lag(bootstrap: str, group: str) -> int | None:
+    """Records not yet committed by `group` over the partitions it tracks (None: none tracked)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    if not committed:
+        return None
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(list(committed))
+    finally:
+        await consumer.stop()
+    return sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
+
+
+async def group_members(bootstrap: str, group: str) -> int:
+    """How many members the group has right now (0 when it is empty or unknown)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    for response in described:
+        for entry in response.groups:
+            # (error_code, group_id, state, protocol_type, protocol, members, ...)
+            return len(entry[5])
+    return 0

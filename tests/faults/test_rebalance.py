@@ -1,0 +1,45 @@
+"""Fault 10: the generator group rebalances every few seconds while a second instance starts
+and stops under load."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+from bcrao_testkit.load import LoadPlan
+
+from .conftest import Run
+from .test_process_faults import generating, until
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.e2e,
+    pytest.mark.integration,
+    pytest.mark.timeout(900),
+]
+
+
+async def test_rebalances_while_a_second_generator_comes_and_goes(run_factory) -> None:  # type: ignore[no-untyped-def]
+    run: Run = await run_factory(LoadPlan(users=4, generations=50, rate=1.5))
+    load = asyncio.create_task(run.driver.run())
+    assert await until(generating(run, 1)), run.stack.logs()
+    cycles = 0
+    while not load.done() and cycles < 5:
+        second = run.stack.new_generator()
+        run.disrupted()  # joining: partitions move, unfinished work may be handed over
+        second.start()
+        run.stack.generators.append(second)
+        await asyncio.to_thread(second.wait_healthy, 90)
+        await asyncio.sleep(4)
+        run.disrupted()  # leaving
+        await asyncio.to_thread(second.stop, signal.SIGTERM, 60)
+        await asyncio.sleep(3)
+        cycles += 1
+    fault_end = time.time()
+    await load
+    report = await run.verdict(fault_end=fault_end)
+    print(f"\nrebalance cycles: {cycles}, justified repeats: {report.justified_repeats}")
+    assert cycles >= 3
+    assert report.ok, run.fail_message(report)
