@@ -38,6 +38,7 @@ class Infra:
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     state = STATE / f"run-{os.getpid()}-{secrets.token_hex(3)}"
+    RESULTS.unlink(missing_ok=True)  # the table at the end shows this run's faults only
     kafka = LocalKafka(state)
     postgres = LocalPostgres(state)
     try:
@@ -143,7 +144,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for row in rows:
         cells = " ".join(str(row.get(c, "")).rjust(10) for c in columns)
         terminalreporter.write_line(row["fault"][:47].ljust(48) + cells)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    RESULTS.unlink(missing_ok=True)

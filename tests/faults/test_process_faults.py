@@ -121,7 +121,8 @@ async def test_draft_store_sigkill_right_after_drafts_commit(run_factory) -> Non
 
 
 async def test_gateway_sigkill_with_streams_open(run_factory) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
+    # About 20 s of requests: some before the kill, some refused while it is down, most after.
+    run: Run = await run_factory(LoadPlan(users=4, generations=60, rate=3))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 3)), run.stack.logs()
     await asyncio.to_thread(run.stack.gateway.kill)

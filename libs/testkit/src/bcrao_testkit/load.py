@@ -145,27 +145,39 @@ class LoadDriver:
         self._followers.append(asyncio.create_task(follower))
 
     async def _follow(self, user: str, task_id: str, stream_url: str) -> None:
-        def seen(frame: Frame, _: Followed) -> None:
+        frames: list[Frame] = []
+        status = {"last": 0}
+
+        def seen(frame: Frame, followed: Followed) -> None:
+            frames.append(frame)
+            status["last"] = followed.attempts[-1].status_code
             if frame.data and frame.data.get("type") == "complete":
                 self.record.completions.append(time.time())
 
         client = self.client(user)
-        followed = await follow_stream(
-            client,
-            stream_url,
-            timeout=self.plan.stream_timeout,
-            retry_delay=0.5,
-            max_attempts=1000,
-            on_message=seen,
-        )
+        # follow_stream's own timeout bounds each read, not the whole stream: a stream that only
+        # sends heartbeats would be followed forever, so the whole reader is bounded here.
+        try:
+            async with asyncio.timeout(self.plan.stream_timeout):
+                followed = await follow_stream(
+                    client,
+                    stream_url,
+                    timeout=self.plan.stream_timeout,
+                    retry_delay=0.5,
+                    max_attempts=1000,
+                    on_message=seen,
+                )
+            if followed.attempts:
+                status["last"] = followed.attempts[-1].status_code
+        except TimeoutError:
+            status["last"] = status["last"] or 200
         messages = []
-        for frame in followed.messages:
+        for frame in frames:
             data = frame.data or {}
             draft = data.get("draft") if data.get("type") == "complete" else None
             draft_id = str(draft["id"]) if isinstance(draft, dict) else None
             messages.append(Message(frame.id, str(data.get("type")), draft_id))
-        status = followed.attempts[-1].status_code if followed.attempts else 0
-        self.record.streams.append(StreamLog(task_id, tuple(messages), True, status))
+        self.record.streams.append(StreamLog(task_id, tuple(messages), True, status["last"]))
         done = messages[-1] if messages else None
         every = self.plan.delete_every
         if done and done.draft_id and every and len(self.record.completions) % every == 0:
