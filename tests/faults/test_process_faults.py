@@ -27,8 +27,12 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 60) -
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        if await condition():
-            return True
+        try:
+            async with asyncio.timeout(max(deadline - loop.time(), 0.1)):
+                if await condition():
+                    return True
+        except TimeoutError:
+            return False
         await asyncio.sleep(0.1)
     return False
 
