@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from bcrao_testkit.load import LoadDriver, LoadPlan
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".state" / "faults"
-RESULTS = STATE / "results.jsonl"
+RESULTS = Path(os.environ.get("BCRAO_FAULT_RESULTS", STATE / "results.jsonl"))
 
 
 @dataclass
@@ -98,20 +98,28 @@ class Run:
         return f"{report.explain()}\n{self.stack.logs()}"
 
 
-@pytest.fixture
-async def run_factory(
-    infra: Infra, request: pytest.FixtureRequest
-) -> AsyncIterator[Callable[..., object]]:
-    runs: list[Run] = []
+RunFactory = Callable[..., Awaitable["Run"]]
 
-    async def make(plan: LoadPlan | None = None, **stack_kw: object) -> Run:
+
+@pytest.fixture
+async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIterator[RunFactory]:
+    stacks: list[FaultStack] = []
+    drivers: list[LoadDriver] = []
+
+    async def make(
+        plan: LoadPlan | None = None,
+        *,
+        llm_chunk_delay: float = 0.05,
+        generator_env: dict[str, str] | None = None,
+    ) -> Run:
         stack = FaultStack(
             infra.kafka.bootstrap,
             infra.postgres.url,
             infra.state / "logs" / request.node.name,
-            **stack_kw,  # type: ignore[arg-type]
+            llm_chunk_delay=llm_chunk_delay,
+            generator_env=generator_env or {},
         )
-        runs.append(Run(stack, None, [], request.node.name))  # type: ignore[arg-type]
+        stacks.append(stack)  # stopped at teardown even when it fails to start
         await stack.start()
         secret = stack.s.jwt_secret
         driver = LoadDriver(
@@ -120,15 +128,15 @@ async def run_factory(
             plan or LoadPlan(),
             set_plan=stack.set_plan,
         )
-        runs[-1].driver = driver
+        drivers.append(driver)
         await driver.setup()
-        return runs[-1]
+        return Run(stack, driver, [], request.node.name)
 
     yield make
-    for run in runs:
-        if run.driver is not None:
-            await run.driver.close()
-        run.stack.stop()
+    for driver in drivers:
+        await driver.close()
+    for stack in stacks:
+        stack.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -15,7 +15,7 @@ from bcrao_testkit.kafka_faults import (
 )
 from bcrao_testkit.load import LoadPlan
 
-from .conftest import Infra, Run
+from .conftest import Infra, RunFactory
 from .test_process_faults import restart, until
 
 pytestmark = [
@@ -29,8 +29,8 @@ pytestmark = [
 @pytest.mark.fault_smoke
 async def test_poison_on_every_topic_lands_in_the_dlq_and_work_goes_on(
     run_factory, infra: Infra
-) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=3, generations=15, rate=3))
+) -> None:
+    run = await run_factory(LoadPlan(users=3, generations=15, rate=3))
     prefix = run.stack.s.topic_prefix
     placed = await inject_poison(infra.kafka.bootstrap, prefix)
     # The same partitions carry real work right behind the poison: it must not be blocked.
@@ -54,8 +54,10 @@ async def test_poison_on_every_topic_lands_in_the_dlq_and_work_goes_on(
 
 
 @pytest.mark.fault_smoke
-async def test_every_group_rewound_redelivers_nothing_twice(run_factory, infra: Infra) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=3, generations=15, rate=3, delete_every=3))
+async def test_every_group_rewound_redelivers_nothing_twice(
+    run_factory: RunFactory, infra: Infra
+) -> None:
+    run = await run_factory(LoadPlan(users=3, generations=15, rate=3, delete_every=3))
     await run.driver.run()
     await run.driver.drain()
     await run.stack.settle(90)

@@ -19,11 +19,11 @@ from bcrao_testkit.history import (
 )
 
 
-def stream(task: str, *types: str, draft: str | None = None, **kw: object) -> StreamLog:
+def stream(task: str, *types: str, draft: str | None = None) -> StreamLog:
     messages = tuple(
         Message(i, t, draft if t == "complete" else None) for i, t in enumerate(types, 1)
     )
-    return StreamLog(task, messages, **kw)  # type: ignore[arg-type]
+    return StreamLog(task, messages)
 
 
 def healthy() -> History:

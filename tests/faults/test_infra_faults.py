@@ -13,7 +13,7 @@ import time
 import pytest
 from bcrao_testkit.load import LoadPlan
 
-from .conftest import Infra, Run
+from .conftest import Infra, Run, RunFactory
 from .test_process_faults import generating, until
 
 pytestmark = [
@@ -44,9 +44,9 @@ async def kafka_outage(infra: Infra, run: Run, sig: int) -> float:
         pytest.param(signal.SIGTERM, id="SIGTERM"),
     ],
 )
-async def test_kafka_stopped_under_load(run_factory, infra: Infra, sig: int) -> None:  # type: ignore[no-untyped-def]
+async def test_kafka_stopped_under_load(run_factory: RunFactory, infra: Infra, sig: int) -> None:
     # Load before, during and after the outage (about 50 s of requests at 1.2/s).
-    run: Run = await run_factory(LoadPlan(users=4, generations=60, rate=1.2, stream_timeout=150))
+    run = await run_factory(LoadPlan(users=4, generations=60, rate=1.2, stream_timeout=150))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 1)), run.stack.logs()
     fault_end = await kafka_outage(infra, run, sig)
@@ -55,10 +55,10 @@ async def test_kafka_stopped_under_load(run_factory, infra: Infra, sig: int) -> 
     assert report.ok, run.fail_message(report)
 
 
-async def test_postgres_immediate_stop_under_load(run_factory, infra: Infra) -> None:  # type: ignore[no-untyped-def]
+async def test_postgres_immediate_stop_under_load(run_factory: RunFactory, infra: Infra) -> None:
     settings = await asyncio.to_thread(infra.postgres.settings)
     assert settings == {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
-    run: Run = await run_factory(LoadPlan(users=4, generations=40, rate=1.5, stream_timeout=150))
+    run = await run_factory(LoadPlan(users=4, generations=40, rate=1.5, stream_timeout=150))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 2)), run.stack.logs()
     run.disrupted()

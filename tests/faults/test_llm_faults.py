@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from bcrao_testkit.load import LoadPlan
 
-from .conftest import Run
+from .conftest import RunFactory
 
 pytestmark = [
     pytest.mark.faults,
@@ -26,8 +26,10 @@ def directive(index: int) -> str:
     return CHAOS.get(index % 6, "")
 
 
-async def test_llm_429_500_cut_and_a_generation_longer_than_the_poll_interval(run_factory) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(
+async def test_llm_429_500_cut_and_a_generation_longer_than_the_poll_interval(
+    run_factory: RunFactory,
+) -> None:
+    run = await run_factory(
         LoadPlan(
             users=3, generations=18, rate=2, chaos=directive, gated_every=0, stream_timeout=200
         ),

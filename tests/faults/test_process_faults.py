@@ -13,7 +13,7 @@ from bcrao_testkit.kafka_faults import group_members
 from bcrao_testkit.load import LoadPlan
 from bcrao_testkit.processes import Service
 
-from .conftest import Run
+from .conftest import Run, RunFactory
 
 pytestmark = [
     pytest.mark.faults,
@@ -59,8 +59,8 @@ async def restart(old: Service) -> Service:
 
 
 @pytest.mark.fault_smoke
-async def test_generator_sigkill_mid_generation_then_restart(run_factory) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
+async def test_generator_sigkill_mid_generation_then_restart(run_factory: RunFactory) -> None:
+    run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run)), run.stack.logs()
     old = run.stack.generators[0]
@@ -74,8 +74,8 @@ async def test_generator_sigkill_mid_generation_then_restart(run_factory) -> Non
 
 
 @pytest.mark.fault_smoke
-async def test_generator_sigkill_second_instance_takes_over(run_factory) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
+async def test_generator_sigkill_second_instance_takes_over(run_factory: RunFactory) -> None:
+    run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
     second = run.stack.new_generator()
     second.start()
     await asyncio.to_thread(second.wait_healthy, 90)
@@ -102,11 +102,11 @@ def drafts_stored(run: Run) -> int:
 
 
 @pytest.mark.fault_smoke
-async def test_draft_store_sigkill_right_after_drafts_commit(run_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_draft_store_sigkill_right_after_drafts_commit(run_factory: RunFactory) -> None:
     """Best effort at "between its commit and its offset commit": killed as soon as a new draft
     row is visible, three times under load; the redelivered DraftGenerated must change nothing."""
     # About 40 s of requests: enough to span three kills and restarts.
-    run: Run = await run_factory(LoadPlan(users=4, generations=100, rate=2.5))
+    run = await run_factory(LoadPlan(users=4, generations=100, rate=2.5))
     load = asyncio.create_task(run.driver.run())
     fault_end = time.time()
     for _ in range(3):
@@ -124,9 +124,9 @@ async def test_draft_store_sigkill_right_after_drafts_commit(run_factory) -> Non
     assert report.ok, run.fail_message(report)
 
 
-async def test_gateway_sigkill_with_streams_open(run_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_gateway_sigkill_with_streams_open(run_factory: RunFactory) -> None:
     # About 20 s of requests: some before the kill, some refused while it is down, most after.
-    run: Run = await run_factory(LoadPlan(users=4, generations=60, rate=3))
+    run = await run_factory(LoadPlan(users=4, generations=60, rate=3))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 3)), run.stack.logs()
     await asyncio.to_thread(run.stack.gateway.kill)
@@ -139,8 +139,8 @@ async def test_gateway_sigkill_with_streams_open(run_factory) -> None:  # type: 
 
 
 @pytest.mark.parametrize("name", ["generator", "draft-store", "api-gateway"])
-async def test_sigterm_under_load(run_factory, name: str) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
+async def test_sigterm_under_load(run_factory: RunFactory, name: str) -> None:
+    run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 2)), run.stack.logs()
     if name == "generator":

@@ -10,7 +10,7 @@ import time
 import pytest
 from bcrao_testkit.load import LoadPlan
 
-from .conftest import Run
+from .conftest import RunFactory
 from .test_process_faults import generating, until
 
 pytestmark = [
@@ -21,8 +21,8 @@ pytestmark = [
 ]
 
 
-async def test_rebalances_while_a_second_generator_comes_and_goes(run_factory) -> None:  # type: ignore[no-untyped-def]
-    run: Run = await run_factory(LoadPlan(users=4, generations=50, rate=1.5))
+async def test_rebalances_while_a_second_generator_comes_and_goes(run_factory: RunFactory) -> None:
+    run = await run_factory(LoadPlan(users=4, generations=50, rate=1.5))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 1)), run.stack.logs()
     cycles = 0

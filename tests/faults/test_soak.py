@@ -12,7 +12,7 @@ import time
 import pytest
 from bcrao_testkit.load import LoadPlan
 
-from .conftest import Run
+from .conftest import RunFactory
 
 pytestmark = [pytest.mark.soak, pytest.mark.e2e, pytest.mark.integration]
 
@@ -22,9 +22,9 @@ RATE = float(os.environ.get("SOAK_RATE", "8"))
 
 
 @pytest.mark.timeout(3600)
-async def test_soak(run_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_soak(run_factory: RunFactory) -> None:
     plan = LoadPlan(users=USERS, generations=GENERATIONS, rate=RATE, stream_timeout=1800)
-    run: Run = await run_factory(plan, llm_chunk_delay=0.02)
+    run = await run_factory(plan, llm_chunk_delay=0.02)
     started = time.time()
     await run.driver.run()
     sent = time.time() - started
