@@ -67,3 +67,13 @@ async def test_500_bursts_count_per_task(tmp_path: Path) -> None:
     async with chaos_client(log) as client:
         codes = [(await call(client, "fz-00000000000b chaos=500x3"))[0] for _ in range(4)]
     assert codes == [500, 500, 500, 200]
+
+
+async def test_a_slow_stream_still_ends_as_a_finished_call(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    async with chaos_client(log) as client:
+        status, text = await call(client, "fz-00000000000c chaos=slow2")
+    assert status == 200
+    assert text.rstrip().endswith("data: [DONE]")
+    (record,) = read_log(log)
+    assert record["completed"]

@@ -107,9 +107,14 @@ class ChaosLLM:
                     if last:
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
-                if pause:
+                chunk = message.get("body", b"")
+                if pause and chunk:
                     await asyncio.sleep(pause)
-                sent["done"] = last
+                await send(message)
+                # A client may hang up right after `[DONE]`, before the closing empty body.
+                if last or b"data: [DONE]" in chunk:
+                    sent["done"] = True
+                return
             await send(message)
 
         await self.app(scope, replay, paced_send)
