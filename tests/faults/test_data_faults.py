@@ -47,6 +47,10 @@ async def test_poison_on_every_topic_lands_in_the_dlq_and_work_goes_on(
         return not missing
 
     await until(all_dead_lettered, timeout=60)
+    present = {
+        t: len(await dead_letters(infra.kafka.bootstrap, t)) for t in {p.topic for p in placed}
+    }
+    print(f"\nrecords on each DLQ (any headers): {present}")
     listed = ", ".join(f"{p.topic.removeprefix(prefix)}:{p.kind}" for p in missing)
     print(f"\npoison not dead-lettered: {len(missing)} of {len(placed)}: {listed}")
     assert report.ok, run.fail_message(report)
