@@ -28,6 +28,9 @@ STATE = ROOT / ".state" / "faults"
 RESULTS = Path(os.environ.get("BCRAO_FAULT_RESULTS", STATE / "results.jsonl"))
 
 
+_session: dict[str, bool] = {}
+
+
 @dataclass
 class Infra:
     kafka: LocalKafka
@@ -39,6 +42,7 @@ class Infra:
 def infra() -> Iterator[Infra]:
     state = STATE / f"run-{os.getpid()}-{secrets.token_hex(3)}"
     RESULTS.unlink(missing_ok=True)  # the table at the end shows this run's faults only
+    _session["faults_ran"] = True
     kafka = LocalKafka(state)
     postgres = LocalPostgres(state)
     try:
@@ -140,7 +144,7 @@ async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIter
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not RESULTS.exists():
+    if not _session.get("faults_ran") or not RESULTS.exists():
         return
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
     if not rows:
