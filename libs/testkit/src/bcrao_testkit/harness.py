@@ -72,7 +72,14 @@ class FaultStack:
     def _start_processes(self) -> None:
         self._start_llm()
         store = self.s.service(
-            "draft-store", extra={"DRAFT_STORE_CONSUMER_GROUP": f"{self.s.topic_prefix}store"}
+            "draft-store",
+            extra={
+                "DRAFT_STORE_CONSUMER_GROUP": f"{self.s.topic_prefix}store",
+                # A task never claimed (its requester vanished before publishing) is swept
+                # within the checker's settle time instead of the production default's minutes.
+                "DRAFT_STORE_UNCLAIMED_TASK_SECONDS": "60",
+                "DRAFT_STORE_SWEEP_INTERVAL_SECONDS": "10",
+            },
         )
         self.s.services["draft-store"] = store
         store.start()
