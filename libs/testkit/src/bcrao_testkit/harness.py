@@ -76,8 +76,8 @@ class FaultStack:
             extra={
                 "DRAFT_STORE_CONSUMER_GROUP": f"{self.s.topic_prefix}store",
                 # A task never claimed (its requester vanished before publishing) is swept
-                # within the checker's settle time instead of the production default's minutes.
-                "DRAFT_STORE_UNCLAIMED_TASK_SECONDS": "60",
+                # within the checker's settle time instead of the production default (600 s).
+                "DRAFT_STORE_UNCLAIMED_TASK_SECONDS": "120",
                 "DRAFT_STORE_SWEEP_INTERVAL_SECONDS": "10",
             },
         )
