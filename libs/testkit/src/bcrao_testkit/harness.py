@@ -27,6 +27,8 @@ from .processes import Service, Stack
 from .servers import free_port
 
 TERMINAL = ("completed", "failed")
+# Start-up (migrations, group joins) on a busy 2-core machine can take well over a minute.
+HEALTHY_WITHIN = 150.0
 
 
 @dataclass
@@ -83,7 +85,7 @@ class FaultStack:
         )
         self.s.services["draft-store"] = store
         store.start()
-        store.wait_healthy()
+        store.wait_healthy(HEALTHY_WITHIN)
         self.generators.append(self.new_generator())
         self.generators[0].start()
         gateway = self.s.service(
@@ -92,8 +94,8 @@ class FaultStack:
         )
         self.s.services["api-gateway"] = gateway
         gateway.start()
-        self.generators[0].wait_healthy()
-        gateway.wait_healthy()
+        self.generators[0].wait_healthy(HEALTHY_WITHIN)
+        gateway.wait_healthy(HEALTHY_WITHIN)
 
     def _start_llm(self) -> None:
         self.llm_port = free_port()
@@ -151,11 +153,14 @@ class FaultStack:
         response.raise_for_status()
 
     def stop(self) -> None:
-        if self.stack is not None:
-            self.gateway.stop()
+        if self.stack is not None:  # whatever was started, also after a failed start
+            services = self.stack.services
+            if "api-gateway" in services:
+                services["api-gateway"].stop()
             for generator in self.generators:
                 generator.stop()
-            self.draft_store.stop()
+            if "draft-store" in services:
+                services["draft-store"].stop()
         if self.llm is not None:
             self.llm.terminate()
             self.llm.wait(10)
@@ -164,7 +169,7 @@ class FaultStack:
                 drop_database(self.db_url)
 
     def logs(self) -> str:
-        services = [self.draft_store, self.gateway, *self.generators]
+        services = [*self.s.services.values(), *self.generators]
         return "\n".join(f"--- {s.name}:{s.port} ---\n{s.tail(25)}" for s in services)
 
     # -- history ------------------------------------------------------------------------------
