@@ -149,7 +149,8 @@ async def test_gateway_sigkill_with_streams_open(run_factory: RunFactory) -> Non
 
 @pytest.mark.parametrize("name", ["generator", "draft-store", "api-gateway"])
 async def test_sigterm_under_load(run_factory: RunFactory, name: str) -> None:
-    run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
+    # About 20 s of requests: the stop and the restart fall inside the load, not after it.
+    run = await run_factory(LoadPlan(users=4, generations=60, rate=3))
     load = asyncio.create_task(run.driver.run())
     assert await until(generating(run, 2)), run.stack.logs()
     if name == "generator":
