@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs faults soak
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,11 @@ plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
 	@test -n "$(PLAN)" || { echo "usage: make plan USER=<name> PLAN=trial|starter|growth" >&2; exit 2; }
 	@bash scripts/with-env.sh $(PY) -m bcrao_draft_store.cli set-plan "$(TOKEN_USER)" "$(PLAN)"
 
+# `make test` runs the fault suite's smoke subset only; `make faults` runs every fault.
+TEST_MARKERS := not soak and (not faults or fault_smoke)
+
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 test-unit: setup ## Only the tests that need no broker or database
 	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
@@ -74,3 +77,9 @@ docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/ and the
 	@$(PY) scripts/gen_strimzi_topics.py
 	@$(PY) scripts/gen_asyncapi.py
 	@$(PY) scripts/gen_openapi.py
+
+faults: setup ## Every fault of tests/faults (own Kafka and PostgreSQL), checker table at the end
+	@$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
+
+soak: setup ## 1,000 generations from 50 users: zero lost, zero doubled, and the throughput
+	@$(PY) -m pytest tests/faults/test_soak.py -m soak -s $(PYTEST_ARGS)
