@@ -120,7 +120,13 @@ def create_app(
     app.include_router(stream_router)
     mount_ui(app)
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=PROBE_PATHS)
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls=PROBE_PATHS,
+            # One span per request, not one per ASGI message (an SSE stream sends thousands).
+            exclude_spans=["receive", "send"],
+        )
     return app
 
 

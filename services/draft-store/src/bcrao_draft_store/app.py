@@ -171,5 +171,11 @@ def create_app(
     app.include_router(routes_drafts.router, dependencies=guarded)
     app.include_router(routes_tasks.router, dependencies=guarded)
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=PROBE_PATHS)
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls=PROBE_PATHS,
+            # One span per request, not one per ASGI message (an SSE stream sends thousands).
+            exclude_spans=["receive", "send"],
+        )
     return app

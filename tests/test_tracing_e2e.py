@@ -1,0 +1,234 @@
+"""One generation is one connected trace across the three services.
+
+The gateway, the generator and draft-store run in this process (uvicorn servers on free ports in
+the test's event loop), over the real broker (topics of the test's own prefix) and a throwaway
+PostgreSQL database. Each service has its own TracerProvider (its own service.name), all writing
+to one in-memory exporter. One generation goes through the gateway's public API and its SSE
+stream is read to `complete`; then every span of the three services must share one trace id and
+hang together (each parent is a span of the trace), and the hops of the flow must be there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+import jwt
+import pytest
+from bcrao_contracts import demo
+from bcrao_draft_store.app import create_app as create_draft_store
+from bcrao_draft_store.config import Settings as DraftStoreSettings
+from bcrao_draft_store.db import upgrade
+from bcrao_gateway.app import create_app as create_gateway
+from bcrao_gateway.config import Settings as GatewaySettings
+from bcrao_generator.app import create_app as create_generator
+from bcrao_generator.config import Settings as GeneratorSettings
+from bcrao_generator.llm import OfflineComposer
+from bcrao_platform.tracing import configure_tracing
+from bcrao_testkit.databases import sqlalchemy_url, throwaway_database
+from bcrao_testkit.servers import serve
+from bcrao_testkit.sse_client import read_stream
+from bcrao_testkit.topics import create_topics, drop_topics
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from pydantic import SecretStr
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "tracing-service-token-" + secrets.token_hex(8)
+JWT_SECRET = "tracing-jwt-secret-" + "t" * 32
+USER = f"trace-{secrets.token_hex(4)}"
+
+
+def user_token() -> str:
+    now = int(time.time())
+    claims = {"sub": USER, "iss": "bcrao-drafts", "aud": "bcrao-api", "iat": now, "exp": now + 600}
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Waits for a condition (an event having happened), failing with `what` after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+    assert check(), what
+
+
+async def ready(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client, asyncio.timeout(60):
+        while (await client.get("/readyz")).status_code != 200:
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def three_services(
+    kafka: str, database: str, spans: InMemorySpanExporter
+) -> AsyncIterator[str]:
+    """The gateway's base URL while all three serve and are ready."""
+    prefix = f"trace-{secrets.token_hex(4)}."
+    await create_topics(kafka, prefix)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(drop_topics, kafka, prefix)
+        store = create_draft_store(
+            DraftStoreSettings(
+                database_url=sqlalchemy_url(database),
+                kafka_bootstrap_servers=kafka,
+                topic_prefix=prefix,
+                service_token=SecretStr(TOKEN),
+                consumer_group=f"{prefix}draft-store",
+                db_pool_size=2,
+            ),
+            tracer_provider=configure_tracing("draft-store", "test", exporter=spans),
+        )
+        store_url = await stack.enter_async_context(serve(store))
+        generator = create_generator(
+            GeneratorSettings(
+                kafka_bootstrap_servers=kafka,
+                topic_prefix=prefix,
+                group_id=f"{prefix}generator",
+                draft_store_url=store_url,
+                draft_store_token=SecretStr(TOKEN),
+                chunk_interval_ms=0,
+                shutdown_grace_seconds=5,
+            ),
+            llm=OfflineComposer(chunk_delay_ms=0),
+            tracer_provider=configure_tracing("generator", "test", exporter=spans),
+        )
+        generator_url = await stack.enter_async_context(serve(generator))
+        gateway = create_gateway(
+            GatewaySettings(
+                kafka_bootstrap_servers=kafka,
+                topic_prefix=prefix,
+                draft_store_url=store_url,
+                draft_store_token=SecretStr(TOKEN),
+                jwt_secret=SecretStr(JWT_SECRET),
+            ),
+            tracer_provider=configure_tracing("api-gateway", "test", exporter=spans),
+        )
+        gateway_url = await stack.enter_async_context(serve(gateway))
+        for url in (store_url, generator_url, gateway_url):
+            await ready(url)
+        yield gateway_url
+
+
+async def create_campaign(client: httpx.AsyncClient) -> str:
+    response = await client.post("/v1/campaigns", json=demo.CAMPAIGN.model_dump(mode="json"))
+    assert response.status_code == 201, response.text
+    campaign = str(response.json()["id"])
+    subreddit, profile = next(iter(demo.PROFILES.items()))
+    put = await client.put(
+        f"/v1/campaigns/{campaign}/profiles/{subreddit}", json=profile.model_dump(mode="json")
+    )
+    assert put.status_code in (200, 201), put.text
+    return campaign
+
+
+def service(span: ReadableSpan) -> str:
+    return str(span.resource.attributes["service.name"])
+
+
+async def test_one_generation_is_one_connected_trace_across_the_services(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    spans = InMemorySpanExporter()
+    with throwaway_database(database_url, "bcrao_trace", upgrade) as database:
+        async with three_services(kafka_bootstrap, database, spans) as gateway_url:
+            headers = {"Authorization": f"Bearer {user_token()}"}
+            async with httpx.AsyncClient(
+                base_url=gateway_url, headers=headers, timeout=30
+            ) as client:
+                campaign = await create_campaign(client)
+                subreddit = next(iter(demo.PROFILES))
+                spans.clear()  # the generation's trace only, not the set-up's requests
+                accepted = await client.post(
+                    f"/v1/campaigns/{campaign}/drafts/generate",
+                    json={
+                        "subreddit": subreddit,
+                        "archetype": "ProblemSolution",
+                        "context": "Chasing late payments from clients eats my Fridays",
+                    },
+                )
+                assert accepted.status_code == 202, accepted.text
+                body = accepted.json()
+                stream = await read_stream(client, body["stream_url"])
+                assert stream.messages[-1].data["type"] == "complete", stream.body[-500:]
+                # The delivery span ends as the event reaches the hub, before the stream
+                # closes; the POST's server span a moment after its answer went out.
+                await until(
+                    lambda: any(s.name == "deliver DraftStored" for s in finished(spans)),
+                    "the gateway's delivery span",
+                )
+
+    generate = next(
+        s
+        for s in finished(spans)
+        if s.kind == SpanKind.SERVER and s.name.startswith("POST ") and "generate" in s.name
+    )
+    trace_id = generate.context.trace_id
+    trace = sorted(
+        (s for s in finished(spans) if s.context.trace_id == trace_id),
+        key=lambda s: s.start_time or 0,
+    )
+    names = [f"{service(s)}: {s.name}" for s in trace]
+    print("\nspans of one generation, in order of start:\n  " + "\n  ".join(names))
+
+    # Connected: one root (the gateway's POST), every other span's parent is in the trace.
+    ids = {s.context.span_id for s in trace}
+    roots = [s for s in trace if s.parent is None]
+    assert roots == [generate], [f"{service(s)}: {s.name}" for s in roots]
+    orphans = [f"{service(s)}: {s.name}" for s in trace if s.parent and s.parent.span_id not in ids]
+    assert not orphans, orphans
+    # Every span the three services made during the generation is in that one trace, except the
+    # GET of the stream (a request of its own) and what hangs below it.
+    stream_request = {
+        s.context.trace_id for s in finished(spans) if s.kind == SpanKind.SERVER and "GET" in s.name
+    }
+    strays = [
+        f"{service(s)}: {s.name} ({s.kind.name})"
+        for s in finished(spans)
+        if s.context.trace_id not in {trace_id} | stream_request
+    ]
+    assert not strays, strays
+    assert {service(s) for s in trace} == {"api-gateway", "generator", "draft-store"}
+
+    # The hops, each the child of the one before it across a service boundary (Kafka headers
+    # or an HTTP call), found by service, kind and name.
+    def one(where: str, kind: SpanKind, name: str) -> ReadableSpan:
+        found = [s for s in trace if service(s) == where and s.kind == kind and name in s.name]
+        assert len(found) == 1, f"{len(found)} {kind.name} spans {name!r} of {where} in {names}"
+        return found[0]
+
+    def parent_of(span: ReadableSpan) -> ReadableSpan:
+        assert span.parent is not None
+        return next(s for s in trace if s.context.span_id == span.parent.span_id)
+
+    open_task = one("draft-store", SpanKind.SERVER, "POST /internal/users/")
+    assert parent_of(open_task).kind == SpanKind.CLIENT  # the gateway's httpx call
+    assert parent_of(parent_of(open_task)) == generate
+    publish = one("api-gateway", SpanKind.PRODUCER, "drafts.generate-requested publish")
+    assert parent_of(publish) == generate
+    process = one("generator", SpanKind.CONSUMER, "drafts.generate-requested process")
+    assert parent_of(process) == publish
+    claim = one("draft-store", SpanKind.SERVER, "POST /internal/tasks/")
+    assert service(parent_of(claim)) == "generator"
+    llm = one("generator", SpanKind.CLIENT, "llm complete")
+    assert parent_of(llm) == process
+    generated = one("generator", SpanKind.PRODUCER, "drafts.generated publish")
+    stored = one("draft-store", SpanKind.CONSUMER, "drafts.generated process")
+    assert parent_of(stored) == generated
+    transaction = one("draft-store", SpanKind.CLIENT, "drafts.generated store")
+    assert parent_of(transaction) == stored
+    stored_publish = one("draft-store", SpanKind.PRODUCER, "drafts.stored publish")
+    assert parent_of(stored_publish) == generated
+    assert [link.context.span_id for link in stored_publish.links] == [stored.context.span_id]
+    deliver = one("api-gateway", SpanKind.CONSUMER, "deliver DraftStored")
+    assert parent_of(deliver) == stored_publish
+
+
+def finished(spans: InMemorySpanExporter) -> tuple[ReadableSpan, ...]:
+    return tuple(spans.get_finished_spans())
