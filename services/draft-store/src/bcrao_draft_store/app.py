@@ -83,8 +83,9 @@ def create_app(
     """The broker starts and stops with the app's lifespan; its consumers run inside it.
 
     Tracing (DRAFT_STORE_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for the
-    internal REST, and per consumed batch a span continuing the producers' traces, with the
-    transaction and each DraftStored publish inside. Off, nothing is instrumented."""
+    internal REST; per consumed batch a span continuing the producers' traces, with the
+    transaction inside; per DraftStored a publish span in its own generation's trace. Off,
+    nothing is instrumented."""
     provider = tracer_provider or configure_tracing(
         SERVICE, service_version(), otlp_endpoint=settings.otlp_endpoint
     )

@@ -118,7 +118,9 @@ class Settings(BaseSettings):
     @field_validator("otlp_endpoint")
     @classmethod
     def _blank_endpoint_is_unset(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+        if value is None or not value.strip():
+            return None  # empty in an env file means unset: tracing off
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

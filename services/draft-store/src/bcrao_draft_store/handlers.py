@@ -7,6 +7,11 @@ At-least-once: each subscriber takes a batch (`getmany`), applies it in one tran
 committed once (NACK_ON_ERROR). A raised exception rewinds every partition of the batch to its
 first message, so the batch comes back; applying it again stores nothing twice and moves no
 unit twice (ingest.py).
+
+Tracing (when a tracer is given): the W3C trace context in each record's headers is continued.
+A batch is one CONSUMER span, linked to every record's producer span and a child of the first;
+the transaction is a span inside it; each DraftStored gets a PRODUCER span in its own
+generation's trace, whose context goes out in that record's headers to the gateway.
 """
 
 from __future__ import annotations
@@ -98,13 +103,16 @@ def _publish_spans(
     tracer: trace.Tracer, topic: str, records: list[ConsumerRecord[Any, Any]]
 ) -> list[tuple[trace.Span, dict[str, str]]]:
     """Per DraftStored, a PRODUCER span in its own generation's trace (a child of the record's
-    producer span, linked to the batch), and the headers that carry that trace to the gateway."""
+    producer span, linked to the batch), and the headers that carry that trace to the gateway.
+    Started here, ended once the batch's acknowledgements are in."""
     batch = trace.get_current_span().get_span_context()
     out = []
     for record in records:
+        carried = context_from_headers(record.headers)
+        traced = trace.get_current_span(carried).get_span_context().is_valid
         span = tracer.start_span(
             f"{topic} publish",
-            context=context_from_headers(record.headers),
+            context=carried if traced else None,  # untraced producer: under the batch's span
             kind=trace.SpanKind.PRODUCER,
             links=[trace.Link(batch)] if batch.is_valid else None,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
