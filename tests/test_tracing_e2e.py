@@ -120,11 +120,11 @@ async def create_campaign(client: httpx.AsyncClient) -> str:
     response = await client.post("/v1/campaigns", json=demo.CAMPAIGN.model_dump(mode="json"))
     assert response.status_code == 201, response.text
     campaign = str(response.json()["id"])
-    subreddit, profile = next(iter(demo.PROFILES.items()))
-    put = await client.put(
-        f"/v1/campaigns/{campaign}/profiles/{subreddit}", json=profile.model_dump(mode="json")
-    )
-    assert put.status_code in (200, 201), put.text
+    for subreddit, profile in demo.PROFILES.items():
+        put = await client.put(
+            f"/v1/campaigns/{campaign}/profiles/{subreddit}", json=profile.model_dump(mode="json")
+        )
+        assert put.status_code in (200, 201), put.text
     return campaign
 
 
@@ -132,37 +132,31 @@ def service(span: ReadableSpan) -> str:
     return str(span.resource.attributes["service.name"])
 
 
-async def test_one_generation_is_one_connected_trace_across_the_services(
-    kafka_bootstrap: str, database_url: str
-) -> None:
+async def generation(
+    kafka: str, database_url: str, request: dict[str, str], last: str, ends_with: list[str]
+) -> tuple[ReadableSpan, list[ReadableSpan]]:
+    """Runs one generation through the gateway's API, reads its stream to its `last` message,
+    waits for the spans named in `ends_with`; returns the POST's span and its trace in order of
+    start, checked to be connected and to hold every span of the generation."""
     spans = InMemorySpanExporter()
     with throwaway_database(database_url, "bcrao_trace", upgrade) as database:
-        async with three_services(kafka_bootstrap, database, spans) as gateway_url:
+        async with three_services(kafka, database, spans) as gateway_url:
             headers = {"Authorization": f"Bearer {user_token()}"}
             async with httpx.AsyncClient(
                 base_url=gateway_url, headers=headers, timeout=30
             ) as client:
                 campaign = await create_campaign(client)
-                subreddit = next(iter(demo.PROFILES))
                 spans.clear()  # the generation's trace only, not the set-up's requests
                 accepted = await client.post(
-                    f"/v1/campaigns/{campaign}/drafts/generate",
-                    json={
-                        "subreddit": subreddit,
-                        "archetype": "ProblemSolution",
-                        "context": "Chasing late payments from clients eats my Fridays",
-                    },
+                    f"/v1/campaigns/{campaign}/drafts/generate", json=request
                 )
                 assert accepted.status_code == 202, accepted.text
-                body = accepted.json()
-                stream = await read_stream(client, body["stream_url"])
-                assert stream.messages[-1].data["type"] == "complete", stream.body[-500:]
+                stream = await read_stream(client, accepted.json()["stream_url"])
+                assert stream.messages[-1].data["type"] == last, stream.body[-500:]
                 # The delivery span ends as the event reaches the hub, before the stream
-                # closes; the POST's server span a moment after its answer went out.
-                await until(
-                    lambda: any(s.name == "deliver DraftStored" for s in finished(spans)),
-                    "the gateway's delivery span",
-                )
+                # closes; draft-store reads the same event at about the same time.
+                for name in ends_with:
+                    await until(ended(spans, name), f"span {name!r}")
 
     generate = next(
         s
@@ -184,7 +178,7 @@ async def test_one_generation_is_one_connected_trace_across_the_services(
     orphans = [f"{service(s)}: {s.name}" for s in trace if s.parent and s.parent.span_id not in ids]
     assert not orphans, orphans
     # Every span the three services made during the generation is in that one trace, except the
-    # GET of the stream (a request of its own) and what hangs below it.
+    # GET of the stream (a request of its own).
     stream_request = {
         s.context.trace_id for s in finished(spans) if s.kind == SpanKind.SERVER and "GET" in s.name
     }
@@ -195,40 +189,91 @@ async def test_one_generation_is_one_connected_trace_across_the_services(
     ]
     assert not strays, strays
     assert {service(s) for s in trace} == {"api-gateway", "generator", "draft-store"}
+    return generate, trace
+
+
+def one(trace: list[ReadableSpan], where: str, kind: SpanKind, name: str) -> ReadableSpan:
+    found = [s for s in trace if service(s) == where and s.kind == kind and name in s.name]
+    listed = [f"{service(s)}: {s.name}" for s in trace]
+    assert len(found) == 1, f"{len(found)} {kind.name} spans {name!r} of {where} in {listed}"
+    return found[0]
+
+
+def parent_of(trace: list[ReadableSpan], span: ReadableSpan) -> ReadableSpan:
+    assert span.parent is not None
+    return next(s for s in trace if s.context.span_id == span.parent.span_id)
+
+
+async def test_one_generation_is_one_connected_trace_across_the_services(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    request = {
+        "subreddit": next(iter(demo.PROFILES)),
+        "archetype": "ProblemSolution",
+        "context": "Chasing late payments from clients eats my Fridays",
+    }
+    generate, trace = await generation(
+        kafka_bootstrap, database_url, request, "complete", ["deliver DraftStored"]
+    )
+
+    def hop(where: str, kind: SpanKind, name: str) -> ReadableSpan:
+        return one(trace, where, kind, name)
+
+    def parent(span: ReadableSpan) -> ReadableSpan:
+        return parent_of(trace, span)
 
     # The hops, each the child of the one before it across a service boundary (Kafka headers
     # or an HTTP call), found by service, kind and name.
-    def one(where: str, kind: SpanKind, name: str) -> ReadableSpan:
-        found = [s for s in trace if service(s) == where and s.kind == kind and name in s.name]
-        assert len(found) == 1, f"{len(found)} {kind.name} spans {name!r} of {where} in {names}"
-        return found[0]
-
-    def parent_of(span: ReadableSpan) -> ReadableSpan:
-        assert span.parent is not None
-        return next(s for s in trace if s.context.span_id == span.parent.span_id)
-
-    open_task = one("draft-store", SpanKind.SERVER, "POST /internal/users/")
-    assert parent_of(open_task).kind == SpanKind.CLIENT  # the gateway's httpx call
-    assert parent_of(parent_of(open_task)) == generate
-    publish = one("api-gateway", SpanKind.PRODUCER, "drafts.generate-requested publish")
-    assert parent_of(publish) == generate
-    process = one("generator", SpanKind.CONSUMER, "drafts.generate-requested process")
-    assert parent_of(process) == publish
-    claim = one("draft-store", SpanKind.SERVER, "POST /internal/tasks/")
-    assert service(parent_of(claim)) == "generator"
-    llm = one("generator", SpanKind.CLIENT, "llm complete")
-    assert parent_of(llm) == process
-    generated = one("generator", SpanKind.PRODUCER, "drafts.generated publish")
-    stored = one("draft-store", SpanKind.CONSUMER, "drafts.generated process")
-    assert parent_of(stored) == generated
-    transaction = one("draft-store", SpanKind.CLIENT, "drafts.generated store")
-    assert parent_of(transaction) == stored
-    stored_publish = one("draft-store", SpanKind.PRODUCER, "drafts.stored publish")
-    assert parent_of(stored_publish) == generated
+    open_task = hop("draft-store", SpanKind.SERVER, "POST /internal/users/")
+    assert parent(open_task).kind == SpanKind.CLIENT  # the gateway's httpx call
+    assert parent(parent(open_task)) == generate
+    publish = hop("api-gateway", SpanKind.PRODUCER, "drafts.generate-requested publish")
+    assert parent(publish) == generate
+    process = hop("generator", SpanKind.CONSUMER, "drafts.generate-requested process")
+    assert parent(process) == publish
+    claim = hop("draft-store", SpanKind.SERVER, "POST /internal/tasks/")
+    assert service(parent(claim)) == "generator"
+    llm = hop("generator", SpanKind.CLIENT, "llm complete")
+    assert parent(llm) == process
+    generated = hop("generator", SpanKind.PRODUCER, "drafts.generated publish")
+    stored = hop("draft-store", SpanKind.CONSUMER, "drafts.generated process")
+    assert parent(stored) == generated
+    transaction = hop("draft-store", SpanKind.CLIENT, "drafts.generated store")
+    assert parent(transaction) == stored
+    stored_publish = hop("draft-store", SpanKind.PRODUCER, "drafts.stored publish")
+    assert parent(stored_publish) == generated
     assert [link.context.span_id for link in stored_publish.links] == [stored.context.span_id]
-    deliver = one("api-gateway", SpanKind.CONSUMER, "deliver DraftStored")
-    assert parent_of(deliver) == stored_publish
+    deliver = hop("api-gateway", SpanKind.CONSUMER, "deliver DraftStored")
+    assert parent(deliver) == stored_publish
+
+
+async def test_a_failed_generation_is_one_connected_trace_too(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    """Gated (the profile blocks the archetype): GenerationFailed is the end of the trace, read
+    by draft-store (which releases the unit) and delivered by the gateway as the stream's error."""
+    request = {"subreddit": "selfhosted", "archetype": "Journey"}
+    _, trace = await generation(
+        kafka_bootstrap,
+        database_url,
+        request,
+        "error",
+        ["deliver GenerationFailed", "drafts.failed process"],
+    )
+    failed = one(trace, "generator", SpanKind.PRODUCER, "drafts.failed publish")
+    released = one(trace, "draft-store", SpanKind.CONSUMER, "drafts.failed process")
+    assert parent_of(trace, released) == failed
+    assert parent_of(trace, one(trace, "draft-store", SpanKind.CLIENT, "drafts.failed store")) == (
+        released
+    )
+    deliver = one(trace, "api-gateway", SpanKind.CONSUMER, "deliver GenerationFailed")
+    assert parent_of(trace, deliver) == failed
+    assert not [s for s in trace if "llm" in s.name], "a gated request never reaches the LLM"
 
 
 def finished(spans: InMemorySpanExporter) -> tuple[ReadableSpan, ...]:
     return tuple(spans.get_finished_spans())
+
+
+def ended(spans: InMemorySpanExporter, name: str) -> Callable[[], bool]:
+    return lambda: any(name in s.name for s in finished(spans))
