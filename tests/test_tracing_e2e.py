@@ -4,8 +4,9 @@ The gateway, the generator and draft-store run in this process (uvicorn servers 
 the test's event loop), over the real broker (topics of the test's own prefix) and a throwaway
 PostgreSQL database. Each service has its own TracerProvider (its own service.name), all writing
 to one in-memory exporter. One generation goes through the gateway's public API and its SSE
-stream is read to `complete`; then every span of the three services must share one trace id and
-hang together (each parent is a span of the trace), and the hops of the flow must be there.
+stream is read to its end (`complete`; `error` for a gated request); then every span of the
+three services must share one trace id and hang together (each parent is a span of the trace),
+and each hop must be the child of the one before it.
 """
 
 from __future__ import annotations
