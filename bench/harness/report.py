@@ -103,8 +103,8 @@ def rows(ctx: Ctx) -> list[dict[str, str]]:
         r = ratio(med("b2.sys"), med("b2.pure"))
         add(
             "B2",
-            "drafts/s end to end, instant LLM",
-            _rate(ctx, "b2.sys"),
+            "drafts/s end to end, instant LLM (first POST → last DraftStored)",
+            f"{_rate(ctx, 'b2.sys')}; its accepts {_rate(ctx, 'b2.sys.accept_rate')}",
             f"pure pipeline, one core {_rate(ctx, 'b2.pure')}; raw aiokafka 2-hop "
             f"{_rate(ctx, 'b2.raw')} = {_x(ratio(med('b2.sys'), med('b2.raw')))}",
             r,

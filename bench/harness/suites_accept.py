@@ -10,7 +10,17 @@ from typing import Any
 
 from stats import pct
 from suites import Ctx, ordered
-from system import KAFKA, OUT, ROOT, free_port, harness, run_json, spawn, wait_http
+from system import (
+    KAFKA,
+    OUT,
+    ROOT,
+    create_named_topics,
+    free_port,
+    harness,
+    run_json,
+    spawn,
+    wait_http,
+)
 
 ACCEPT_CONNECTIONS = 32
 ACCEPT_SECONDS = 6
@@ -22,6 +32,8 @@ def _b1_baselines(ctx: Ctx) -> dict[str, int]:
     from pure import request  # the snapshot draft-store would publish: same size on the wire
 
     payload.write_text(request().model_dump_json())
+    accepted_topic = f"{s.stack.topic_prefix}raw.accepted"
+    create_named_topics([accepted_topic], s.partitions)
     ports = {"fastapi": free_port(), "handwritten": free_port()}
     for kind, port in ports.items():
         args = [harness("b1_apps.py"), kind, "--port", str(port)]
@@ -32,7 +44,7 @@ def _b1_baselines(ctx: Ctx) -> dict[str, int]:
                 "--kafka",
                 KAFKA,
                 "--topic",
-                f"{s.stack.topic_prefix}raw.accepted",
+                accepted_topic,
                 "--jwt-secret",
                 s.stack.jwt_secret,
                 "--payload",

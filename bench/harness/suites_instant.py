@@ -8,7 +8,7 @@ from typing import Any
 
 from stats import pct
 from suites import Ctx, _errors, _p, note_errors, ordered
-from system import KAFKA, OUT, harness, run_json, spawn
+from system import KAFKA, OUT, create_named_topics, harness, run_json, spawn
 
 
 def _raw_forwarder(ctx: Ctx) -> tuple[str, str]:
@@ -16,7 +16,7 @@ def _raw_forwarder(ctx: Ctx) -> tuple[str, str]:
         return ctx.extra["raw_topics"]
     prefix = ctx.system.stack.topic_prefix
     src, dst = f"{prefix}raw.requests", f"{prefix}raw.generated"
-    _create(src, dst, ctx.system.partitions)
+    create_named_topics([src, dst], ctx.system.partitions)
     sizes = ctx.extra["sizes"]
     proc = spawn(
         [
@@ -38,22 +38,6 @@ def _raw_forwarder(ctx: Ctx) -> tuple[str, str]:
     ctx.extra["raw_topics"] = (src, dst)
     _drive(ctx, ["--n", "50"])
     return src, dst
-
-
-def _create(src: str, dst: str, partitions: int) -> None:
-    import asyncio
-
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    async def create() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(t, partitions, 1) for t in (src, dst)])
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
 
 
 def _drive(ctx: Ctx, extra: list[str]) -> dict[str, Any]:

@@ -70,6 +70,21 @@ def create_topics(prefix: str, partitions: int) -> None:
     asyncio.run(create())
 
 
+def create_named_topics(names: list[str], partitions: int) -> None:
+    """Topics of the raw baselines, with as many partitions as the services' topics."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    async def create() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(t, partitions, 1) for t in names])
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+
+
 class System:
     """One deployment: its topics (prefix), its database, its services, its bench users."""
 
