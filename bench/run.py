@@ -5,10 +5,11 @@
 
 Environment: BENCH_ROUNDS (3), BENCH_SOAK_SECONDS (120), BENCH_GENERATOR_CONCURRENCY (256; a
 generator that rejects it is restarted with 64, and the report says so), BENCH_PARTITIONS (24),
-BENCH_USERS (50), BENCH_B2_DRAFTS (300), BENCH_B4_DRAFTS (300), BENCH_SSE_STREAMS (1000;
-"1000,10000" adds about 2 minutes), BENCH_ONLY (e.g. "b0,b1": a subset, for working on
-one figure). Service settings (GENERATOR_*, GATEWAY_*, DRAFT_STORE_*) in the environment
-reach the services.
+BENCH_USERS (50), BENCH_B2_DRAFTS (150), BENCH_B4_DRAFTS (150), BENCH_SSE_STREAMS (1000;
+"1000,10000" adds about 2 minutes), BENCH_ONLY (e.g. "b0,b1": a subset, for working on one
+figure), BENCH_PROFILE=1 (py-spy on the services during round 1; bench/harness/profiling.py).
+BENCH_RESULTS (bench/RESULTS.md: where the report goes).
+Service settings (GENERATOR_*, GATEWAY_*, DRAFT_STORE_*) in the environment reach the services.
 Method and caveats: bench/README.md.
 """
 
@@ -82,7 +83,7 @@ def main() -> int:
                 "B2: drafts/s with an instant LLM",
                 lambda: (
                     suites.start_generator(ctx, fake_llm=False),
-                    suites_instant.b2(ctx, int(_env("BENCH_B2_DRAFTS", "300"))),
+                    suites_instant.b2(ctx, int(_env("BENCH_B2_DRAFTS", "150"))),
                 ),
             ),
             ("b3", "B3: latency at half B2's rate", lambda: suites_instant.b3(ctx)),
@@ -95,7 +96,7 @@ def main() -> int:
             (
                 "b4",
                 "B4: draft-store bursts",
-                lambda: suites_accept.b4(ctx, int(_env("BENCH_B4_DRAFTS", "300"))),
+                lambda: suites_accept.b4(ctx, int(_env("BENCH_B4_DRAFTS", "150"))),
             ),
         ]
         for name, title, run in phases:
@@ -147,8 +148,9 @@ def main() -> int:
             default=str,
         )
     )
-    (HERE / "RESULTS.md").write_text(report.markdown(ctx, info, table, elapsed))
-    print(f"wrote {HERE / 'RESULTS.md'} and {OUT / 'results.json'}")
+    results = Path(_env("BENCH_RESULTS", str(HERE / "RESULTS.md")))
+    results.write_text(report.markdown(ctx, info, table, elapsed))
+    print(f"wrote {results} and {OUT / 'results.json'}")
     return 1 if failed else 0
 
 

@@ -28,7 +28,9 @@ def _rate(ctx: Ctx, key: str) -> str:
 
 
 def _x(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}×"
+    if value is None:
+        return "–"
+    return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"  # 0.0031×, not 0.00×
 
 
 def _met(ok: bool | None) -> str:
@@ -36,8 +38,10 @@ def _met(ok: bool | None) -> str:
 
 
 def _errors(ctx: Ctx, key: str) -> str:
-    total = sum(ctx.figures[key].values) if key in ctx.figures else 0
-    return f"; {total:.0f} errors" if total else ""
+    rounds = ctx.figures.get(key)
+    if rounds is None or not rounds.median:
+        return ""
+    return f"; {rounds.median:.0f} errors/round ({min(rounds.values):.0f}–{max(rounds.values):.0f})"
 
 
 def rows(ctx: Ctx) -> list[dict[str, str]]:
@@ -212,7 +216,15 @@ def markdown(ctx: Ctx, info: dict[str, str], table_: str, seconds: float) -> str
     settings = ", ".join(
         f"{k}={v}" for k, v in sorted(env.items()) if k in ("GENERATOR_CONCURRENCY",)
     )
-    notes = "\n".join(f"- {n}" for n in ctx.notes) or "- none"
+    notes = "\n".join(f"- {n}" for n in dict.fromkeys(ctx.notes)) or "- none"
+    profiles = "".join(
+        f"\n- {label}: " + "; ".join(frames) for label, frames in ctx.profiles.items()
+    )
+    if profiles:
+        profiles = (
+            "\n\nWhere the services spent their samples (py-spy, round 1, self time; stacks in "
+            "bench/out/profiles/):" + profiles
+        )
     machine = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     llm = LLM_TIMING
     loads = ", ".join(f"{n.upper()} {v}" for n, v in ctx.extra.get("loadavg", []))
@@ -235,6 +247,8 @@ One-minute load average when each phase started (2 cores; other engineers' tests
 
 {table_}
 
+Latency percentiles are over the requests that succeeded; errors are counted in the row.
+
 Notes:
-{notes}
+{notes}{profiles}
 """

@@ -3,11 +3,13 @@ alternate which goes first from round to round, so drift on the shared machine h
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import profiling
 from stats import Rounds, pct
 from system import OUT, System, free_port, harness, run_json, spawn, wait_http
 
@@ -26,12 +28,25 @@ class Ctx:
     figures: dict[str, Rounds] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     processes: list[Any] = field(default_factory=list)
+    profiles: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, key: str, value: float | None) -> None:
         self.figures.setdefault(key, Rounds()).add(value)
 
     def med(self, key: str) -> float | None:
         return self.figures[key].median if key in self.figures else None
+
+
+def profiled(ctx: Ctx, label: str, round_no: int) -> Any:
+    """py-spy on the running services during the first round (only with BENCH_PROFILE=1)."""
+    if round_no != 0:
+        return contextlib.nullcontext()
+    running = {
+        name: svc.process.pid
+        for name, svc in ctx.system.stack.services.items()
+        if svc.process is not None and svc.process.poll() is None
+    }
+    return profiling.profile(label, running, ctx.profiles)
 
 
 def ordered(round_no: int, *items: Any) -> list[Any]:
@@ -148,7 +163,8 @@ def b0(ctx: Ctx) -> None:
                     res = llm_direct(ctx, conc)
                 else:
                     llm_stats(ctx, reset=True)
-                    res = gen(ctx, conc)
+                    with profiled(ctx, f"b0-{conc}", r if conc == 50 else 1):
+                        res = gen(ctx, conc)
                     note_errors(ctx, f"B0 round {r + 1}, {conc} at once", res)
                     seen = llm_stats(ctx, reset=False)
                     ctx.add(f"b0.sys.{conc}.llm_max_in_flight", seen["max_in_flight"])

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from stats import pct
-from suites import Ctx, ordered
+from suites import Ctx, ordered, profiled
 from system import (
     KAFKA,
     OUT,
@@ -23,7 +23,7 @@ from system import (
 )
 
 ACCEPT_CONNECTIONS = 32
-ACCEPT_SECONDS = 6
+ACCEPT_SECONDS = 5
 
 
 def _b1_baselines(ctx: Ctx) -> dict[str, int]:
@@ -78,7 +78,8 @@ def b1(ctx: Ctx) -> None:
         _accept(ctx, ports[kind])
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "fastapi", "handwritten"):
-            out = _accept(ctx, ports[who])
+            with profiled(ctx, "b1", r if who == "sys" else 1):
+                out = _accept(ctx, ports[who])
             good = out["statuses"].get("202", 0)
             ctx.add(f"b1.{who}.rps", good / out["seconds"])
             ctx.add(f"b1.{who}.p50", pct(out["latencies"], 50))
@@ -92,29 +93,30 @@ def b1(ctx: Ctx) -> None:
 def b4(ctx: Ctx, n: int) -> None:
     s = ctx.system
     for r in range(ctx.rounds):
-        out = run_json(
-            [
-                harness("store_bench.py"),
-                "--store",
-                s.stack.services["draft-store"].url,
-                "--token",
-                s.stack.service_token,
-                "--jobs",
-                str(s.jobs_file),
-                "--kafka",
-                KAFKA,
-                "--prefix",
-                s.stack.topic_prefix,
-                "--template",
-                str(OUT / "draft-generated.json"),
-                "--database-url",
-                s.db,
-                "--n",
-                str(n),
-                "--round",
-                str(r),
-            ]
-        )
+        with profiled(ctx, "b4 (opening tasks, then storing)", r):
+            out = run_json(
+                [
+                    harness("store_bench.py"),
+                    "--store",
+                    s.stack.services["draft-store"].url,
+                    "--token",
+                    s.stack.service_token,
+                    "--jobs",
+                    str(s.jobs_file),
+                    "--kafka",
+                    KAFKA,
+                    "--prefix",
+                    s.stack.topic_prefix,
+                    "--template",
+                    str(OUT / "draft-generated.json"),
+                    "--database-url",
+                    s.db,
+                    "--n",
+                    str(n),
+                    "--round",
+                    str(r),
+                ]
+            )
         ctx.add("b4.sys", out["store_per_s"])
         ctx.add("b4.copy", out["copy_per_s"])
         ctx.add("b4.rows", out["rows_per_s"])

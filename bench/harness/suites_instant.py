@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from stats import pct
-from suites import Ctx, _errors, _p, note_errors, ordered
+from suites import Ctx, _errors, _p, note_errors, ordered, profiled
 from system import KAFKA, OUT, create_named_topics, harness, run_json, spawn
 
 
@@ -81,24 +81,25 @@ def b2(ctx: Ctx, n: int) -> None:
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "pure", "raw"):
             if who == "sys":
-                out = run_json(
-                    [
-                        harness("loadgen.py"),
-                        "burst",
-                        "--port",
-                        str(s.stack.gateway.port),
-                        "--jobs",
-                        str(s.jobs_file),
-                        "--n",
-                        str(n),
-                        "--conc",
-                        "32",
-                        "--kafka",
-                        KAFKA,
-                        "--stored-topic",
-                        s.topics.stored,
-                    ]
-                )
+                with profiled(ctx, "b2", r):
+                    out = run_json(
+                        [
+                            harness("loadgen.py"),
+                            "burst",
+                            "--port",
+                            str(s.stack.gateway.port),
+                            "--jobs",
+                            str(s.jobs_file),
+                            "--n",
+                            str(n),
+                            "--conc",
+                            "32",
+                            "--kafka",
+                            KAFKA,
+                            "--stored-topic",
+                            s.topics.stored,
+                        ]
+                    )
                 ok = out["stored"] == out["accepted"] == n and out["last_stored"]
                 ctx.add(
                     "b2.sys",
@@ -133,13 +134,14 @@ def rate_run(ctx: Ctx, rate: float, seconds: float) -> list[dict[str, Any]]:
     return run_json(args, timeout=seconds + 300)["results"]
 
 
-def b3(ctx: Ctx, seconds: float = 15) -> float:
+def b3(ctx: Ctx, seconds: float = 12) -> float:
     rate = max(1.0, (ctx.med("b2.sys") or 2.0) / 2)
     ctx.extra["b3_rate"] = rate
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "raw"):
             if who == "sys":
-                res = rate_run(ctx, rate, seconds)
+                with profiled(ctx, "b3", r):
+                    res = rate_run(ctx, rate, seconds)
                 note_errors(ctx, f"B3 round {r + 1}", res)
                 ctx.add("b3.sys.errors", _errors(res))
                 for key in ("first_from_202", "complete_from_202"):

@@ -97,6 +97,9 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 class _Stats:
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -152,7 +155,7 @@ def create_app(
             return JSONResponse({"error": {"message": str(exc)}}, status_code=400)
         received.clear()
         if body.get("reset_stats", True):
-            stats.__init__()  # type: ignore[misc]
+            stats.reset()
         return JSONResponse({"script": script.describe()})
 
     async def control(request: Request) -> JSONResponse:
