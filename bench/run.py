@@ -62,6 +62,7 @@ def main() -> int:
         generator_concurrency=_env("BENCH_GENERATOR_CONCURRENCY", "256"),
         notes=notes,
     )
+    ctx.extra |= {"partitions": system.partitions, "users": system.n_users}
     failed = False
     try:
         print("starting the fake LLM and the three services", flush=True)
@@ -131,10 +132,6 @@ def main() -> int:
         suites_accept.sse(ctx, sizes)
     elapsed = time.monotonic() - started
     info = machine(PG)
-    rows = report.rows(ctx)
-    table = report.table(rows)
-    print("\n" + table)
-    print(f"\ntotal {elapsed / 60:.1f} min")
     (OUT / "results.json").write_text(
         json.dumps(
             {
@@ -142,17 +139,48 @@ def main() -> int:
                 "figures": {k: v.values for k, v in ctx.figures.items()},
                 "extra": ctx.extra,
                 "notes": notes,
+                "profiles": ctx.profiles,
+                "settings": {"rounds": ctx.rounds, "soak_seconds": ctx.soak_seconds},
                 "seconds": elapsed,
             },
             indent=1,
             default=str,
         )
     )
-    results = Path(_env("BENCH_RESULTS", str(HERE / "RESULTS.md")))
-    results.write_text(report.markdown(ctx, info, table, elapsed))
-    print(f"wrote {results} and {OUT / 'results.json'}")
+    write_report(ctx, info, elapsed)
     return 1 if failed else 0
 
 
+def write_report(ctx: suites.Ctx, info: dict[str, str], elapsed: float) -> None:
+    table = report.table(report.rows(ctx))
+    print("\n" + table)
+    print(f"\ntotal {elapsed / 60:.1f} min")
+    results = Path(_env("BENCH_RESULTS", str(HERE / "RESULTS.md")))
+    results.write_text(report.markdown(ctx, info, table, elapsed))
+    print(f"wrote {results} (figures: {OUT / 'results.json'})")
+
+
+def report_only() -> int:
+    """`bench/run.py --report-only`: the report again from bench/out/results.json, no run."""
+    from stats import Rounds
+
+    saved = json.loads((OUT / "results.json").read_text())
+    settings = saved.get("settings", {})
+    ctx = suites.Ctx(
+        system=None,  # type: ignore[arg-type]
+        rounds=int(settings.get("rounds", 3)),
+        soak_seconds=float(settings.get("soak_seconds", 120)),
+        generator_concurrency="",
+        notes=saved["notes"],
+        extra=saved["extra"],
+        profiles=saved.get("profiles", {}),
+    )
+    for key, values in saved["figures"].items():
+        ctx.figures[key] = Rounds()
+        ctx.figures[key].values = values
+    write_report(ctx, saved["machine"], saved["seconds"])
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(report_only() if "--report-only" in sys.argv[1:] else main())

@@ -227,6 +227,16 @@ def markdown(ctx: Ctx, info: dict[str, str], table_: str, seconds: float) -> str
         )
     machine = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     llm = LLM_TIMING
+    peak = max((v for _, v in ctx.extra.get("loadavg", [])), default=0.0)
+    cores = int(info.get("cores", "0") or 0)
+    busy = (
+        f"\n\n**The machine was oversubscribed** (load average up to {peak:g} on {cores} cores):"
+        " absolute figures are lower than on a quiet machine; compare the ratios, whose"
+        " subject and baseline shared the same conditions within each round."
+        if cores and peak > 1.5 * cores
+        else ""
+    )
+    partitions, users = ctx.extra.get("partitions", 24), ctx.extra.get("users", 50)
     loads = ", ".join(f"{n.upper()} {v}" for n, v in ctx.extra.get("loadavg", []))
     return f"""# Benchmark results
 
@@ -240,10 +250,10 @@ file; `make bench BENCH_SOAK_SECONDS=600` for B5's 10-minute soak.
 Run: {ctx.rounds} rounds, subject and baselines interleaved (order rotated each round); load
 generators in their own processes; {seconds / 60:.1f} minutes in all. Fake LLM: {llm["ttft_ms"]} ms
 to first token, then {llm["tokens"]} tokens at {llm["token_ms"]} ms. Topics with
-{ctx.system.partitions} partitions, {ctx.system.n_users} bench users (growth plan).
+{partitions} partitions, {users} bench users (growth plan).
 Generator settings: {settings or "defaults"}. Times in ms.
 One-minute load average when each phase started (2 cores; other engineers' tests ran too):
-{loads or "not sampled"}.
+{loads or "not sampled"}.{busy}
 
 {table_}
 

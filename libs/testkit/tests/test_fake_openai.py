@@ -116,6 +116,16 @@ async def test_header_marker_and_script_select_behaviours(timed: str) -> None:
         assert stats["script"] == []
 
 
+async def test_control_changes_the_default_timing(timed: str) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(f"{timed}/control", json={"timing": {"tokens": 9}})
+        assert answer.json()["timing"] == {"ttft_ms": 5.0, "tokens": 9, "token_ms": 0.0}
+        assert len(_content(await _stream(timed))) == 9
+        refused = await client.post(f"{timed}/control", json={"timing": {"tokens": "many"}})
+        assert refused.status_code == 400
+        assert (await client.get(f"{timed}/control")).json()["timing"]["tokens"] == 9
+
+
 async def test_cut_stops_after_the_given_chunks_without_finish(timed: str) -> None:
     events = await _stream(timed, headers={"x-fake-llm": "cut;after=5"})
     assert len(_content(events)) == 5

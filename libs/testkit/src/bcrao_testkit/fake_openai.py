@@ -14,6 +14,7 @@ Misbehaviour (see `behaviours.py` for the names and parameters) is chosen per re
 2. a `[[fake-llm:<behaviour>]]` marker anywhere in the messages, e.g. `[[fake-llm:cut;after=5]]`;
 3. the next step of the script set with `POST /control {"script": [...]}` (or the older
    `POST /_script {"behaviours": [...]}`); steps are names, specs or `{"do": ..., "times": N}`.
+   The same call may change the default timing: `{"timing": {"ttft_ms": 50, "tokens": 10}}`.
 `GET /control` reports counters (requests, in flight, most in flight at once, by behaviour);
 `GET /_requests` lists the last bodies received.
 
@@ -30,6 +31,7 @@ import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any
 
 from starlette.applications import Starlette
@@ -137,11 +139,13 @@ def create_app(
 ) -> Starlette:
     """`chunk_delay` (seconds) is the older spelling of `token_ms`; `retry_after` the default
     Retry-After of a scripted 429."""
-    default = Timing(
-        ttft_ms=ttft_ms,
-        tokens=tokens,
-        token_ms=token_ms if token_ms is not None else chunk_delay * 1000,
-    )
+    timings = [  # one element, replaced by POST /control {"timing": {...}}
+        Timing(
+            ttft_ms=ttft_ms,
+            tokens=tokens,
+            token_ms=token_ms if token_ms is not None else chunk_delay * 1000,
+        )
+    ]
     script = Script()
     received: deque[dict[str, Any]] = deque(maxlen=KEEP_REQUESTS)
     stats = _Stats()
@@ -151,15 +155,18 @@ def create_app(
         steps = body.get("script", body.get("behaviours", []))
         try:
             script.replace(steps)
-        except ValueError as exc:
+            if isinstance(timing := body.get("timing"), dict):
+                timings[0] = Behaviour("ok", timing).timing(timings[0])
+        except (ValueError, TypeError) as exc:
             return JSONResponse({"error": {"message": str(exc)}}, status_code=400)
         received.clear()
         if body.get("reset_stats", True):
             stats.reset()
-        return JSONResponse({"script": script.describe()})
+        return JSONResponse({"script": script.describe(), "timing": asdict(timings[0])})
 
     async def control(request: Request) -> JSONResponse:
-        return JSONResponse({**stats.snapshot(), "script": script.describe()})
+        snapshot = stats.snapshot()
+        return JSONResponse({**snapshot, "script": script.describe(), "timing": asdict(timings[0])})
 
     async def list_requests(request: Request) -> JSONResponse:
         return JSONResponse({"requests": list(received)})
@@ -185,7 +192,7 @@ def create_app(
             stats.enter(behaviour.name)
             stats.leave(False)
             return _error(int(behaviour.name), f"scripted {behaviour.name}")
-        timing = behaviour.timing(default)
+        timing = behaviour.timing(timings[0])
         pieces = split_text(draft_text(body.get("messages", [])), timing.tokens)
         completion_tokens = len(pieces) if timing.tokens else len("".join(pieces)) // 4
         if not body.get("stream"):
