@@ -9,6 +9,7 @@ Only threads holding the GIL are sampled (`--gil`): the CPU the service spends, 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -41,7 +42,8 @@ def profile(label: str, pids: dict[str, int], summary: dict[str, list[str]]) -> 
     folder.mkdir(parents=True, exist_ok=True)
     samplers = {}
     for name, pid in pids.items():
-        path = folder / f"{label}-{name}.txt"
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        path = folder / f"{slug}-{name}.txt"
         samplers[name] = (
             path,
             subprocess.Popen(

@@ -114,10 +114,11 @@ class System:
         try:
             svc.wait_healthy(timeout=90)
         except RuntimeError:
-            rejected = {
+            log = svc.tail(80).lower()
+            rejected = {  # settings the error names (by variable or field name), once each
                 k: v
                 for k, v in (fallbacks or {}).items()
-                if k.split("_", 1)[1].lower() in svc.tail(80).lower() or k in svc.tail(80)
+                if env.get(k) != v and (k.lower() in log or k.split("_", 1)[1].lower() in log)
             }
             if not rejected:
                 raise
