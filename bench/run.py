@@ -101,7 +101,7 @@ def main() -> int:
             ),
         ]
         for name, title, run in phases:
-            if not want(name) and not (name == "b2" and want("b3")):
+            if not want(name) and not (name == "b2" and (want("b3") or want("b5"))):
                 continue
             if name in ("b3", "b5") and "b2.sys" not in ctx.figures:
                 notes.append(f"{name.upper()} skipped: it needs B2's rate")

@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rawhttp import Conn
 
+DEADLINE = 180.0  # a stream with no terminal event by then counts as an error, not a hang
 GENERATE = {"subreddit": "SaaS", "archetype": "ProblemSolution", "context": "late invoices"}
 LLM_BODY = {
     "model": "gpt-4o-mini",
@@ -52,7 +53,7 @@ async def call_llm(port: int, start: asyncio.Event) -> dict[str, Any]:
 
 
 async def generation(port: int, job: dict[str, str], start: asyncio.Event | None) -> dict[str, Any]:
-    """POST generate, then read the stream; times from the POST and from the 202."""
+    """POST generate, then read the stream until its terminal event (or DEADLINE)."""
     post, stream = Conn("127.0.0.1", port), Conn("127.0.0.1", port)
     await post._open()
     await stream._open()
@@ -63,30 +64,40 @@ async def generation(port: int, job: dict[str, str], start: asyncio.Event | None
     path = f"/v1/campaigns/{job['campaign']}/drafts/generate"
     out: dict[str, Any] = {"first": None, "complete": None, "error": None}
     try:
-        status, body = await post.request("POST", path, auth, GENERATE)
-        t_accept = time.perf_counter()
-        out["accept"] = t_accept - t0
-        if status != 202:
-            out["error"] = f"HTTP {status}: {body[:200]!r}"
-            return out
-        url = json.loads(body)["stream_url"]
-        _, head = await stream.send("GET", url, {"Accept": "text/event-stream"})
-        async for data in stream.events(head):
-            kind = json.loads(data).get("type")
-            now = time.perf_counter()
-            if kind == "chunk" and out["first"] is None:
-                out["first"], out["first_from_202"] = now - t0, now - t_accept
-            elif kind in ("complete", "error"):
-                out["complete"], out["complete_from_202"] = now - t0, now - t_accept
-                if kind == "error":
-                    out["error"] = data[:200].decode()
-                break
+        async with asyncio.timeout(DEADLINE):
+            await _generate(post, stream, path, auth, t0, out)
+    except TimeoutError:
+        out["error"] = f"no terminal event within {DEADLINE:g} s"
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         out["error"] = repr(exc)
     finally:
         await post.close()
         await stream.close()
     return out
+
+
+async def _generate(
+    post: Conn, stream: Conn, path: str, auth: dict[str, str], t0: float, out: dict[str, Any]
+) -> None:
+    """The POST and the stream, recording into `out` (times from the POST and from the 202)."""
+    status, body = await post.request("POST", path, auth, GENERATE)
+    t_accept = time.perf_counter()
+    out["accept"] = t_accept - t0
+    if status != 202:
+        out["error"] = f"HTTP {status}: {body[:200]!r}"
+        return
+    url = json.loads(body)["stream_url"]
+    _, head = await stream.send("GET", url, {"Accept": "text/event-stream"})
+    async for data in stream.events(head):
+        kind = json.loads(data).get("type")
+        now = time.perf_counter()
+        if kind == "chunk" and out["first"] is None:
+            out["first"], out["first_from_202"] = now - t0, now - t_accept
+        elif kind in ("complete", "error"):
+            out["complete"], out["complete_from_202"] = now - t0, now - t_accept
+            if kind == "error":
+                out["error"] = data[:200].decode()
+            break
 
 
 async def mode_llm(args: argparse.Namespace) -> dict[str, Any]:

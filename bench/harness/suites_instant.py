@@ -184,17 +184,22 @@ def soak(ctx: Ctx) -> None:
         "--seconds",
         str(ctx.soak_seconds),
     ]
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True)
-    started, samples = time.monotonic(), []
-    while proc.poll() is None:
-        samples.append((time.monotonic() - started, ctx.system.rss()))
-        time.sleep(5)
-    out, _ = proc.communicate()
-    results = json.loads(out.strip().splitlines()[-1])["results"]
+    # To a file, not a pipe: the results outgrow a pipe's buffer and the child would block.
+    out_path = OUT / "soak.json"
+    with out_path.open("w") as out:
+        proc = subprocess.Popen([sys.executable, *args], stdout=out)
+        started, samples = time.monotonic(), []
+        while proc.poll() is None:
+            samples.append((time.monotonic() - started, ctx.system.rss()))
+            time.sleep(5)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the soak's load generator failed ({proc.returncode})")
+    results = json.loads(out_path.read_text().strip().splitlines()[-1])["results"]
     note_errors(ctx, "B5 soak", results)
     ctx.extra["b5.soak.done"] = sum(1 for r in results if r.get("complete") and not r.get("error"))
     ctx.extra["b5.soak.errors"] = _errors(results)
-    half = [s for s in samples if s[0] >= ctx.soak_seconds / 2] or samples
+    # The second half of the time under load (not the tail while the last generations finish).
+    half = [s for s in samples if ctx.soak_seconds / 2 <= s[0] <= ctx.soak_seconds] or samples
     for name in samples[0][1]:
         ctx.extra[f"b5.slope.{name}"] = _slope([(t, m[name]) for t, m in half])
         ctx.extra[f"b5.end.{name}"] = samples[-1][1][name]

@@ -108,6 +108,7 @@ class System:
         old = self.stack.services.get(name)
         if old is not None:
             old.stop()
+        env = {**self._groups(), **env}
         svc = self.stack.service(name, port=old.port if old else None, extra=env)
         self.stack.services[name] = svc
         svc.start()
@@ -127,6 +128,16 @@ class System:
                 self.notes.append(f"{name} rejected {key}={env[key]}; fell back to {value}")
             return self.start(name, {**env, **rejected})
         return svc
+
+    def _groups(self) -> dict[str, str]:
+        """Consumer groups of this run only. A group is broker-wide whatever its topics: sharing
+        "generator" with other stacks on the same broker (tests running meanwhile) makes every
+        start or stop of theirs rebalance this run's consumers, a pause of seconds each time."""
+        prefix = self.stack.topic_prefix
+        return {
+            "GENERATOR_GROUP_ID": f"{prefix}generator",
+            "DRAFT_STORE_CONSUMER_GROUP": f"{prefix}draft-store",
+        }
 
     def pid(self, name: str) -> int:
         process = self.stack.services[name].process
