@@ -1,7 +1,8 @@
 """B1's baselines, each its own process under the gateway's uvicorn settings.
 
     b1_apps.py fastapi     --port P                          (a) bare FastAPI, small JSON
-    b1_apps.py handwritten --port P --database-url D --kafka K --topic T --jwt-secret S --payload F
+    b1_apps.py handwritten --port P --database-url D --kafka K --topic T --payload F
+                           (the JWT secret in BENCH_JWT_SECRET)
 
 (b) does the I/O an accept needs, in one process and nothing more: verify the JWT (HS256, issuer,
 audience), one PostgreSQL transaction that locks the user's account row and inserts a task, one
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ def handwritten_app(args: argparse.Namespace) -> Any:
     from aiokafka import AIOKafkaProducer
 
     payload = Path(args.payload).read_bytes()
-    secret = args.jwt_secret
+    secret = os.environ["BENCH_JWT_SECRET"]
     pool: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
     state: dict[str, Any] = {}
 
@@ -127,7 +129,6 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--kafka")
     parser.add_argument("--topic")
-    parser.add_argument("--jwt-secret")
     parser.add_argument("--payload")
     args = parser.parse_args()
     app = fastapi_app() if args.kind == "fastapi" else handwritten_app(args)

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 import uuid
@@ -33,7 +34,7 @@ async def open_tasks(args: argparse.Namespace) -> list[dict[str, Any]]:
     jobs = itertools.cycle(json.loads(Path(args.jobs).read_text()))
     host, port = args.store.removeprefix("http://").split(":")
     opened: list[dict[str, Any]] = []
-    auth = {"Authorization": f"Bearer {args.token}"}
+    auth = {"Authorization": f"Bearer {os.environ['BENCH_SERVICE_TOKEN']}"}
 
     async def worker(count: int) -> None:
         conn = Conn(host, int(port))
@@ -151,7 +152,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    for name in ("store", "token", "jobs", "kafka", "prefix", "template", "database-url"):
+    for name in ("store", "jobs", "kafka", "prefix", "template", "database-url"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--round", type=int, default=0)
