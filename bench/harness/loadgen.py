@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -156,7 +157,21 @@ async def mode_accept(args: argparse.Namespace) -> dict[str, Any]:
         await conn.close()
 
     await asyncio.gather(*(worker(i) for i in range(args.conc)))
-    return {"latencies": latencies, "statuses": statuses, "seconds": args.seconds}
+    # Percentiles here, not the raw list: at thousands of requests/s it is megabytes of JSON.
+    ordered = sorted(latencies)
+
+    def q(p: float) -> float | None:  # nearest rank, as stats.pct
+        if not ordered:
+            return None
+        return ordered[max(0, min(len(ordered), math.ceil(len(ordered) * p / 100)) - 1)]
+
+    return {
+        "p50": q(50),
+        "p99": q(99),
+        "n": len(ordered),
+        "statuses": statuses,
+        "seconds": args.seconds,
+    }
 
 
 async def mode_burst(args: argparse.Namespace) -> dict[str, Any]:
