@@ -62,8 +62,9 @@ lint: setup ## ruff check, ruff format --check, mypy
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
 
-bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the same run
-	@$(PY) bench/sse/run.py
+BENCH_SOAK_SECONDS ?= 120
+bench: setup ## Benchmarks B0-B5 + SSE (bench/), one table, bench/RESULTS.md; BENCH_SOAK_SECONDS=600 for a 10-min soak
+	@BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(PY) bench/run.py
 
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
