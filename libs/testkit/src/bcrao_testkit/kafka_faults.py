@@ -67,8 +67,9 @@ def poison_records(topic: str) -> dict[str, tuple[bytes | None, bytes]]:
     kinds["wrong-schema"] = (key, json.dumps(wrong).encode())
     unknown = {**_example(topic), "event_type": "DraftExploded"}
     kinds["unknown-type"] = (key, json.dumps(unknown).encode())
-    v2 = {**_example(topic), "schema_version": 2}
-    kinds["schema-v2"] = (str(v2["task_id"]).encode(), json.dumps(v2).encode())
+    # A version no consumer knows (ProgressUpdated has a real version 2, read side by side).
+    future = {**_example(topic), "schema_version": 99}
+    kinds["schema-unknown-version"] = (str(future["task_id"]).encode(), json.dumps(future).encode())
     kinds["just-under-1mb"] = (key, _padded(topic, BROKER_LIMIT - 2048))
     kinds["2mb"] = (key, _padded(topic, 2 * 1024 * 1024))
     no_key = _example(topic)

@@ -119,9 +119,12 @@ class Stack:
         self, name: str, *, port: int | None = None, extra: dict[str, str] | None = None
     ) -> Service:
         port = port or free_port()
+        # Consumer groups belong to the whole broker, whatever their topics: without the prefix,
+        # starting or stopping one stack's service would rebalance every other stack's consumers.
         if name == "draft-store":
             env = {
                 **self._common("DRAFT_STORE"),
+                "DRAFT_STORE_CONSUMER_GROUP": f"{self.topic_prefix}draft-store",
                 "DRAFT_STORE_PORT": str(port),
                 "DRAFT_STORE_DATABASE_URL": self.database_url,
                 "DRAFT_STORE_SERVICE_TOKEN": self.service_token,
@@ -130,6 +133,7 @@ class Stack:
             env = {
                 **self._common("GENERATOR"),
                 "GENERATOR_PORT": str(port),
+                "GENERATOR_GROUP_ID": f"{self.topic_prefix}generator",
                 "GENERATOR_LLM_API_KEY": "",
                 **self._claims(),
                 **self.generator_env,
