@@ -57,7 +57,7 @@ class Publisher(Protocol):
     @property
     def ready(self) -> bool: ...
 
-    async def publish(self, event: Event) -> None: ...
+    async def publish(self, event: Event, *, payload: bytes | None = None) -> None: ...
 
 
 ProducerFactory = Callable[[Settings], AIOKafkaProducer]
@@ -234,17 +234,20 @@ class KafkaPublisher:
 
     # ---- publishing ----
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, *, payload: bytes | None = None) -> None:
+        """Publish `event`; `payload`, when given, is its exact serialisation to send instead (a
+        relayed event goes out byte-for-byte as its owner built it)."""
         producer = self._producer
         if producer is None:
             raise PublishError("the Kafka producer is not started", sent=False)
         if not self.reachable:
             raise PublishError("Kafka is unreachable", sent=False)
         topic = topic_for(event, self._settings.topic_prefix)
+        value = event.to_json() if payload is None else payload
         sent = False
         try:
             async with asyncio.timeout(self._settings.publish_timeout_seconds):
-                delivery = await producer.send(topic, value=event.to_json(), key=event.key)
+                delivery = await producer.send(topic, value=value, key=event.key)
                 sent = True
                 await delivery
         except TimeoutError as exc:
