@@ -330,3 +330,18 @@ def test_dead_letter_for_a_faststream_message_reads_its_raw_record(
     assert letter.header_map["x-dlq-original-offset"] == "77"
     assert letter.header_map["x-dlq-attempts"] == "5"
     assert [(r.name, r.levelno) for r in caplog.records] == [("test.consumer", logging.ERROR)]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgres://u@h/d?sslmode=require", "postgresql+psycopg://u@h/d?sslmode=require"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_libpq_urls_become_psycopg_urls_and_others_are_left_alone(
+    given: str, expected: str
+) -> None:
+    assert settings.sqlalchemy_url(given) == expected

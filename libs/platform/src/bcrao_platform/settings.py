@@ -30,3 +30,15 @@ def load_settings(cls: type[S], *, env_prefix: str, program: str) -> S:
             file=sys.stderr,
         )
         raise SystemExit(2) from None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A libpq URL (`postgresql://` or `postgres://`, what operators and PostgreSQL tools write)
+    as SQLAlchemy's psycopg 3 URL (`postgresql+psycopg://`, sync or async); others unchanged.
+
+    Pure string work, here so draft-store and the test kit share one rewrite without this library
+    depending on SQL."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
