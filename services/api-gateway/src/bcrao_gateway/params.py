@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bcrao_contracts.enums import DraftStatus, ErrorCode
+from bcrao_contracts.enums import DraftStatus, ErrorCode, UnknownDraftStatus, parse_draft_statuses
 from bcrao_contracts.models import SUBREDDIT_INPUT_PATTERN, normalize_subreddit
 from fastapi import Path, Query
 
@@ -50,16 +50,8 @@ async def query_statuses(
     status: Annotated[list[str] | None, Query(max_length=MAX_STATUS_VALUES)] = None,
 ) -> list[DraftStatus]:
     """`?status=a&status=b` or `?status=a,b` (or both); unknown names are a 422."""
-    wanted: list[DraftStatus] = []
-    for raw in status or []:
-        for name in (part.strip() for part in raw.split(",")):
-            if not name:
-                continue
-            try:
-                value = DraftStatus(name)
-            except ValueError:
-                allowed = ", ".join(s.value for s in DraftStatus)
-                raise _invalid("query.status", f"unknown status; use one of {allowed}") from None
-            if value not in wanted:
-                wanted.append(value)
-    return wanted
+    try:
+        return parse_draft_statuses(status)
+    except UnknownDraftStatus as exc:
+        allowed = ", ".join(exc.allowed)
+        raise _invalid("query.status", f"unknown status; use one of {allowed}") from None
