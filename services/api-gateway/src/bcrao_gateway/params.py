@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bcrao_contracts.enums import DraftStatus, ErrorCode, UnknownDraftStatus, parse_draft_statuses
+from bcrao_contracts.enums import (
+    BlacklistKind,
+    DraftStatus,
+    ErrorCode,
+    UnknownDraftStatus,
+    parse_draft_statuses,
+)
 from bcrao_contracts.models import SUBREDDIT_INPUT_PATTERN, normalize_subreddit
+from bcrao_rules.blacklist import pattern_problem
 from fastapi import Path, Query
 
 from bcrao_gateway.errors import ApiError
@@ -20,6 +27,14 @@ def _invalid(field: str, message: str) -> ApiError:
         "the request is not valid",
         {"errors": [{"field": field, "message": message, "type": "value_error"}]},
     )
+
+
+def pattern_checked(kind: BlacklistKind, pattern: str) -> str:
+    """A blacklist pattern the engine that runs it (RE2, bcrao_rules) accepts, else a 422: the
+    same check draft-store makes, so the client hears it without a round trip."""
+    if problem := pattern_problem(kind, pattern):
+        raise _invalid("body.pattern", problem)
+    return pattern
 
 
 def subreddit_name(value: str, field: str) -> str:
