@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs faults soak
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,11 @@ plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
 	@test -n "$(PLAN)" || { echo "usage: make plan USER=<name> PLAN=trial|starter|growth" >&2; exit 2; }
 	@bash scripts/with-env.sh $(PY) -m bcrao_draft_store.cli set-plan "$(TOKEN_USER)" "$(PLAN)"
 
+# `make test` runs the fault suite's smoke subset only; `make faults` runs every fault.
+TEST_MARKERS := not soak and (not faults or fault_smoke)
+
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 test-unit: setup ## Only the tests that need no broker or database
 	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
@@ -59,8 +62,9 @@ lint: setup ## ruff check, ruff format --check, mypy
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
 
-bench: setup ## Benchmarks (bench/), ratios against a baseline measured in the same run
-	@$(PY) bench/sse/run.py
+BENCH_SOAK_SECONDS ?= 120
+bench: setup ## Benchmarks B0-B5 + SSE (bench/), one table, bench/RESULTS.md; BENCH_SOAK_SECONDS=600 for a 10-min soak
+	@BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(PY) bench/run.py
 
 fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMPLES=200 for a longer run
 	@$(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
@@ -68,8 +72,15 @@ fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMP
 compose-check: setup ## Check the Dockerfile, docker-compose.yml and deploy/k8s against the settings classes (offline)
 	@$(PY) -m pytest tests/test_compose.py tests/test_k8s.py -q
 
-docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/ and the Strimzi KafkaTopics from the code
+docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/ and the Strimzi KafkaTopics from the code
 	@bash scripts/bootstrap.sh
 	@$(PY) scripts/gen_config_reference.py
 	@$(PY) scripts/gen_strimzi_topics.py
 	@$(PY) scripts/gen_asyncapi.py
+	@$(PY) scripts/gen_openapi.py
+
+faults: setup ## Every fault of tests/faults (own Kafka and PostgreSQL), checker table at the end
+	@$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
+
+soak: setup ## 1,000 generations from 50 users: zero lost, zero doubled, and the throughput
+	@$(PY) -m pytest tests/faults/test_soak.py -m soak -s $(PYTEST_ARGS)

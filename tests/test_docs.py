@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,12 @@ def test_every_document_named_in_code_or_docs_exists() -> None:
 )
 def test_the_reference_finder_finds_what_it_should(text: str, found: list[str]) -> None:
     assert BARE_DOC.findall(text) == found
+
+
+def test_the_committed_openapi_document_is_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/gen_openapi.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

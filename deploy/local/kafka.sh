@@ -85,7 +85,9 @@ our_pid() { # prints the broker's pid if the pid file points at our live broker;
 }
 
 java_opts() {
-  echo "-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent"
+  # Test runs create many prefixed topics of 24 partitions each; 512 MB of heap ran out at about
+  # 16,000 partitions. KAFKA_HEAP overrides (the machine has memory to spare, the broker is alone).
+  echo "${KAFKA_HEAP:--Xms512m -Xmx2g} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent"
   echo "-XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -Dlog4j2.configurationFile=$LOG4J"
   echo "-Dkafka.logs.dir=$LOGS ${KAFKA_JVM_OPTS:-}"
 }

@@ -8,7 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from bcrao_platform.metrics import HttpMetricsMiddleware
+from bcrao_platform.tracing import configure_tracing, tracer
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 
 from bcrao_gateway.config import Settings
 from bcrao_gateway.deadletters import DeadLetterWriter
@@ -26,6 +30,9 @@ from bcrao_gateway.version import VERSION
 
 log = logging.getLogger("bcrao_gateway.app")
 
+# Not traced: probes and scrapes would drown the traces that matter.
+PROBE_PATHS = "/healthz,/readyz,/metrics"
+
 
 def create_app(
     settings: Settings,
@@ -33,23 +40,37 @@ def create_app(
     store: DraftStoreClient | None = None,
     publisher: Publisher | None = None,
     clock: Clock | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """The gateway app. `store`/`publisher` given here are used as they are (tests pass fakes);
     otherwise the lifespan creates the draft-store client and the Kafka producer, and closes them.
 
     app.state: settings, store, publisher, limits, in_flight (the streaming side calls
     `in_flight.finish(task_id)` on a task's terminal event), metrics; `hub` is set by streaming.
+
+    Tracing (GATEWAY_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for every
+    request but the probes, client spans for draft-store calls, a PRODUCER span per publish and
+    a span per terminal event delivered to the streams. Off, nothing is instrumented.
     """
+    provider = tracer_provider or configure_tracing(
+        SERVICE, VERSION, otlp_endpoint=settings.otlp_endpoint
+    )
+    spans = tracer(provider, "bcrao_gateway") if provider is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            if provider is not None and tracer_provider is None:
+                # Ours: flushes the batched OTLP export last, after every span ended.
+                stack.callback(provider.shutdown)
             if store is None:
                 http = create_http_client(settings)
                 stack.push_async_callback(http.aclose)
+                if provider is not None:
+                    HTTPXClientInstrumentor().instrument_client(http, tracer_provider=provider)
                 app.state.store = DraftStoreClient(http)
             if publisher is None:
-                kafka = KafkaPublisher(settings)
+                kafka = KafkaPublisher(settings, tracer=spans)
                 stack.push_async_callback(kafka.stop)
                 supervising = asyncio.create_task(kafka.run(), name="kafka-producer")
                 stack.push_async_callback(_cancel, supervising)
@@ -60,7 +81,9 @@ def create_app(
                 sink = DeadLetterWriter(app.state.publisher, settings.publish_timeout_seconds)
                 stack.push_async_callback(sink.drain)
             app.state.dead_letters = sink
-            await stack.enter_async_context(start_streaming(app, settings, dead_letters=sink))
+            await stack.enter_async_context(
+                start_streaming(app, settings, dead_letters=sink, tracer=spans)
+            )
             log.info("api-gateway started")
             yield
         log.info("api-gateway stopped")
@@ -96,6 +119,14 @@ def create_app(
         app.include_router(router)
     app.include_router(stream_router)
     mount_ui(app)
+    if provider is not None:
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls=PROBE_PATHS,
+            # One span per request, not one per ASGI message (an SSE stream sends thousands).
+            exclude_spans=["receive", "send"],
+        )
     return app
 
 

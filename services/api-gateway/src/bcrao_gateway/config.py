@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # How long the producer lingers to batch concurrent accepts into one request.
     kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318); unset (or empty): tracing
+    # off and nothing instrumented.
+    otlp_endpoint: str | None = None
 
     stream: StreamSettings = StreamSettings()
 
@@ -88,6 +91,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [host.strip() for host in value.split(",") if host.strip()]
         return value
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _blank_endpoint_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:

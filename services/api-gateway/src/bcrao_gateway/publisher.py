@@ -31,6 +31,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_contracts.events import Event, topic_for
+from bcrao_platform.tracing import inject_headers
+from opentelemetry import trace
 
 from bcrao_gateway.config import Settings
 
@@ -95,8 +97,10 @@ class KafkaPublisher:
         *,
         producer_factory: ProducerFactory = default_producer,
         admin_factory: Callable[[Settings], AIOKafkaAdminClient] | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._settings = settings
+        self._tracer = tracer or trace.NoOpTracer()
         self._new_producer = producer_factory
         self._new_admin = admin_factory or _default_admin
         self._producer: AIOKafkaProducer | None = None
@@ -244,10 +248,28 @@ class KafkaPublisher:
             raise PublishError("Kafka is unreachable", sent=False)
         topic = topic_for(event, self._settings.topic_prefix)
         value = event.to_json() if payload is None else payload
+        # A PRODUCER span whose context rides in the record's headers: the consumer's span is
+        # its child, so the request's trace continues in the generator.
+        with self._tracer.start_as_current_span(
+            f"{topic} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "bcrao.event": type(event).__name__,
+            },
+        ):
+            await self._send(producer, topic, event.key, value)
+        self._mark(True)
+
+    async def _send(self, producer: AIOKafkaProducer, topic: str, key: bytes, value: bytes) -> None:
         sent = False
         try:
             async with asyncio.timeout(self._settings.publish_timeout_seconds):
-                delivery = await producer.send(topic, value=value, key=event.key)
+                delivery = await producer.send(
+                    topic, value=value, key=key, headers=inject_headers()
+                )
                 sent = True
                 await delivery
         except TimeoutError as exc:
@@ -261,7 +283,6 @@ class KafkaPublisher:
                 self._wake.set()
             name = type(exc).__name__
             raise PublishError(f"publishing to {topic} failed: {name}", sent=sent) from exc
-        self._mark(True)
 
 
 def _default_admin(settings: Settings) -> AIOKafkaAdminClient:

@@ -15,9 +15,12 @@ from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
 from bcrao_platform.metrics import HttpMetricsMiddleware
+from bcrao_platform.tracing import configure_tracing, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -34,6 +37,9 @@ from .retry import is_transient
 from .sweeper import SweepPolicy, run_outbox, run_sweeper
 
 log = logging.getLogger(__name__)
+SERVICE = "draft-store"
+# Not traced: probes and scrapes would drown the traces that matter.
+PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
 def create_broker(settings: Settings) -> KafkaBroker:
@@ -68,9 +74,21 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, broker: KafkaBroker | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    broker: KafkaBroker | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """The broker starts and stops with the app's lifespan; its consumers run inside it."""
+    """The broker starts and stops with the app's lifespan; its consumers run inside it.
+
+    Tracing (DRAFT_STORE_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for the
+    internal REST; per consumed batch a span continuing the producers' traces, with the
+    transaction inside; per DraftStored a publish span in its own generation's trace. Off,
+    nothing is instrumented."""
+    provider = tracer_provider or configure_tracing(
+        SERVICE, service_version(), otlp_endpoint=settings.otlp_endpoint
+    )
     engine = create_engine(
         settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
     )
@@ -83,7 +101,14 @@ def create_app(
         metrics=metrics,
         clock=clock or utc_now,
     )
-    runtime.broker.include_router(build_router(settings, runtime.sessions, metrics))
+    runtime.broker.include_router(
+        build_router(
+            settings,
+            runtime.sessions,
+            metrics,
+            tracer(provider, "bcrao_draft_store") if provider is not None else None,
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -125,6 +150,8 @@ def create_app(
                     await task
             await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
             await engine.dispose()
+            if provider is not None and tracer_provider is None:
+                provider.shutdown()  # ours: flushes the batched OTLP export
 
     app = FastAPI(
         title="BC-RAO draft-store (internal)",
@@ -135,7 +162,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.runtime = runtime
-    app.add_middleware(HttpMetricsMiddleware, registry=metrics.registry, service="draft-store")
+    app.add_middleware(HttpMetricsMiddleware, registry=metrics.registry, service=SERVICE)
     install_error_handlers(app)
     for error in (DBAPIError, PoolTimeout, OSError, psycopg.Error):
         app.add_exception_handler(error, on_database_error)
@@ -144,4 +171,12 @@ def create_app(
     app.include_router(routes.router, dependencies=guarded)
     app.include_router(routes_drafts.router, dependencies=guarded)
     app.include_router(routes_tasks.router, dependencies=guarded)
+    if provider is not None:
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls=PROBE_PATHS,
+            # One span per request, not one per ASGI message (an SSE stream sends thousands).
+            exclude_spans=["receive", "send"],
+        )
     return app

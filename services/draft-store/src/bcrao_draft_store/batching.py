@@ -23,6 +23,7 @@ from bcrao_contracts.events import UnsupportedEvent
 from bcrao_platform.deadletter import AttemptTracker, dead_letter_for
 from bcrao_platform.retry import retrying
 from faststream.kafka.publisher.usecase import DefaultPublisher
+from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,8 +65,10 @@ class BatchApplier(Generic[E, R]):
         tracker: AttemptTracker,
         retries: Retries,
         metrics: Metrics,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.topic = topic
+        self.tracer = tracer or trace.NoOpTracer()
         self.parse = parse
         self.work = work
         self.sessions = sessions
@@ -143,7 +146,14 @@ class BatchApplier(Generic[E, R]):
             on_retry=lambda _: self.metrics.handler_retries.inc(),
         )
         async for attempt in retry:  # re-raises the last error once the attempts are spent
-            with attempt:
+            with (
+                attempt,
+                self.tracer.start_as_current_span(
+                    f"{self.topic} store",
+                    kind=trace.SpanKind.CLIENT,
+                    attributes={"db.system.name": "postgresql", "bcrao.batch.size": len(events)},
+                ),
+            ):
                 async with unit_of_work(self.sessions) as session:
                     return await self.work(session, events)
         raise AssertionError("unreachable: the retrying loop returns or raises")

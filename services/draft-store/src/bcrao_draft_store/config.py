@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         "worst generation the generator allows) and releases its unit.",
     )
     sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint for OpenTelemetry traces (e.g. http://collector:4318); "
+        "unset: tracing off, nothing instrumented.",
+    )
     outbox_interval_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -109,6 +114,13 @@ class Settings(BaseSettings):
                 f"DRAFT_STORE_METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters"
             )
         return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _blank_endpoint_is_unset(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # empty in an env file means unset: tracing off
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

@@ -7,10 +7,16 @@ At-least-once: each subscriber takes a batch (`getmany`), applies it in one tran
 committed once (NACK_ON_ERROR). A raised exception rewinds every partition of the batch to its
 first message, so the batch comes back; applying it again stores nothing twice and moves no
 unit twice (ingest.py).
+
+Tracing (when a tracer is given): the W3C trace context in each record's headers is continued.
+A batch is one CONSUMER span, linked to every record's producer span and a child of the first;
+the transaction is a span inside it; each DraftStored gets a PRODUCER span in its own
+generation's trace, whose context goes out in that record's headers to the gateway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -19,9 +25,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed, parse_as
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import AttemptTracker
+from bcrao_platform.tracing import context_from_headers, inject_headers
 from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import ingest
@@ -66,11 +74,62 @@ def _observe_lag(
             )
 
 
+def _process_span(
+    tracer: trace.Tracer, topic: str, records: tuple[ConsumerRecord[Any, Any], ...]
+) -> Any:
+    """One CONSUMER span per batch: linked to every record's producer span, and a child of the
+    first one's (so a batch of one, the usual case when idle, is inside its generation's trace).
+    """
+    contexts = [
+        trace.get_current_span(context_from_headers(r.headers)).get_span_context() for r in records
+    ]
+    traced = [c for c in contexts if c.is_valid]
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(traced[0])) if traced else None
+    return tracer.start_as_current_span(
+        f"{topic} process",
+        context=parent,
+        kind=trace.SpanKind.CONSUMER,
+        links=[trace.Link(c) for c in traced],
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": topic,
+            "messaging.batch.message_count": len(records),
+        },
+    )
+
+
+def _publish_spans(
+    tracer: trace.Tracer, topic: str, records: list[ConsumerRecord[Any, Any]]
+) -> list[tuple[trace.Span, dict[str, str]]]:
+    """Per DraftStored, a PRODUCER span in its own generation's trace (a child of the record's
+    producer span, linked to the batch), and the headers that carry that trace to the gateway.
+    Started here, ended once the batch's acknowledgements are in."""
+    batch = trace.get_current_span().get_span_context()
+    out = []
+    for record in records:
+        carried = context_from_headers(record.headers)
+        traced = trace.get_current_span(carried).get_span_context().is_valid
+        span = tracer.start_span(
+            f"{topic} publish",
+            context=carried if traced else None,  # untraced producer: under the batch's span
+            kind=trace.SpanKind.PRODUCER,
+            links=[trace.Link(batch)] if batch.is_valid else None,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        )
+        with trace.use_span(span, end_on_exit=False):
+            headers = {name: value.decode("latin-1") for name, value in inject_headers()}
+        out.append((span, headers))
+    return out
+
+
 def build_router(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     metrics: Metrics,
+    tracer: trace.Tracer | None = None,
 ) -> KafkaRouter:
+    """`tracer` None: tracing off (no header is looked at)."""
     topics = Topics(settings.topic_prefix)
     router = KafkaRouter()
     stored = router.publisher(
@@ -103,6 +162,7 @@ def build_router(
             tracker=tracker,
             retries=retries,
             metrics=metrics,
+            tracer=tracer,
         )
 
     generated = applier(
@@ -120,7 +180,16 @@ def build_router(
     async def on_draft_generated(msg: KafkaMessage) -> None:
         records = _records(msg)
         metrics.batch_size.labels(topics.generated).observe(len(records))
+        if tracer is None:
+            await store_generated(records)
+        else:
+            with _process_span(tracer, topics.generated, records):
+                await store_generated(records)
+        _observe_lag(metrics, msg, records)
+
+    async def store_generated(records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         replies: list[DraftStored] = []
+        sources: list[ConsumerRecord[Any, Any]] = []
         for item in await generated.apply(records):
             outcome, event = item.outcome, item.event
             if isinstance(outcome, ingest.Refused):
@@ -135,6 +204,7 @@ def build_router(
                 )
             else:
                 (metrics.drafts_stored if outcome.inserted else metrics.redeliveries_skipped).inc()
+                sources.append(item.record)
                 replies.append(
                     DraftStored(
                         event_id=stored_event_id(event.task_id),
@@ -145,8 +215,20 @@ def build_router(
                         draft=outcome.draft,
                     )
                 )
-        await publish_all(stored, None, replies)
-        _observe_lag(metrics, msg, records)
+        if tracer is None:
+            await publish_all(stored, None, replies)
+            return
+        spans = _publish_spans(tracer, topics.stored, sources)
+        try:
+            await publish_all(stored, None, replies, [headers for _, headers in spans])
+        except Exception as exc:
+            for span, _ in spans:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR)
+            raise
+        finally:
+            for span, _ in spans:
+                span.end()
 
     @subscriber(
         topics.failed, "GenerationFailed, in batches: mark each task failed and release its unit."
@@ -154,7 +236,13 @@ def build_router(
     async def on_generation_failed(msg: KafkaMessage) -> None:
         records = _records(msg)
         metrics.batch_size.labels(topics.failed).observe(len(records))
-        for item in await failed.apply(records):
+        with (
+            _process_span(tracer, topics.failed, records)
+            if tracer is not None
+            else contextlib.nullcontext()
+        ):
+            applied = await failed.apply(records)
+        for item in applied:
             outcome = item.outcome
             if isinstance(outcome, ingest.Refused):
                 await failed.dead_letter(item.record, "unprocessable", outcome.reason)

@@ -17,6 +17,7 @@ from uuid import UUID
 import httpx
 from bcrao_contracts.events import GenerateRequested
 from bcrao_platform.retry import retrying
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class TaskClaims:
         timeout: float = 2.0,
         max_connections: int = 256,
         transport: httpx.AsyncBaseTransport | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self._attempts = attempts
         self._client = httpx.AsyncClient(
@@ -55,6 +57,12 @@ class TaskClaims:
             limits=httpx.Limits(max_connections=max_connections),
             transport=transport,
         )
+        if tracer_provider is not None:  # the claim's HTTP call joins the generation's trace
+            from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+            HTTPXClientInstrumentor().instrument_client(
+                self._client, tracer_provider=tracer_provider
+            )
 
     async def aclose(self) -> None:
         await self._client.aclose()

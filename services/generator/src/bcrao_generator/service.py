@@ -54,6 +54,7 @@ class GeneratorService:
                 attempts=settings.claim_attempts,
                 timeout=settings.claim_timeout_seconds,
                 max_connections=settings.concurrency,
+                tracer_provider=tracer_provider,
             )
         self.generator = Generator(
             settings, self.llm, self.publishers, self.metrics, self.claims, spans

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from bcrao_contracts.topics import Topics
+from opentelemetry import trace
 
 from .hub import TaskHub
 from .reader import DeadLetterSink, StreamReader
@@ -41,6 +42,7 @@ async def start_streaming(
     *,
     reader: bool = True,
     dead_letters: DeadLetterSink | None = None,
+    tracer: trace.Tracer | None = None,
 ) -> AsyncIterator[TaskHub]:
     """Build the hub and the reader, start reading, set `app.state.hub` (and `.stream_reader`).
 
@@ -48,7 +50,8 @@ async def start_streaming(
 
     On exit every open stream gets a farewell comment and is closed, so EventSource reconnects
     (to another instance behind the load balancer) with its Last-Event-ID. `reader=False` leaves
-    the hub to be fed by the caller (benchmarks, tests) and marks it ready at once.
+    the hub to be fed by the caller (benchmarks, tests) and marks it ready at once. With a
+    `tracer`, each terminal event's delivery is a span of its generation's trace.
     """
     in_flight = getattr(app.state, "in_flight", None)
     hub = TaskHub(settings.stream, on_terminal=getattr(in_flight, "finish", None))
@@ -60,6 +63,7 @@ async def start_streaming(
             hub,
             settings.stream,
             dead_letters=dead_letters,
+            tracer=tracer,
         )
         await stream_reader.start()
     else:

@@ -28,8 +28,10 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from bcrao_contracts.events import UnsupportedEvent, parse_event
+from bcrao_contracts.events import DraftStored, GenerationFailed, UnsupportedEvent, parse_event
 from bcrao_contracts.topics import Topics
+from bcrao_platform.tracing import context_from_headers
+from opentelemetry import trace
 
 from .clients import (
     AdminFactory,
@@ -75,8 +77,11 @@ class StreamReader:
         consumer_factory: ConsumerFactory = default_consumer,
         admin_factory: AdminFactory = default_admin,
         dead_letters: DeadLetterSink | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        # None when tracing is off: then no header is even looked at.
+        self._tracer = tracer
         self._topics = stream_topics(topics)
         self._hub = hub
         self._settings = settings
@@ -248,6 +253,23 @@ class StreamReader:
             if self._dead_letters is not None and live:
                 reason = "unsupported" if isinstance(exc, UnsupportedEvent) else "unreadable"
                 self._dead_letters(record, reason, str(exc)[:1000])
+            return
+        if self._tracer is not None and isinstance(event, DraftStored | GenerationFailed):
+            # The end of a generation's trace: a child of the span that published the event.
+            with self._tracer.start_as_current_span(
+                f"deliver {type(event).__name__}",
+                context=context_from_headers(record.headers),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": tp.topic,
+                    "messaging.destination.partition.id": str(tp.partition),
+                    "messaging.kafka.offset": record.offset,
+                    "bcrao.task_id": str(event.task_id),
+                },
+            ):
+                self._hub.ingest(event)
             return
         self._hub.ingest(event)
 
