@@ -29,8 +29,9 @@ from bcrao_gateway.config import Settings as GatewaySettings
 from bcrao_generator.app import create_app as create_generator
 from bcrao_generator.config import Settings as GeneratorSettings
 from bcrao_generator.llm import OfflineComposer
+from bcrao_platform.settings import sqlalchemy_url
 from bcrao_platform.tracing import configure_tracing
-from bcrao_testkit.databases import sqlalchemy_url, throwaway_database
+from bcrao_testkit.databases import throwaway_database
 from bcrao_testkit.servers import serve
 from bcrao_testkit.sse_client import read_stream
 from bcrao_testkit.topics import create_topics, drop_topics

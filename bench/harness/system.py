@@ -20,7 +20,8 @@ import httpx
 import jwt
 from bcrao_contracts import demo
 from bcrao_contracts.topics import Topics, dlq
-from bcrao_testkit.databases import create_database, drop_database, sqlalchemy_url
+from bcrao_platform.settings import sqlalchemy_url
+from bcrao_testkit.databases import create_database, drop_database
 from bcrao_testkit.processes import Service, Stack
 from bcrao_testkit.servers import free_port
 

@@ -10,7 +10,8 @@ import httpx
 import jwt
 import pytest
 from bcrao_contracts import demo
-from bcrao_testkit.databases import create_database, drop_database, sqlalchemy_url
+from bcrao_platform.settings import sqlalchemy_url
+from bcrao_testkit.databases import create_database, drop_database
 from bcrao_testkit.processes import Stack
 
 ROOT = Path(__file__).resolve().parents[2]

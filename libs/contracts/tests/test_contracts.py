@@ -175,3 +175,18 @@ def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
                 "style_guide": {"words_to_use": ["ok\x00"]},
             }
         )
+
+
+def test_draft_status_filters_repeat_or_list_with_commas_and_keep_first_seen_order() -> None:
+    from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
+
+    assert parse_draft_statuses(None) == []
+    assert parse_draft_statuses(["posted, generated", "", "posted", " ,edited"]) == [
+        DraftStatus.POSTED,
+        DraftStatus.GENERATED,
+        DraftStatus.EDITED,
+    ]
+    with pytest.raises(UnknownDraftStatus) as raised:
+        parse_draft_statuses(["generated,zeta", "alpha"])
+    assert raised.value.unknown == ["alpha", "zeta"]
+    assert set(raised.value.allowed) == {s.value for s in DraftStatus}

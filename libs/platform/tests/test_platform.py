@@ -7,9 +7,12 @@ import asyncio
 import io
 import json
 import logging
+from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
 from bcrao_platform import deadletter, logs, metrics, retry, settings
+from faststream.kafka.message import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
@@ -258,3 +261,87 @@ def test_load_settings_names_the_setting_never_the_value(
     err = capsys.readouterr().err
     assert "DEMO_PORT" in err
     assert "sk-" not in err
+
+
+def _consumed(value: bytes | None) -> Any:
+    return ConsumerRecord(
+        topic="drafts.generated",
+        partition=5,
+        offset=77,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"task-7",
+        value=value,
+        checksum=None,
+        serialized_key_size=6,
+        serialized_value_size=len(value or b""),
+        headers=(),
+    )
+
+
+def test_dead_letter_for_a_consumed_record_copies_where_it_was_and_logs_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = _consumed(b"not json")
+    with caplog.at_level(logging.WARNING, logger="bcrao_platform.deadletter"):
+        letter = deadletter.dead_letter_for(
+            record,
+            reason="unreadable",
+            error=ValueError("bad byte\nsecond line"),
+            attempts=2,
+            consumer="draft-store",
+        )
+    assert letter == deadletter.dead_letter_record(
+        b"not json",
+        topic="drafts.generated",
+        partition=5,
+        offset=77,
+        key=b"task-7",
+        reason="unreadable",
+        error=ValueError("bad byte\nsecond line"),
+        attempts=2,
+        consumer="draft-store",
+    )
+    [line] = caplog.records
+    assert (
+        line.getMessage()
+        == "dead-lettered drafts.generated/5@77 (unreadable, 2 attempts): bad byte"
+    )
+
+
+def test_dead_letter_for_a_faststream_message_reads_its_raw_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = _consumed(None)
+    message = KafkaMessage(raw_message=record, body=b"", consumer=None)  # type: ignore[arg-type]
+    logger = logging.getLogger("test.consumer")
+    with caplog.at_level(logging.ERROR, logger="test.consumer"):
+        letter = deadletter.dead_letter_for(
+            message,
+            reason="exhausted",
+            error="gave up",
+            attempts=5,
+            consumer="generator",
+            logger=logger,
+            level=logging.ERROR,
+        )
+    assert letter.value == b""
+    assert letter.key == b"task-7"
+    assert letter.header_map["x-dlq-original-offset"] == "77"
+    assert letter.header_map["x-dlq-attempts"] == "5"
+    assert [(r.name, r.levelno) for r in caplog.records] == [("test.consumer", logging.ERROR)]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgres://u@h/d?sslmode=require", "postgresql+psycopg://u@h/d?sslmode=require"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_libpq_urls_become_psycopg_urls_and_others_are_left_alone(
+    given: str, expected: str
+) -> None:
+    assert settings.sqlalchemy_url(given) == expected

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from bcrao_contracts.enums import ErrorCode, Plan
 from bcrao_contracts.errors import envelope
+from bcrao_contracts.events import GenerateRequested
 from bcrao_gateway.app import create_app
 from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings
@@ -76,6 +77,9 @@ class FakeDraftStore:
         self.released: list[dict[str, Any]] = []
         self.limit = TRIAL_LIMIT
         self.requests: list[dict[str, Any]] = []  # raw_path and query params, as received
+        # Fields a newer draft-store adds to GenerateRequested, and the bodies it answered.
+        self.extra_event_fields: dict[str, Any] = {}
+        self.answered_events: list[bytes] = []
         self.app = self._build()
 
     def add_draft(self, user_id: str, campaign_id: str, **overrides: Any) -> dict[str, Any]:
@@ -101,9 +105,11 @@ class FakeDraftStore:
             "status": "queued",
             "unit": True,
         }
+        # Built as the real draft-store builds it (tasks.py): the whole contract, every default
+        # filled in, producer api-gateway (the gateway relays these bytes unchanged).
         event = {
             "task_id": task_id,
-            "producer": "draft-store",
+            "producer": "api-gateway",
             "user_id": user_id,
             "plan": Plan.TRIAL.value,
             "campaign": {
@@ -114,7 +120,10 @@ class FakeDraftStore:
             },
             **body,
         }
-        return JSONResponse(event, status_code=201)
+        built = GenerateRequested.parse(event).model_dump(mode="json")
+        response = JSONResponse({**built, **self.extra_event_fields}, status_code=201)
+        self.answered_events.append(bytes(response.body))
+        return response
 
     def _build(self) -> FastAPI:
         app = FastAPI()

@@ -48,6 +48,29 @@ async def test_generate_publishes_then_answers_202(
     assert verify_stream_token(settings, token, task_id) == "alice"
 
 
+async def test_the_event_draft_store_answered_is_published_byte_for_byte(
+    client: httpx.AsyncClient,
+    alice: dict[str, str],
+    campaign_id: str,
+    publisher: Any,
+    fake_store: Any,
+) -> None:
+    # A newer draft-store adds a field this gateway's contracts do not know: it must survive.
+    fake_store.extra_event_fields = {"added_later": {"nested": [1, "two"]}}
+    response = await client.post(_generate_url(campaign_id), json=REQUEST, headers=alice)
+    assert response.status_code == 202, response.text
+    draft = fake_store.add_draft("alice", campaign_id)
+    again = await client.post(f"/v1/drafts/{draft['id']}/regenerate", headers=alice)
+    assert again.status_code == 202, again.text
+
+    assert publisher.payloads == fake_store.answered_events
+    assert all(b'"added_later":{"nested":[1,"two"]}' in p for p in publisher.payloads)
+    assert [str(e.task_id) for e in publisher.events] == [
+        response.json()["task_id"],
+        again.json()["task_id"],
+    ]
+
+
 async def test_regenerate_carries_parent_and_feedback(
     client: httpx.AsyncClient,
     alice: dict[str, str],
@@ -212,7 +235,7 @@ class ClaimedDespiteTimeout:
         self.events: list[Any] = []
         self._store = fake_store
 
-    async def publish(self, event: Any) -> None:
+    async def publish(self, event: Any, *, payload: bytes | None = None) -> None:
         self.events.append(event)
         self._store.tasks[str(event.task_id)]["status"] = "running"
         raise PublishError("no acknowledgement from Kafka in time")

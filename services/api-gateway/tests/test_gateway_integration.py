@@ -72,10 +72,10 @@ class FlakyPublisher:
     def ready(self) -> bool:
         return self.real.ready
 
-    async def publish(self, event: Any) -> None:
+    async def publish(self, event: Any, *, payload: bytes | None = None) -> None:
         if self.fail:
             raise PublishError("simulated outage")
-        await self.real.publish(event)
+        await self.real.publish(event, payload=payload)
 
 
 @pytest.fixture

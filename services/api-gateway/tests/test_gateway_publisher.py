@@ -101,6 +101,18 @@ async def test_a_fatal_producer_error_replaces_the_producer(
     assert parse_event(value).seq == 2  # type: ignore[union-attr]
 
 
+async def test_a_relayed_payload_reaches_kafka_byte_for_byte(
+    settings: Settings, supervised: Any
+) -> None:
+    event = TaskEvents().status(1)
+    # The owner's serialisation, with spacing and a field our contracts do not know: a re-parse and
+    # re-serialisation would change both.
+    payload = event.to_json()[:-1] + b', "added_later": {"k": [1, 2]}}'
+    publisher = await supervised(KafkaPublisher(settings))
+    await publisher.publish(event, payload=payload)
+    assert await first_record(settings, topic_for(event, settings.topic_prefix)) == payload
+
+
 async def test_a_transient_error_keeps_the_producer(settings: Settings, supervised: Any) -> None:
     made: list[AIOKafkaProducer] = []
 

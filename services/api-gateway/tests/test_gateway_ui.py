@@ -7,8 +7,11 @@ bcrao_rules, behind the bearer token like the rest of /v1.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
 
+import uvicorn
 from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.routes_rules import router as rules_router
 from bcrao_gateway.ui import UI_DIR, mount_ui
@@ -104,3 +107,50 @@ def test_rules_are_the_catalogue_behind_the_bearer_token() -> None:
     answer = client.get("/v1/rules", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200
     assert answer.json() == rules_document()
+
+
+async def test_a_raw_dot_dot_path_reaches_the_app_and_serves_nothing_outside_the_ui() -> None:
+    # httpx normalises "..", even in a raw_path, so the request goes over a plain socket to a real
+    # server; the wrapper records what the app received, proving the attempt was not cleaned up
+    # on the way.
+    inner = FastAPI()
+    mount_ui(inner)
+    received: list[str] = []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            received.append(scope["path"])
+        await inner(scope, receive, send)
+
+    server = uvicorn.Server(uvicorn.Config(recording, host="127.0.0.1", port=0, log_level="error"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):  # a hang guard, not a speed requirement
+            while not server.started:
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            answers = [
+                await _raw_get(port, raw)
+                for raw in (
+                    "/ui/../app.py",
+                    "/ui/%2e%2e/app.py",
+                    "/ui/..%2f..%2fbcrao_gateway/app.py",
+                )
+            ]
+    finally:
+        server.should_exit = True
+        await serving
+    assert received == ["/ui/../app.py", "/ui/../app.py", "/ui/../../bcrao_gateway/app.py"]
+    for status_line, body in answers:  # bcrao_gateway/app.py is right there, one level up
+        assert status_line.split()[1] == b"404", status_line
+        assert b"create_app" not in body
+
+
+async def _raw_get(port: int, path: str) -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0], body

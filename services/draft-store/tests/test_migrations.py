@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from bcrao_draft_store.db import downgrade, sqlalchemy_url, upgrade
+from bcrao_draft_store.db import downgrade, upgrade
 from bcrao_draft_store.models import Base
+from bcrao_platform.settings import sqlalchemy_url
 from bcrao_testkit.databases import throwaway_database
 from sqlalchemy import create_engine
 

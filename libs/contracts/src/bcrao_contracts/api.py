@@ -5,12 +5,11 @@ Every string and list is bounded: the gateway rejects oversize input before it t
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, Strict, StringConstraints, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, Field, Strict, StringConstraints, field_validator
 
 from .base import Contract
 from .enums import (
@@ -151,18 +150,6 @@ class BlacklistEntryCreate(Contract):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return normalize_subreddit(value) if isinstance(value, str) else value
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex_compiles(cls, value: str, info: ValidationInfo) -> str:
-        # `kind` is declared first so that it is known here. A quick syntax check at the edge
-        # only: draft-store decides with the engine that runs patterns (RE2, bcrao_rules).
-        if info.data.get("kind") is BlacklistKind.REGEX:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
-        return value
 
 
 class BlacklistList(Contract):

@@ -1,5 +1,6 @@
 """The product's closed vocabularies (DOMAIN.md)."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -33,6 +34,24 @@ class DraftStatus(StrEnum):
     APPROVED = "approved"
     POSTED = "posted"
     DISCARDED = "discarded"
+
+
+class UnknownDraftStatus(ValueError):
+    def __init__(self, unknown: list[str]) -> None:
+        super().__init__(f"unknown draft status: {', '.join(unknown)}")
+        self.unknown = unknown
+        self.allowed = [status.value for status in DraftStatus]
+
+
+def parse_draft_statuses(values: Iterable[str] | None) -> list[DraftStatus]:
+    """A `status` query filter, repeated (`status=a&status=b`) or comma-separated (`status=a,b`)
+    or both: the statuses in first-seen order, without repeats. The one parser of the gateway and
+    draft-store; each maps UnknownDraftStatus to its own 422."""
+    names = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    allowed = {status.value for status in DraftStatus}
+    if unknown := sorted(set(names) - allowed):
+        raise UnknownDraftStatus(unknown)
+    return [DraftStatus(name) for name in dict.fromkeys(names)]
 
 
 class TaskStatus(StrEnum):

@@ -13,8 +13,10 @@ fresh count, which is bounded too — a poison message costs at most N attempts 
 from __future__ import annotations
 
 import json
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 HEADER_REASON = "x-dlq-reason"
 HEADER_ERROR = "x-dlq-error"
@@ -34,6 +36,24 @@ ERROR_MAX_CHARS = 1000
 # (an event type or schema version this consumer does not know), unprocessable (well-formed but
 # can never be applied), exhausted (failed max_attempts times).
 REASONS = ("unreadable", "unsupported", "unprocessable", "exhausted")
+LOG_ERROR_MAX_CHARS = 300
+
+log = logging.getLogger("bcrao_platform.deadletter")
+
+
+class ConsumedRecord(Protocol):
+    """What a dead letter needs of a consumed record (aiokafka's ConsumerRecord has it)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,55 @@ def dead_letter_record(
         (HEADER_PAYLOAD, "inline" if inline else "reference"),
     ]
     return DeadLetter(key, payload, [(name, text.encode()) for name, text in headers])
+
+
+def dead_letter_for(
+    record: ConsumedRecord | Any,
+    *,
+    reason: str,
+    error: BaseException | str,
+    attempts: int,
+    consumer: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    logger: logging.Logger = log,
+    level: int = logging.WARNING,
+) -> DeadLetter:
+    """The dead letter of a consumed record, logged once: the one way every consumer builds it.
+
+    `record` is an aiokafka ConsumerRecord, or a FastStream KafkaMessage (its `raw_message` is
+    the ConsumerRecord). The log line names where the original is and a short form of the error;
+    its template is fixed, so bcrao_platform.logs' rate limit holds it down in a flood.
+    """
+    raw: ConsumedRecord = getattr(record, "raw_message", record)
+    letter = dead_letter_record(
+        raw.value,
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        key=raw.key,
+        reason=reason,
+        error=error,
+        attempts=attempts,
+        consumer=consumer,
+        max_bytes=max_bytes,
+    )
+    logger.log(
+        level,
+        "dead-lettered %s/%d@%d (%s, %d attempts): %s",
+        raw.topic,
+        raw.partition,
+        raw.offset,
+        reason,
+        attempts,
+        _short(error),
+    )
+    return letter
+
+
+def _short(error: BaseException | str) -> str:
+    text = error if isinstance(error, str) else (str(error) or type(error).__name__)
+    lines = text.splitlines()
+    return (lines[0] if lines else "")[:LOG_ERROR_MAX_CHARS]
 
 
 class AttemptTracker:

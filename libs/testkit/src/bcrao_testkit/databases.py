@@ -29,10 +29,6 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 @contextmanager
 def throwaway_database(
     server_url: str, prefix: str, setup: Callable[[str], object] | None = None

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from bcrao_platform.settings import sqlalchemy_url
 
 from . import chaos_llm, fake_openai
-from .databases import create_database, drop_database, sqlalchemy_url
+from .databases import create_database, drop_database
 from .history import DraftRow, History, LedgerRow, LlmCall, TaskRow
 from .kafka_faults import create_topics
 from .load import NONCE, LoadRecord

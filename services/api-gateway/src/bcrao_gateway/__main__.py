@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 from bcrao_platform.logs import configure_logging
-from pydantic import ValidationError
+from bcrao_platform.settings import load_settings as load
 
 from bcrao_gateway.config import Settings
 from bcrao_gateway.metrics import SERVICE
-from bcrao_gateway.settings_errors import describe
 
 
 def load_settings() -> Settings:
-    try:
-        return Settings()  # required fields come from the environment
-    except ValidationError as exc:
-        print("api-gateway: invalid configuration:", file=sys.stderr)
-        for line in describe(exc):
-            print(f"  {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+    """Required fields come from the environment; exit 2 naming the wrong ones (never values)."""
+    return load(Settings, env_prefix="GATEWAY_", program="api-gateway")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from bcrao_platform.deadletter import DeadLetter, dead_letter_record, dlq_topic
+from bcrao_platform.deadletter import DeadLetter, dead_letter_for, dlq_topic
 
 from bcrao_gateway.publisher import KafkaPublisher
 
@@ -34,16 +34,13 @@ class DeadLetterWriter:
         self.dropped = 0
 
     def __call__(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None:
-        letter = dead_letter_record(
-            record.value,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
+        letter = dead_letter_for(
+            record,
             reason=reason,
             error=error,
             attempts=1,  # parsing is deterministic: a second try would fail the same way
             consumer=CONSUMER,
+            logger=log,
         )
         if len(self._pending) >= MAX_PENDING:
             self.dropped += 1

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bcrao_contracts.enums import DraftStatus, ErrorCode
+from bcrao_contracts.enums import (
+    BlacklistKind,
+    DraftStatus,
+    ErrorCode,
+    UnknownDraftStatus,
+    parse_draft_statuses,
+)
 from bcrao_contracts.models import SUBREDDIT_INPUT_PATTERN, normalize_subreddit
+from bcrao_rules.blacklist import pattern_problem
 from fastapi import Path, Query
 
 from bcrao_gateway.errors import ApiError
@@ -20,6 +27,14 @@ def _invalid(field: str, message: str) -> ApiError:
         "the request is not valid",
         {"errors": [{"field": field, "message": message, "type": "value_error"}]},
     )
+
+
+def pattern_checked(kind: BlacklistKind, pattern: str) -> str:
+    """A blacklist pattern the engine that runs it (RE2, bcrao_rules) accepts, else a 422: the
+    same check draft-store makes, so the client hears it without a round trip."""
+    if problem := pattern_problem(kind, pattern):
+        raise _invalid("body.pattern", problem)
+    return pattern
 
 
 def subreddit_name(value: str, field: str) -> str:
@@ -50,16 +65,8 @@ async def query_statuses(
     status: Annotated[list[str] | None, Query(max_length=MAX_STATUS_VALUES)] = None,
 ) -> list[DraftStatus]:
     """`?status=a&status=b` or `?status=a,b` (or both); unknown names are a 422."""
-    wanted: list[DraftStatus] = []
-    for raw in status or []:
-        for name in (part.strip() for part in raw.split(",")):
-            if not name:
-                continue
-            try:
-                value = DraftStatus(name)
-            except ValueError:
-                allowed = ", ".join(s.value for s in DraftStatus)
-                raise _invalid("query.status", f"unknown status; use one of {allowed}") from None
-            if value not in wanted:
-                wanted.append(value)
-    return wanted
+    try:
+        return parse_draft_statuses(status)
+    except UnknownDraftStatus as exc:
+        allowed = ", ".join(exc.allowed)
+        raise _invalid("query.status", f"unknown status; use one of {allowed}") from None

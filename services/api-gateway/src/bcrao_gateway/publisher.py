@@ -59,7 +59,7 @@ class Publisher(Protocol):
     @property
     def ready(self) -> bool: ...
 
-    async def publish(self, event: Event) -> None: ...
+    async def publish(self, event: Event, *, payload: bytes | None = None) -> None: ...
 
 
 ProducerFactory = Callable[[Settings], AIOKafkaProducer]
@@ -238,13 +238,16 @@ class KafkaPublisher:
 
     # ---- publishing ----
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, *, payload: bytes | None = None) -> None:
+        """Publish `event`; `payload`, when given, is its exact serialisation to send instead (a
+        relayed event goes out byte-for-byte as its owner built it)."""
         producer = self._producer
         if producer is None:
             raise PublishError("the Kafka producer is not started", sent=False)
         if not self.reachable:
             raise PublishError("Kafka is unreachable", sent=False)
         topic = topic_for(event, self._settings.topic_prefix)
+        value = event.to_json() if payload is None else payload
         # A PRODUCER span whose context rides in the record's headers: the consumer's span is
         # its child, so the request's trace continues in the generator.
         with self._tracer.start_as_current_span(
@@ -257,15 +260,15 @@ class KafkaPublisher:
                 "bcrao.event": type(event).__name__,
             },
         ):
-            await self._send(producer, topic, event)
+            await self._send(producer, topic, event.key, value)
         self._mark(True)
 
-    async def _send(self, producer: AIOKafkaProducer, topic: str, event: Event) -> None:
+    async def _send(self, producer: AIOKafkaProducer, topic: str, key: bytes, value: bytes) -> None:
         sent = False
         try:
             async with asyncio.timeout(self._settings.publish_timeout_seconds):
                 delivery = await producer.send(
-                    topic, value=event.to_json(), key=event.key, headers=inject_headers()
+                    topic, value=value, key=key, headers=inject_headers()
                 )
                 sent = True
                 await delivery

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
 from bcrao_gateway.openapi import COMMON, errors
-from bcrao_gateway.params import path_subreddit
+from bcrao_gateway.params import path_subreddit, pattern_checked
 
 router = APIRouter(prefix="/v1", tags=["campaigns"], responses=errors(*COMMON, 404))
 Subreddit = Annotated[str, Depends(path_subreddit)]
@@ -131,6 +131,7 @@ async def create_blacklist_entry(
     campaign_id: UUID, body: BlacklistEntryCreate, user: CurrentUser, store: StoreDep
 ) -> BlacklistEntry:
     """Entries made through the public API are the user's own, whatever `source` says."""
+    pattern_checked(body.kind, body.pattern)
     own = body.model_copy(update={"source": BlacklistSource.USER})
     return await store.create_blacklist_entry(user, campaign_id, own)
 

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from bcrao_contracts.api import GenerateAccepted, GenerateRequest, RegenerateRequest
 from bcrao_contracts.enums import ErrorCode
-from bcrao_contracts.events import GenerateRequested
 from bcrao_platform.logs import task_scope
 from fastapi import APIRouter, status
 
@@ -29,6 +28,7 @@ from bcrao_gateway.deps import (
 from bcrao_gateway.errors import ApiError, unavailable
 from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.publisher import PublishError
+from bcrao_gateway.store_client import OpenedTask
 
 log = logging.getLogger("bcrao_gateway.generate")
 router = APIRouter(
@@ -43,7 +43,7 @@ def stream_path(campaign_id: UUID, task_id: UUID, token: str) -> str:
 
 async def _accept(
     user: str,
-    open_task: Callable[[], Awaitable[GenerateRequested]],
+    open_task: Callable[[], Awaitable[OpenedTask]],
     settings: SettingsDep,
     store: StoreDep,
     publisher: PublisherDep,
@@ -59,17 +59,18 @@ async def _accept(
             )
         slot = await limits.admit(user, store)
         try:
-            event = await open_task()
+            opened = await open_task()
         except BaseException:
             slot.cancel()
             raise
+        event = opened.event
         slot.bind(event.task_id)
         if event.user_id != user:
             limits.in_flight.finish(event.task_id)
             log.error("draft-store opened task %s for another user", event.task_id)
             raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
         with task_scope(event.task_id):  # every log line of the publish and release names it
-            await _publish_or_release(event, store, publisher, limits, metrics)
+            await _publish_or_release(opened, store, publisher, limits, metrics)
     except ApiError as exc:
         metrics.generate_refused.labels(exc.code.value).inc()
         raise
@@ -82,7 +83,7 @@ async def _accept(
 
 
 async def _publish_or_release(
-    event: GenerateRequested,
+    opened: OpenedTask,
     store: StoreDep,
     publisher: PublisherDep,
     limits: LimitsDep,
@@ -94,9 +95,11 @@ async def _publish_or_release(
     back). If draft-store answers 409 the generator already claimed or finished it: the publish did
     go through, and the client gets its 202. Otherwise the client gets 503 with Retry-After, and the
     released task is never generated later (the generator's claim is refused for a failed task).
+    The event goes out as draft-store serialised it (`opened.payload`), never re-serialised.
     """
+    event = opened.event
     try:
-        await publisher.publish(event)
+        await publisher.publish(event, payload=opened.payload)
         return
     except PublishError as exc:
         metrics.publish_failures.inc()

@@ -9,6 +9,7 @@ sees 500 INTERNAL_ERROR (never AUTH_INVALID, which would tell it to sign in agai
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 from uuid import UUID
@@ -46,6 +47,20 @@ log = logging.getLogger("bcrao_gateway.store_client")
 
 M = TypeVar("M", bound=Contract)
 RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedTask:
+    """A task draft-store opened: its GenerateRequested as draft-store serialised it, and parsed.
+
+    draft-store owns the event; the gateway only relays it. `payload` is the exact body draft-store
+    answered and is what gets published, so a field a newer draft-store adds reaches the generator
+    even when this gateway's contracts do not know it yet. `event` is the tolerant parse, read only
+    for the ids the gateway checks and names (task, user, campaign).
+    """
+
+    event: GenerateRequested
+    payload: bytes
 
 
 def create_http_client(
@@ -250,20 +265,18 @@ class DraftStoreClient:
 
     # -- tasks and quota -----------------------------------------------------------------------
 
-    async def open_task(
-        self, user_id: str, campaign_id: UUID, body: GenerateRequest
-    ) -> GenerateRequested:
-        """Open a generation task (quota unit reserved); answers the event to publish."""
+    async def open_task(self, user_id: str, campaign_id: UUID, body: GenerateRequest) -> OpenedTask:
+        """Open a generation task (quota unit reserved); answers the event to relay."""
         path = self._path(user_id, "campaigns", campaign_id, "tasks")
         r = await self._call("POST", path, expected=(201, 200), json=_json(body))
-        return self._parse(GenerateRequested, r)
+        return OpenedTask(self._parse(GenerateRequested, r), r.content)
 
     async def open_regeneration(
         self, user_id: str, draft_id: UUID, body: RegenerateRequest
-    ) -> GenerateRequested:
+    ) -> OpenedTask:
         path = self._path(user_id, "drafts", draft_id, "tasks")
         r = await self._call("POST", path, expected=(201, 200), json=_json(body))
-        return self._parse(GenerateRequested, r)
+        return OpenedTask(self._parse(GenerateRequested, r), r.content)
 
     async def release_task(self, user_id: str, task_id: UUID, *, code: str, message: str) -> None:
         """Mark a queued task failed and give its unit back (publishing its event failed)."""

@@ -6,11 +6,10 @@ import argparse
 import os
 import sys
 
-from pydantic import ValidationError
+from bcrao_platform.settings import load_settings
 
 from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings
-from bcrao_gateway.settings_errors import describe
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,12 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     overrides = (
         {} if os.environ.get("GATEWAY_DRAFT_STORE_TOKEN") else {"draft_store_token": "x" * 16}
     )
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        for line in describe(exc):
-            print(f"bcrao-token: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = load_settings(
+        Settings, env_prefix="GATEWAY_", program="bcrao-token", overrides=overrides
+    )
     if args.ttl > settings.jwt_max_lifetime_seconds:
         limit = settings.jwt_max_lifetime_seconds
         print(f"bcrao-token: --ttl is above the maximum lifetime ({limit} s)", file=sys.stderr)

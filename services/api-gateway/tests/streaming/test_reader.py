@@ -94,8 +94,14 @@ async def test_replay_rebuilds_a_task_published_before_the_reader_started(
 
 
 async def test_replay_window_leaves_out_older_events(kafka_bootstrap, producer, topics, task):
-    await publish(producer, topics, task.status(1))
-    await asyncio.sleep(1.5)
+    # The older event is stamped a minute in the past (CreateTime) instead of waiting for it to age.
+    older = task.status(1)
+    await producer.send_and_wait(
+        topic_for(older, topics.prefix),
+        older.to_json(),
+        key=older.key,
+        timestamp_ms=int(time.time() * 1000) - 60_000,
+    )
     newer = type(task)()
     sent = await producer.send_and_wait(
         topic_for(newer.status(1), topics.prefix),

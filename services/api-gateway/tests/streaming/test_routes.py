@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +138,14 @@ async def read_until(response: httpx.Response, needle: bytes, timeout: float = 5
     return await Body(response).until(needle, timeout)
 
 
+async def eventually(check: Any, what: str, hang_guard: float = 10) -> None:
+    """Poll a condition; the deadline only stops a hang, it is not a speed requirement."""
+    async with asyncio.timeout(hang_guard):
+        while not check():
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
 def feed(hub: TaskHub, task, n: int = 3) -> None:
     hub.ingest(task.status(1))
     for seq in range(2, n + 1):
@@ -186,16 +193,16 @@ async def test_no_credentials_is_401_and_a_task_id_alone_is_not_enough(gw, clien
     assert r.json()["error"]["code"] == "AUTH_INVALID"
 
 
-async def test_unknown_and_foreign_tasks_answer_404_at_once(gw, client, task):
+async def test_unknown_and_foreign_tasks_answer_404(gw, client, task):
     feed(gw.hub, task)  # buffered, but draft-store does not know it for this user
-    started = time.monotonic()
     r = await client.get(gw.path(task), headers=gw.bearer())
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
     gw.store.add(task)  # owned by user-1
     r = await client.get(gw.path(task), headers=gw.bearer("someone-else"))
     assert r.status_code == 404
-    assert time.monotonic() - started < 2
+    assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    assert gw.hub.metrics()["open_streams"] == 0  # answered, not held open as a stream
 
 
 async def test_campaign_in_path_must_match_the_task(gw, client, task):
@@ -283,33 +290,32 @@ async def test_queued_task_waits_for_its_events_and_closes_after_the_terminal(
     gw.store.add(task)
     async with client.stream("GET", gw.path(task), headers=gw.bearer()) as r:
         assert r.status_code == 200
-        await asyncio.sleep(0.1)
-        assert gw.hub.metrics()["open_streams"] == 1
+        await eventually(lambda: gw.hub.metrics()["open_streams"] == 1, "the stream is open")
         gw.hub.ingest(task.status(1))
         gw.hub.ingest(task.chunk(3))  # held until 2 arrives
         body = Body(r)
         await body.until(b"id: 1\n")
-        with pytest.raises(TimeoutError):
-            await body.until(b"id: 3", timeout=0.3)
+        assert b"id: 3" not in body.seen  # 1 went out, 3 did not: it waits for 2
         gw.hub.ingest(task.chunk(2))
         gw.hub.ingest(task.failed(4))
         raw = await body.rest()
     frames = frames_of(raw)
     assert [i for i, _ in frames] == [1, 2, 3, 4]
     assert frames[-1][1]["type"] == "error"
-    await asyncio.sleep(0.05)
-    assert gw.hub.metrics()["open_streams"] == 0
+    await eventually(lambda: gw.hub.metrics()["open_streams"] == 0, "the stream is released")
 
 
 async def test_pings_and_bounded_lifetime(client, task):
     async with serve(ping_seconds=0.1, max_lifetime_seconds=0.6) as gw:
         gw.store.add(task)
-        started = time.monotonic()
         async with client.stream("GET", gw.path(task), headers=gw.bearer()) as r:
-            raw = await read_all(r, timeout=5)
-        elapsed = time.monotonic() - started
-    assert raw.count(b": ping\n\n") >= 3
-    assert 0.5 <= elapsed < 3  # the server closed it; the client would reconnect
+            # read_all returns only when the server ends the response: no event of this queued
+            # task ever arrives, so only the bounded lifetime can end it.
+            raw = await read_all(r, timeout=10)
+        frames = [f for f in raw.split(b"\n\n") if f.strip()]
+    assert raw.count(b": ping\n\n") >= 3  # kept alive until then
+    assert all(not f.startswith(b"id:") for f in frames)  # no terminal event closed it
+    assert gw.hub.metrics()["open_streams"] == 0
 
 
 async def test_client_disconnect_releases_the_stream(gw, task):
@@ -317,11 +323,7 @@ async def test_client_disconnect_releases_the_stream(gw, task):
     async with httpx.AsyncClient() as c, c.stream("GET", gw.path(task), headers=gw.bearer()) as r:
         await read_until(r, b"retry:")
         assert gw.hub.metrics()["open_streams"] == 1
-    for _ in range(100):
-        if gw.hub.metrics()["open_streams"] == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert gw.hub.metrics()["open_streams"] == 0
+    await eventually(lambda: gw.hub.metrics()["open_streams"] == 0, "the stream is released")
 
 
 async def test_restarting_gateway_waits_for_catch_up_before_asking_draft_store(
@@ -369,19 +371,14 @@ async def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(tas
         token = gw.bearer()["Authorization"]
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n".encode())
         try:
-            for _ in range(200):
-                if gw.hub.metrics()["open_streams"] == 1:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: gw.hub.metrics()["open_streams"] == 1, "the stream is open")
             big = "x" * 20_000
             for seq in range(1, 400):  # ~8 MB: far more than the socket buffers hold
                 gw.hub.ingest(task.chunk(seq, big))
                 await asyncio.sleep(0)
-            for _ in range(300):
-                if gw.hub.metrics()["open_streams"] == 0:
-                    break
-                await asyncio.sleep(0.02)
-            assert gw.hub.metrics()["open_streams"] == 0
+            await eventually(
+                lambda: gw.hub.metrics()["open_streams"] == 0, "the slow client is dropped"
+            )
             assert gw.hub.metrics()["dropped_slow_clients"] == 1
         finally:
             sock.close()

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
 from bcrao_contracts.events import UnsupportedEvent
-from bcrao_platform.deadletter import AttemptTracker, dead_letter_record
+from bcrao_platform.deadletter import AttemptTracker, dead_letter_for
 from bcrao_platform.retry import retrying
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from opentelemetry import trace
@@ -169,28 +169,12 @@ class BatchApplier(Generic[E, R]):
         *,
         attempts: int = 1,
     ) -> None:
-        letter = dead_letter_record(
-            record.value or b"",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            reason=reason,
-            error=error,
-            attempts=attempts,
-            consumer=CONSUMER,
+        letter = dead_letter_for(
+            record, reason=reason, error=error, attempts=attempts, consumer=CONSUMER, logger=log
         )
         await self.dead_letters.publish(letter.value, key=letter.key, headers=letter.header_map)
         self._forget(record)
         self.metrics.dead_letters.labels(topic=self.topic, reason=reason).inc()
-        log.warning(
-            "dead-lettered %s/%d@%d (%s): %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            _short(error),
-        )
 
 
 def _task_id(key: bytes | None) -> str | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from bcrao_contracts import api
-from bcrao_contracts.enums import DraftStatus
+from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft, EditReport
@@ -32,11 +32,11 @@ EDIT_CHECK_TIMEOUT = 10.0
 
 def parse_statuses(values: list[str] | None) -> list[str]:
     """`status=a&status=b` and `status=a,b` both work; unknown names are a 422."""
-    names = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-    allowed = {status.value for status in DraftStatus}
-    if unknown := sorted(set(names) - allowed):
-        raise InvalidInput("unknown draft status", {"status": unknown, "allowed": sorted(allowed)})
-    return list(dict.fromkeys(names))
+    try:
+        return [status.value for status in parse_draft_statuses(values)]
+    except UnknownDraftStatus as exc:
+        details = {"status": exc.unknown, "allowed": sorted(exc.allowed)}
+        raise InvalidInput("unknown draft status", details) from None
 
 
 async def owned_draft(

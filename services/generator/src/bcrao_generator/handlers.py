@@ -24,7 +24,7 @@ from bcrao_contracts.events import (
     GenerationFailed,
     ProgressUpdated,
 )
-from bcrao_platform.deadletter import dead_letter_record
+from bcrao_platform.deadletter import dead_letter_for
 from bcrao_platform.logs import task_scope
 from bcrao_platform.tracing import context_from_headers
 from opentelemetry import trace
@@ -170,26 +170,15 @@ async def dead_letter(
     attempts: int,
     gen: Generator,
 ) -> None:
-    letter = dead_letter_record(
-        record.value,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
+    letter = dead_letter_for(
+        record,
         reason=reason,
         error=error,
         attempts=attempts,
         consumer=gen.settings.group_id,
+        logger=log,
+        level=logging.ERROR,
     )
     await gen.publishers.dead_letter(letter)
     gen.metrics.dead_letters.labels(reason).inc()
     gen.metrics.generations.labels("dead_lettered", reason).inc()
-    log.error(
-        "record %s/%d@%d dead-lettered (%s, %d attempts): %s",
-        record.topic,
-        record.partition,
-        record.offset,
-        reason,
-        attempts,
-        letter.header_map["x-dlq-error"],
-    )
