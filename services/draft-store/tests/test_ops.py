@@ -84,10 +84,18 @@ async def test_internal_docs_need_the_service_token_or_are_off(store_database: s
         anonymous = await client.get("/openapi.json")
         document = await client.get("/openapi.json", headers=SERVICE)
         page = await client.get("/docs", headers=SERVICE)
+        events = await client.get("/asyncapi.json", headers=SERVICE)
+        events_anonymous = await client.get("/asyncapi.json")
     assert anonymous.status_code == 401
     assert document.status_code == 200
     assert "/internal/tasks/{task_id}/claim" in document.json()["paths"]
     assert page.status_code == 200
+    assert events_anonymous.status_code == 401
+    catalogue = events.json()
+    assert catalogue["asyncapi"].startswith("3.")
+    assert {"DraftGenerated", "GenerationFailed", "DraftStored"} <= set(
+        catalogue["components"]["schemas"]
+    )
     off = make_settings(store_database, docs_enabled=False)
     async with serving(create_app(off)) as client:
         assert (await client.get("/openapi.json", headers=SERVICE)).status_code == 404

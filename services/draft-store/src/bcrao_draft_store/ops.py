@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .asyncapi import document as asyncapi_document
 from .db import MIGRATIONS
 from .deps import Runtime, RuntimeDep, require_service
 
@@ -88,7 +89,8 @@ async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
 
 def install_ops(app: FastAPI, runtime: Runtime) -> None:
     """/healthz, /readyz, /metrics (bearer token when DRAFT_STORE_METRICS_TOKEN is set) and,
-    unless DRAFT_STORE_DOCS_ENABLED is off, /openapi.json and /docs behind the service token."""
+    unless DRAFT_STORE_DOCS_ENABLED is off, /openapi.json, /docs and /asyncapi.json behind the
+    service token."""
     app.include_router(router)
     token = runtime.settings.metrics_token
     app.add_route(
@@ -104,6 +106,12 @@ def install_ops(app: FastAPI, runtime: Runtime) -> None:
     if not runtime.settings.docs_enabled:
         return
     guarded = APIRouter(dependencies=[Depends(require_service)], include_in_schema=False)
+    events = asyncapi_document(runtime.settings)
+
+    @guarded.get("/asyncapi.json")
+    async def get_asyncapi() -> JSONResponse:
+        """The event catalogue: the topics draft-store consumes and publishes, with schemas."""
+        return JSONResponse(events)
 
     @guarded.get("/openapi.json")
     async def get_openapi() -> JSONResponse:
