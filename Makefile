@@ -48,6 +48,9 @@ plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
 # `make test` runs the fault suite's smoke subset only; `make faults` runs every fault.
 TEST_MARKERS := not soak and (not faults or fault_smoke)
 
+# The test databases are thrown away: a PostgreSQL started for them may skip fsync (see
+# deploy/local/postgres.sh; `make up` starts it crash-safe).
+test: export BCRAO_PG_MODE := fast-unsafe
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
 	@$(PY) -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
