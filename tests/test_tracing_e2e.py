@@ -35,6 +35,7 @@ from bcrao_testkit.databases import throwaway_database
 from bcrao_testkit.servers import serve
 from bcrao_testkit.sse_client import read_stream
 from bcrao_testkit.topics import create_topics, drop_topics
+from bcrao_testkit.waits import eventually as until
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -51,14 +52,6 @@ def user_token() -> str:
     now = int(time.time())
     claims = {"sub": USER, "iss": "bcrao-drafts", "aud": "bcrao-api", "iat": now, "exp": now + 600}
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
-
-
-async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Waits for a condition (an event having happened), failing with `what` after `timeout`."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
-    assert check(), what
 
 
 async def ready(url: str) -> None:

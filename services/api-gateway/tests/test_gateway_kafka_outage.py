@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -31,10 +31,14 @@ from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.reader import StreamReader
 from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_platform.topics import ensure_topics
+from bcrao_testkit import waits
 from bcrao_testkit.servers import free_port
 
 from .conftest import CAMPAIGN, bearer, make_settings
 from .streaming.conftest import TaskEvents
+
+# A broker restart takes a while on this machine: a longer hang guard (not a speed bound).
+eventually = partial(waits.eventually, hang_guard=60)
 
 pytestmark = pytest.mark.integration
 
@@ -89,13 +93,6 @@ def broker(
         yield kafka
     finally:
         kafka.stop()
-
-
-async def eventually(check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
 
 
 async def in_thread(call: Any) -> None:

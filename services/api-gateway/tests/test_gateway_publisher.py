@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -14,6 +13,7 @@ from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber
 from bcrao_contracts.events import parse_event, topic_for
 from bcrao_gateway.config import Settings
 from bcrao_gateway.publisher import KafkaPublisher, PublishError, default_producer
+from bcrao_testkit.waits import eventually
 
 from .conftest import make_settings
 from .streaming.conftest import TaskEvents
@@ -29,13 +29,6 @@ class BrokenSequenceProducer(AIOKafkaProducer):
         delivery: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         delivery.set_exception(OutOfOrderSequenceNumber())
         return delivery
-
-
-async def eventually(check: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -60,13 +60,6 @@ async def committed(bootstrap: str, group: str, tps: list[TopicPartition]) -> di
         return {tp.partition: await consumer.committed(tp) for tp in tps}
     finally:
         await consumer.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
-    """Wait until `check()` holds (a condition to reach, not a timing to assert)."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.1)
 
 
 async def collect(

@@ -11,10 +11,11 @@ from bcrao_contracts.topics import Topics
 from bcrao_generator.app import create_app
 from bcrao_generator.llm import OfflineComposer
 from bcrao_testkit.servers import serve
+from bcrao_testkit.waits import eventually
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from .kafka_helpers import collect, create_generator_topics, eventually, prefix, produce
+from .kafka_helpers import collect, create_generator_topics, prefix, produce
 from .test_handlers import settings, task
 
 pytestmark = pytest.mark.integration

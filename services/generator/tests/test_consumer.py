@@ -11,8 +11,9 @@ import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from bcrao_generator.consumer import ConsumerConfig, OrderedConsumer
 from bcrao_generator.retries import Poison
+from bcrao_testkit.waits import eventually
 
-from .kafka_helpers import committed, create_topics, eventually, produce
+from .kafka_helpers import committed, create_topics, produce
 
 pytestmark = pytest.mark.integration
 
@@ -254,7 +255,7 @@ async def test_a_rebalance_keeps_work_that_stays_and_hands_back_work_that_moves(
         async def all_done() -> bool:
             return await committed(kafka_bootstrap, group, tps) == {0: 2, 1: 1, 2: 1, 3: 1}
 
-        await eventually(all_done, timeout=60)
+        await eventually(all_done, hang_guard=60)
     finally:
         await second.stop(grace=5)
         await first.stop(grace=5)

@@ -21,12 +21,13 @@ from bcrao_contracts.events import parse_event
 from bcrao_contracts.topics import Topics
 from bcrao_testkit.processes import Service
 from bcrao_testkit.servers import free_port, serve
+from bcrao_testkit.waits import eventually
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from .kafka_helpers import collect, committed, create_generator_topics, eventually, prefix, produce
+from .kafka_helpers import collect, committed, create_generator_topics, prefix, produce
 from .test_handlers import task
 
 pytestmark = pytest.mark.integration
@@ -120,7 +121,7 @@ async def test_stopped_with_a_hundred_in_flight_then_restarted_each_task_ends_on
                 topics.generate_requested,
                 [(t.key, t.to_json(), None) for t in tasks],
             )
-            await eventually(lambda: _waiting(llm, TASKS), timeout=60)
+            await eventually(lambda: _waiting(llm, TASKS), hang_guard=60)
             # SIGKILL: no drain, no commit, no leaving the group. SIGTERM: a 1 s drain (the
             # held generations do not finish), nothing committed past them, a clean exit.
             code = await asyncio.to_thread(first.stop, sig)
@@ -131,7 +132,7 @@ async def test_stopped_with_a_hundred_in_flight_then_restarted_each_task_ends_on
                 assert "Application shutdown complete" in log
 
             second.start()
-            await eventually(lambda: _called_twice(llm), timeout=90)
+            await eventually(lambda: _called_twice(llm), hang_guard=90)
             llm.release.set()
             out = await collect(
                 kafka_bootstrap,
@@ -145,7 +146,7 @@ async def test_stopped_with_a_hundred_in_flight_then_restarted_each_task_ends_on
                 offsets = await committed(kafka_bootstrap, group, tps)
                 return sum(o or 0 for o in offsets.values()) == TASKS
 
-            await eventually(all_committed, timeout=60)
+            await eventually(all_committed, hang_guard=60)
             # Everything is committed, so nothing more can come: read the topics once more.
             out = await collect(
                 kafka_bootstrap,

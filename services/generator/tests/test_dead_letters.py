@@ -9,8 +9,9 @@ from aiokafka import TopicPartition
 from bcrao_contracts.events import parse_event
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_generator.llm import OfflineComposer
+from bcrao_testkit.waits import eventually
 
-from .kafka_helpers import collect, committed, create_topics, eventually, prefix, produce
+from .kafka_helpers import collect, committed, create_topics, prefix, produce
 from .test_handlers import running, settings, task
 
 pytestmark = pytest.mark.integration

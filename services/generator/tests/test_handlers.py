@@ -19,12 +19,13 @@ from bcrao_generator.config import Settings
 from bcrao_generator.llm import LLM, OfflineComposer
 from bcrao_generator.service import GeneratorService
 from bcrao_testkit.servers import free_port, serve
+from bcrao_testkit.waits import eventually
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from .factories import request
 from .fakes import TOKEN, GatedLLM, claim_app
-from .kafka_helpers import collect, committed, create_generator_topics, eventually, prefix, produce
+from .kafka_helpers import collect, committed, create_generator_topics, prefix, produce
 
 pytestmark = pytest.mark.integration
 

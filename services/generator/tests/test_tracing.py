@@ -9,13 +9,14 @@ from bcrao_generator.llm import OfflineComposer
 from bcrao_generator.service import GeneratorService
 from bcrao_platform.tracing import configure_tracing, context_from_headers, inject_headers, tracer
 from bcrao_testkit.servers import serve
+from bcrao_testkit.waits import eventually
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from .fakes import TOKEN, claim_app
-from .kafka_helpers import collect, create_generator_topics, eventually, prefix, produce
+from .kafka_helpers import collect, create_generator_topics, prefix, produce
 from .test_handlers import settings, task
 
 pytestmark = pytest.mark.integration

@@ -21,6 +21,7 @@ from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.reader import StreamReader
 from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_testkit.servers import free_port
+from bcrao_testkit.waits import eventually
 
 from ..conftest import make_settings
 from .conftest import TaskEvents
@@ -64,13 +65,6 @@ async def reading(
         yield hub, reader
     finally:
         await reader.stop()
-
-
-async def eventually(check, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def ids(frames: list[bytes]) -> list[int]:

@@ -21,6 +21,7 @@ from bcrao_gateway.streaming import start_streaming
 from bcrao_gateway.streaming.hub import TaskHub
 from bcrao_gateway.streaming.routes import router
 from bcrao_gateway.streaming.settings import StreamSettings
+from bcrao_testkit.waits import eventually
 from fastapi import FastAPI
 
 USER = "user-1"
@@ -136,14 +137,6 @@ async def read_all(response: httpx.Response, timeout: float = 5) -> bytes:
 
 async def read_until(response: httpx.Response, needle: bytes, timeout: float = 5) -> bytes:
     return await Body(response).until(needle, timeout)
-
-
-async def eventually(check: Any, what: str, hang_guard: float = 10) -> None:
-    """Poll a condition; the deadline only stops a hang, it is not a speed requirement."""
-    async with asyncio.timeout(hang_guard):
-        while not check():
-            await asyncio.sleep(0.01)
-    assert check(), what
 
 
 def feed(hub: TaskHub, task, n: int = 3) -> None:
