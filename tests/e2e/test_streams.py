@@ -13,15 +13,16 @@ import asyncio
 import fcntl
 import socket
 import termios
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from bcrao_testkit.processes import Service, Stack
 from bcrao_testkit.sse_client import Followed, Frame, Stream, follow_stream, read_stream
+from bcrao_testkit.waits import eventually
 
 from .conftest import api, create_demo_campaign, running_stack
 from .test_generate_flow import STAGES, generate
@@ -133,13 +134,13 @@ def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[S
 async def test_late_subscriber_gets_everything_from_the_first_message(slow_stack: Stack) -> None:
     async with api(slow_stack, "late-joiner") as client:
         campaign, accepted = await start_generation(client)
-        deadline = time.monotonic() + 60
-        while True:
-            listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()
-            if listed["total"]:
-                break
-            assert time.monotonic() < deadline, "the draft was never stored"
-            await asyncio.sleep(0.2)
+        listed: dict[str, Any] = {}
+
+        async def stored() -> bool:
+            listed.update((await client.get(f"/v1/campaigns/{campaign}/drafts")).json())
+            return bool(listed["total"])
+
+        await eventually(stored, "the draft was stored", hang_guard=60, every=0.2)
         await _wait_until_the_gateway_has_the_end(client, accepted["stream_url"])
 
         stream = await read_stream(client, accepted["stream_url"])
@@ -156,14 +157,13 @@ async def _wait_until_the_gateway_has_the_end(client: httpx.AsyncClient, url: st
     A resume point past any id answers 204 once the task's terminal message is buffered, and an
     open (empty) stream before that; the probe reads no message of the task.
     """
-    deadline = time.monotonic() + 30
-    while True:
+
+    async def has_the_end() -> bool:
         async with client.stream("GET", url, headers={"Last-Event-ID": "999999"}) as probe:
-            if probe.status_code == 204:
-                return
-            assert probe.status_code == 200
-        assert time.monotonic() < deadline, "the gateway never saw the task end"
-        await asyncio.sleep(0.2)
+            assert probe.status_code in (200, 204)
+            return probe.status_code == 204
+
+    await eventually(has_the_end, "the gateway saw the task end", every=0.2)
 
 
 async def test_reconnect_with_last_event_id_gets_exactly_the_rest(slow_stack: Stack) -> None:
