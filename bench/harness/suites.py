@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import profiling
 from stats import Rounds, pct
-from system import OUT, System, free_port, harness, run_json, spawn, wait_http
+from system import OUT, System, free_port, loadgen, run_json, spawn, wait_http
 
 FAKE_KEY = "sk-test-fake-key"
 LLM_TIMING = {"ttft_ms": 200, "tokens": 60, "token_ms": 20}
@@ -129,21 +129,12 @@ def warm(ctx: Ctx) -> None:
 
 
 def gen(ctx: Ctx, conc: int) -> list[dict[str, Any]]:
-    args = [
-        harness("loadgen.py"),
-        "gen",
-        "--port",
-        str(ctx.system.stack.gateway.port),
-        "--jobs",
-        str(ctx.system.jobs_file),
-        "--conc",
-        str(conc),
-    ]
+    args = loadgen("gen", ctx.system.stack.gateway.port, ctx.system.jobs_file, conc=conc)
     return run_json(args)["results"]
 
 
 def llm_direct(ctx: Ctx, conc: int) -> list[dict[str, Any]]:
-    args = [harness("loadgen.py"), "llm", "--port", str(ctx.extra["llm_port"]), "--conc", str(conc)]
+    args = loadgen("llm", ctx.extra["llm_port"], conc=conc)
     return run_json(args)["results"]
 
 

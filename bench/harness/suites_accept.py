@@ -16,6 +16,7 @@ from system import (
     create_named_topics,
     free_port,
     harness,
+    loadgen,
     run_json,
     spawn,
     wait_http,
@@ -57,18 +58,13 @@ def _b1_baselines(ctx: Ctx) -> dict[str, int]:
 
 
 def _accept(ctx: Ctx, port: int) -> dict[str, Any]:
-    args = [
-        harness("loadgen.py"),
+    args = loadgen(
         "accept",
-        "--port",
-        str(port),
-        "--jobs",
-        str(ctx.system.jobs_file),
-        "--conc",
-        str(ACCEPT_CONNECTIONS),
-        "--seconds",
-        str(ACCEPT_SECONDS),
-    ]
+        port,
+        ctx.system.jobs_file,
+        conc=ACCEPT_CONNECTIONS,
+        seconds=ACCEPT_SECONDS,
+    )
     return run_json(args)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from stats import pct
 from suites import Ctx, _errors, _p, note_errors, ordered, profiled
-from system import KAFKA, OUT, create_named_topics, harness, run_json, spawn
+from system import KAFKA, OUT, create_named_topics, harness, loadgen, run_json, spawn
 
 
 def _raw_forwarder(ctx: Ctx) -> tuple[str, str]:
@@ -83,22 +83,15 @@ def b2(ctx: Ctx, n: int) -> None:
             if who == "sys":
                 with profiled(ctx, "b2", r):
                     out = run_json(
-                        [
-                            harness("loadgen.py"),
+                        loadgen(
                             "burst",
-                            "--port",
-                            str(s.stack.gateway.port),
-                            "--jobs",
-                            str(s.jobs_file),
-                            "--n",
-                            str(n),
-                            "--conc",
-                            "32",
-                            "--kafka",
-                            KAFKA,
-                            "--stored-topic",
-                            s.topics.stored,
-                        ]
+                            s.stack.gateway.port,
+                            s.jobs_file,
+                            n=n,
+                            conc=32,
+                            kafka=KAFKA,
+                            stored_topic=s.topics.stored,
+                        )
                     )
                 ok = out["stored"] == out["accepted"] == n and out["last_stored"]
                 ctx.add(
@@ -119,18 +112,8 @@ def b2(ctx: Ctx, n: int) -> None:
 
 
 def rate_run(ctx: Ctx, rate: float, seconds: float) -> list[dict[str, Any]]:
-    args = [
-        harness("loadgen.py"),
-        "rate",
-        "--port",
-        str(ctx.system.stack.gateway.port),
-        "--jobs",
-        str(ctx.system.jobs_file),
-        "--rate",
-        f"{rate:.3f}",
-        "--seconds",
-        str(seconds),
-    ]
+    s = ctx.system
+    args = loadgen("rate", s.stack.gateway.port, s.jobs_file, rate=f"{rate:.3f}", seconds=seconds)
     return run_json(args, timeout=seconds + 300)["results"]
 
 
@@ -172,18 +155,10 @@ def soak(ctx: Ctx) -> None:
     import sys
 
     rate = ctx.extra.get("b3_rate") or max(1.0, (ctx.med("b2.sys") or 2.0) / 2)
-    args = [
-        harness("loadgen.py"),
-        "rate",
-        "--port",
-        str(ctx.system.stack.gateway.port),
-        "--jobs",
-        str(ctx.system.jobs_file),
-        "--rate",
-        f"{rate:.3f}",
-        "--seconds",
-        str(ctx.soak_seconds),
-    ]
+    s = ctx.system
+    args = loadgen(
+        "rate", s.stack.gateway.port, s.jobs_file, rate=f"{rate:.3f}", seconds=ctx.soak_seconds
+    )
     # To a file, not a pipe: the results outgrow a pipe's buffer and the child would block.
     out_path = OUT / "soak.json"
     with out_path.open("w") as out:

@@ -237,6 +237,17 @@ def harness(name: str) -> str:
     return str(ROOT / "bench" / "harness" / name)
 
 
+def loadgen(mode: str, port: int, jobs: Path | None = None, **options: object) -> list[str]:
+    """The command line of one load-generator run: `loadgen.py MODE --port P [--jobs F] --opt v`
+    (an option `stored_topic` becomes `--stored-topic`)."""
+    args = [harness("loadgen.py"), mode, "--port", str(port)]
+    if jobs is not None:
+        args += ["--jobs", str(jobs)]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    return args
+
+
 def spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
