@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
-from bcrao_contracts.events import GenerateRequested, parse_event
+from bcrao_contracts.events import GenerateRequested, parse_as
 from bcrao_contracts.topics import Topics
+from bcrao_testkit.topics import read_records
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
@@ -120,25 +120,11 @@ def _auth(settings: Settings, user: str) -> dict[str, str]:
 
 
 async def _consume(settings: Settings, count: int) -> list[GenerateRequested]:
-    consumer = AIOKafkaConsumer(
-        Topics(settings.topic_prefix).generate_requested,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    events: list[GenerateRequested] = []
-    try:
-        async with asyncio.timeout(30):
-            async for message in consumer:
-                event = parse_event(message.value)
-                assert message.key == str(event.task_id).encode()
-                assert isinstance(event, GenerateRequested)
-                events.append(event)
-                if len(events) == count:
-                    break
-    finally:
-        await consumer.stop()
+    topic = Topics(settings.topic_prefix).generate_requested
+    records = await read_records(settings.kafka_bootstrap_servers, topic, count, hang_guard=30)
+    events = [parse_as(record.value, GenerateRequested) for record in records]
+    for record, event in zip(records, events, strict=True):
+        assert record.key == str(event.task_id).encode()
     return events
 
 

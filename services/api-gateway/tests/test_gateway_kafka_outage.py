@@ -21,8 +21,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
-from bcrao_contracts.events import GenerateRequested, parse_event
+from bcrao_contracts.events import GenerateRequested, parse_as
 from bcrao_contracts.topics import Topics
 from bcrao_gateway.app import create_app
 from bcrao_gateway.config import Settings
@@ -33,6 +32,7 @@ from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_platform.topics import ensure_topics
 from bcrao_testkit import waits
 from bcrao_testkit.servers import free_port
+from bcrao_testkit.topics import read_records
 
 from .conftest import CAMPAIGN, bearer, make_settings
 from .streaming.conftest import TaskEvents
@@ -109,25 +109,9 @@ def settings_for(broker: ThrowawayKafka) -> Settings:
 
 
 async def read_requests(settings: Settings, count: int) -> list[GenerateRequested]:
-    consumer = AIOKafkaConsumer(
-        Topics(settings.topic_prefix).generate_requested,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[GenerateRequested] = []
-    try:
-        async with asyncio.timeout(60):
-            async for message in consumer:
-                event = parse_event(message.value)
-                assert isinstance(event, GenerateRequested)
-                found.append(event)
-                if len(found) == count:
-                    return found
-    finally:
-        await consumer.stop()
-    return found
+    topic = Topics(settings.topic_prefix).generate_requested
+    records = await read_records(settings.kafka_bootstrap_servers, topic, count)
+    return [parse_as(record.value, GenerateRequested) for record in records]
 
 
 @pytest.fixture
