@@ -177,6 +177,37 @@ def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
         )
 
 
+def test_parsed_json_refuses_nul_in_nested_models_and_keeps_an_escaped_backslash_u0000() -> None:
+    """`parse` skips the per-string walk when the JSON has no NUL escape; the escape (in a nested
+    model's value or a key) is still refused, and the text "\\u0000" is not a NUL."""
+    good = {
+        "name": "x",
+        "product_context": "0123456789",
+        "keywords": ["a", "b", "c", "d", "e"],
+        "target_subreddits": ["SaaS"],
+    }
+    for bad in (
+        {**good, "keywords": ["a", "b", "c", "d", "e\x00"]},
+        {**good, "target_subreddits": ["Sa\x00aS"]},
+        {**good, "n\x00me": "z"},
+    ):
+        with pytest.raises(ValidationError, match="NUL"):
+            api.CampaignCreate.parse(json.dumps(bad).encode())
+    literal = api.CampaignCreate.parse(json.dumps({**good, "name": "\\u0000"}))
+    assert literal.name == "\\u0000"
+    with pytest.raises(ValidationError, match="NUL"):
+        api.ProfileIn.parse(
+            json.dumps(
+                {
+                    "isc_score": 5,
+                    "avg_sentence_length": 10,
+                    "formality_level": 8,
+                    "style_guide": {"words_to_use": ["ok\x00"]},
+                }
+            )
+        )
+
+
 def test_draft_status_filters_repeat_or_list_with_commas_and_keep_first_seen_order() -> None:
     from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
 

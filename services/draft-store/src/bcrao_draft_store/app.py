@@ -14,6 +14,7 @@ import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
+from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.tracing import configure_tracing, tracer
 from fastapi import Depends, FastAPI, Request
@@ -51,6 +52,7 @@ def create_broker(settings: Settings) -> KafkaBroker:
         linger_ms=2,  # DraftStored of one batch leave together
         graceful_timeout=15.0,
         description="BC-RAO Drafts draft-store",
+        **faststream_logging(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.logs import faststream_logging
 from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
@@ -44,6 +45,7 @@ class GeneratorService:
             acks="all",
             enable_idempotence=True,
             client_id=CLIENT_ID,
+            **faststream_logging(),
         )
         self.broker.include_router(router)
         self.claims: TaskClaims | None = None
