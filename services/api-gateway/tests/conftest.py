@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from bcrao_contracts import demo
 from bcrao_contracts.enums import ErrorCode, Plan
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.events import GenerateRequested
@@ -58,6 +59,7 @@ def make_draft(user_id: str, campaign_id: UUID, **overrides: Any) -> dict[str, A
         },
         "validation": {},
         "model_used": "offline-composer",
+        "generation_params": demo.generation_params(campaign_id).model_dump(mode="json"),
         "status": "generated",
         "created_at": _now(),
         "updated_at": _now(),
