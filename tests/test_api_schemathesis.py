@@ -50,9 +50,9 @@ pytestmark = pytest.mark.integration
 import bcrao_draft_store.app as draft_store_app  # noqa: E402
 import bcrao_draft_store.db as draft_store_db  # noqa: E402
 import bcrao_draft_store.demo as draft_store_demo  # noqa: E402
+import bcrao_draft_store.generation_tasks as draft_store_tasks  # noqa: E402
 import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
 import bcrao_draft_store.repository as draft_store_repo  # noqa: E402
-import bcrao_draft_store.tasks as draft_store_tasks  # noqa: E402
 import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
 import httpx  # noqa: E402
 from bcrao_contracts import api  # noqa: E402

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from bcrao_contracts import api, sse
+from bcrao_contracts.enums import Stage
 from bcrao_contracts.events import (
     EVENTS_BY_TYPE,
     DraftStored,
@@ -92,6 +93,20 @@ def test_versions_one_and_two_are_read_side_by_side() -> None:
     chunk = json.loads((HERE / "examples/v2/ProgressUpdated.json").read_text())
     chunk.update(kind="chunk", text="hello", stage=None)
     assert parse_as(chunk, ProgressUpdated).content == "hello"
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_last_stage_of_an_older_generator_still_reads(version: str) -> None:
+    """Generators up to 0.2.0 called the FINISHING stage `saving`; such events may be in flight
+    when the consumers upgrade, so both spellings read, and only the new one is written."""
+    raw = json.loads((HERE / f"examples/{version}/ProgressUpdated.json").read_text())
+    raw.update(kind="status", stage="saving")
+    event = parse_as(raw, ProgressUpdated)
+    assert event.stage is Stage.FINISHING
+    assert json.loads(event.to_json())["stage"] == "finishing"
+    assert sse.StatusMessage(stage="saving", message="x").stage is Stage.FINISHING
+    with pytest.raises(ValidationError):
+        parse_as({**raw, "stage": "stored"}, ProgressUpdated)
 
 
 def test_parse_as_refuses_another_event_type() -> None:

@@ -107,8 +107,8 @@ class FakeDraftStore:
             "status": "queued",
             "unit": True,
         }
-        # Built as the real draft-store builds it (tasks.py): the whole contract, every default
-        # filled in, producer api-gateway (the gateway relays these bytes unchanged).
+        # Built as the real draft-store builds it (generation_tasks.py): the whole contract, every
+        # default filled in, producer api-gateway (the gateway relays these bytes unchanged).
         event = {
             "task_id": task_id,
             "producer": "api-gateway",

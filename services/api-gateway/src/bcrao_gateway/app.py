@@ -14,10 +14,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
+from bcrao_gateway.admission import Clock, GenerateLimits
 from bcrao_gateway.config import Settings
 from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.errors import install_error_handlers
-from bcrao_gateway.limits import Clock, GenerateLimits
 from bcrao_gateway.metrics import SERVICE, Metrics
 from bcrao_gateway.middleware import GatewayMiddleware
 from bcrao_gateway.publisher import KafkaPublisher, Publisher

@@ -13,8 +13,8 @@ from aiokafka.structs import ConsumerRecord
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
 
+from . import generation_tasks
 from . import repository as repo
-from . import tasks
 from .app import create_broker
 from .config import Settings
 from .db import create_engine, session_factory, unit_of_work
@@ -109,7 +109,11 @@ async def open_tasks(
             await repo.set_plan(session, user_id, Plan.GROWTH)
             request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
             ids = [
-                (await tasks.open_generation(session, user_id, campaign.id, request, now)).task_id
+                (
+                    await generation_tasks.open_generation(
+                        session, user_id, campaign.id, request, now
+                    )
+                ).task_id
                 for _ in range(count)
             ]
     finally:

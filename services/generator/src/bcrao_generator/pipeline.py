@@ -171,7 +171,7 @@ async def run_generation(
         ),
         warnings=warnings,
     )
-    await progress.status(Stage.SAVING, "Saving the draft")
+    await progress.status(Stage.FINISHING, "Handing the draft over to be stored")
     return DraftGenerated(
         task_id=request.task_id, producer=PRODUCER, seq=progress.next_seq(), draft=draft
     )
