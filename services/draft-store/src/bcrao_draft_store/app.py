@@ -19,8 +19,10 @@ from bcrao_platform.tracing import configure_tracing, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -42,7 +44,15 @@ SERVICE = "draft-store"
 PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
-def create_broker(settings: Settings) -> KafkaBroker:
+def create_broker(settings: Settings, registry: CollectorRegistry | None = None) -> KafkaBroker:
+    """The service's broker. With a `registry`, FastStream's Prometheus middleware measures every
+    consumed batch and every publish into it (`faststream_received_*`, `faststream_published_*`,
+    label app_name="draft-store"); the service's own counters say what the batches did."""
+    middlewares = (
+        [KafkaPrometheusMiddleware(registry=registry, app_name=SERVICE)]
+        if registry is not None
+        else []
+    )
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         acks="all",
@@ -51,6 +61,7 @@ def create_broker(settings: Settings) -> KafkaBroker:
         linger_ms=2,  # DraftStored of one batch leave together
         graceful_timeout=15.0,
         description="BC-RAO Drafts draft-store",
+        middlewares=middlewares,
     )
 
 
@@ -80,7 +91,9 @@ def create_app(
     broker: KafkaBroker | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """The broker starts and stops with the app's lifespan; its consumers run inside it.
+    """The broker starts and stops with the app's lifespan; its consumers run inside it. The
+    app's own broker carries FastStream's Prometheus middleware on the app's registry (served on
+    /metrics); a `broker` passed in is used as it is.
 
     Tracing (DRAFT_STORE_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for the
     internal REST; per consumed batch a span continuing the producers' traces, with the
@@ -97,7 +110,7 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        broker=broker or create_broker(settings),
+        broker=broker or create_broker(settings, metrics.registry),
         metrics=metrics,
         clock=clock or utc_now,
     )

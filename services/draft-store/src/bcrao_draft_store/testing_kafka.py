@@ -32,7 +32,7 @@ async def running_consumer(
     """The service's consumers, as `create_app`'s lifespan runs them."""
     metrics = metrics or Metrics()
     engine = create_engine(settings.database_url, pool_size=2)
-    broker = create_broker(settings)
+    broker = create_broker(settings, metrics.registry)
     broker.include_router(build_router(settings, session_factory(engine), metrics))
     await broker.start()
     try:
