@@ -47,24 +47,26 @@ from hypothesis import HealthCheck
 
 pytestmark = pytest.mark.integration
 
-import bcrao_draft_store.app as draft_store_app  # noqa: E402
 import bcrao_draft_store.db as draft_store_db  # noqa: E402
 import bcrao_draft_store.demo as draft_store_demo  # noqa: E402
 import bcrao_draft_store.generation_tasks as draft_store_tasks  # noqa: E402
 import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
 import bcrao_draft_store.repository as draft_store_repo  # noqa: E402
 import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
-import httpx  # noqa: E402
 from bcrao_contracts import api  # noqa: E402
 from bcrao_contracts.demo import CAMPAIGN  # noqa: E402
 from bcrao_contracts.enums import ErrorCode, Plan  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
-from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.databases import throwaway_database  # noqa: E402
 from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
+from bcrao_testkit.inprocess import (  # noqa: E402
+    draft_store_app,
+    draft_store_database,
+    gateway_settings,
+    wire_gateway,
+)
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
@@ -119,7 +121,7 @@ class Resources:
 
 @pytest.fixture(scope="module")
 def fuzz_database(database_url: str) -> Iterator[str]:
-    with throwaway_database(database_url, "bcrao_fuzz", draft_store_db.upgrade) as url:
+    with draft_store_database(database_url, "bcrao_fuzz") as url:
         yield url
 
 
@@ -209,11 +211,9 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(fuzz_database: str, resources: Resources) -> Iterator[Target]:
-    store_app = draft_store_app.create_app(draft_store_testing.make_settings(fuzz_database))
-    settings = Settings(
+    store_app = draft_store_app(fuzz_database)
+    settings = gateway_settings(
         jwt_secret=JWT_SECRET,
-        draft_store_token=draft_store_testing.SERVICE_TOKEN,
-        draft_store_url="http://draft-store",
         generate_rate_per_minute=10_000,
         max_in_flight=1000,
         stream={
@@ -224,9 +224,8 @@ def target(fuzz_database: str, resources: Resources) -> Iterator[Target]:
         },
         log_level="WARNING",
     )
-    http = create_http_client(settings, transport=httpx.ASGITransport(app=store_app))
     publisher = CapturingPublisher()
-    gateway = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
+    gateway, _ = wire_gateway(settings, store_app, publisher)
     app = GatewayUnderTest(gateway, settings, store_app)
     ATTACHED.app = app
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from bcrao_contracts.events import (
     DraftGenerated,
@@ -22,15 +21,13 @@ from bcrao_contracts.events import (
 )
 from bcrao_contracts.models import Draft
 from bcrao_draft_store import ingest
-from bcrao_draft_store.app import create_app
-from bcrao_draft_store.db import unit_of_work, upgrade
+from bcrao_draft_store.db import unit_of_work
 from bcrao_draft_store.demo import seed_demo
-from bcrao_draft_store.testing import SERVICE_TOKEN, make_settings
 from bcrao_generator.llm import LLMRequest, LLMResult, OfflineComposer, OnRestart, OnText
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
 from bcrao_generator.prompt import prompt_from_params
-from bcrao_testkit.databases import throwaway_database
+from bcrao_testkit.inprocess import draft_store_app, draft_store_database, internal_client
 
 
 class RecordingComposer:
@@ -55,7 +52,7 @@ async def _ignore(_: ProgressUpdated) -> None:
 
 @pytest.fixture(scope="module")
 def store_database(database_url: str) -> Iterator[str]:
-    with throwaway_database(database_url, "bcrao_params", upgrade) as url:
+    with draft_store_database(database_url, "bcrao_params") as url:
         yield url
 
 
@@ -70,16 +67,12 @@ def store_database(database_url: str) -> Iterator[str]:
 async def test_the_stored_draft_renders_the_prompt_the_model_was_given(
     store_database: str, body: dict[str, str]
 ) -> None:
-    store = create_app(make_settings(store_database))
+    store = draft_store_app(store_database)
     user = f"params-{uuid.uuid4().hex[:10]}"
     try:
         async with unit_of_work(store.state.runtime.sessions) as session:
             campaign_id = await seed_demo(session, user)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=store),
-            base_url="http://draft-store",
-            headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
-        ) as internal:
+        async with internal_client(store) as internal:
             opened = await internal.post(
                 f"/internal/users/{user}/campaigns/{campaign_id}/tasks", json=body
             )

@@ -137,10 +137,9 @@ SERVICES: dict[str, Callable[[str, str, str], Any]] = {
 
 @pytest.fixture(scope="module")
 def store_database(database_url: str) -> Iterator[str]:
-    from bcrao_draft_store.db import upgrade
-    from bcrao_testkit.databases import throwaway_database
+    from bcrao_testkit.inprocess import draft_store_database
 
-    with throwaway_database(database_url, "bcrao_signals", upgrade) as url:
+    with draft_store_database(database_url, "bcrao_signals") as url:
         yield url
 
 
