@@ -9,8 +9,9 @@ who owns the demo campaign of DOMAIN.md with profiles, blacklist entries and sto
 Generated requests carry that user's bearer token. For positive (schema-valid) cases, ids in the
 path are swapped for the user's real resources most of the time (chosen deterministically from the
 generated data), so most requests hit real rows rather than answering 404; destructive operations
-get a fresh resource from a pre-made pool, so the demo data survives the run. Some cases go
-without a token (401 path) and some keep their random ids (404 path).
+get a fresh resource from a pre-made pool (a random id once it is used up), so the demo data
+survives the run. Some cases go without a token (401 path) and some keep their random ids (404
+path).
 
 Checks on every response:
 - no 5xx (`not_a_server_error`);
@@ -110,10 +111,12 @@ class Resources:
     entries: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, pool: str, fallback: str) -> str:
+    def take(self, pool: str) -> str | None:
+        """A fresh resource, or None once the pool is used up (never a stable one: deleting or
+        archiving the demo campaign would turn every later case into a 404 or a 409)."""
         with self.lock:
             items: list[str] = getattr(self, pool)
-            return items.pop() if items else fallback
+            return items.pop() if items else None
 
 
 # -- the data: a fresh database seeded with draft-store's own functions ------------------------
@@ -327,7 +330,8 @@ def _steer(case: Any, target: Target) -> None:
         elif name == "subreddit":
             params[name] = "SaaS" if _choice(case, "subreddit") < 60 else params[name]
         elif (method, name) in DESTRUCTIVE and not case.path.endswith("/profiles/{subreddit}"):
-            params[name] = res.take(DESTRUCTIVE[(method, name)], stable[name])
+            spare = res.take(DESTRUCTIVE[(method, name)])
+            params[name] = spare if spare is not None else params[name]  # else: a 404 case
         elif name in stable:
             params[name] = stable[name]
     _steer_body(case, method)
