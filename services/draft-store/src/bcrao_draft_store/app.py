@@ -15,12 +15,11 @@ from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
 from bcrao_platform.metrics import HttpMetricsMiddleware
-from bcrao_platform.tracing import configure_tracing, tracer
+from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError
@@ -40,8 +39,6 @@ from .sweeper import SweepPolicy, run_outbox, run_sweeper
 
 log = logging.getLogger(__name__)
 SERVICE = "draft-store"
-# Not traced: probes and scrapes would drown the traces that matter.
-PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
 def create_broker(settings: Settings, registry: CollectorRegistry | None = None) -> KafkaBroker:
@@ -185,11 +182,5 @@ def create_app(
     app.include_router(routes_drafts.router, dependencies=guarded)
     app.include_router(routes_tasks.router, dependencies=guarded)
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=provider,
-            excluded_urls=PROBE_PATHS,
-            # One span per request, not one per ASGI message (an SSE stream sends thousands).
-            exclude_spans=["receive", "send"],
-        )
+        instrument_app(app, provider)
     return app
