@@ -12,24 +12,14 @@ from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import draft_generated, generation_failed, make_settings
-from bcrao_draft_store.testing_kafka import eventually, open_tasks, publish, read, running_consumer
+from bcrao_draft_store.testing import draft_generated, generation_failed
+from bcrao_draft_store.testing_kafka import open_tasks, publish, read, running_consumer
+from bcrao_testkit.waits import eventually
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2025, 6, 1, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    return make_settings(
-        store_database,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        consumer_group=f"draft-store-{prefix}",
-    )
 
 
 consumer = running_consumer
