@@ -472,28 +472,34 @@ def test_steering_reaches_real_resources(target: Target) -> None:
 
 
 # -- a bug the fuzzer found: U+0000 reached PostgreSQL and answered 500; now a 422 ----------
+# (and one a randomly seeded property test found: a lone surrogate in pasted posts did the same)
 
-NUL = "nul\x00byte"
-NUL_REQUESTS = {
-    "create-campaign": ("POST", "/v1/campaigns", lambda r: {**CAMPAIGN_BODY, "name": NUL}),
-    "update-campaign": ("PATCH", "/v1/campaigns/{campaign}", lambda r: {"description": NUL}),
+UNSTORABLE = {"nul": "nul\x00byte", "lone-surrogate": "half a pair \ud800"}
+TEXT_REQUESTS = {
+    "create-campaign": ("POST", "/v1/campaigns", lambda t: {**CAMPAIGN_BODY, "name": t}),
+    "update-campaign": ("PATCH", "/v1/campaigns/{campaign}", lambda t: {"description": t}),
     "put-profile": (
         "PUT",
         "/v1/campaigns/{campaign}/profiles/SaaS",
-        lambda r: {**PROFILE_BODY, "top_success_hooks": [NUL]},
+        lambda t: {**PROFILE_BODY, "top_success_hooks": [t]},
+    ),
+    "analyze-posts": (
+        "POST",
+        "/v1/campaigns/{campaign}/profiles/SaaS/analyze",
+        lambda t: {"posts": [{"title": t, "body": "a post", "score": 3}] * 10},
     ),
     "add-blacklist-entry": (
         "POST",
         "/v1/campaigns/{campaign}/blacklist",
-        lambda r: {"pattern": NUL, "description": "nul"},
+        lambda t: {"pattern": t, "description": "unstorable"},
     ),
-    "edit-draft": ("PATCH", "/v1/drafts/{draft}", lambda r: {"user_edits": NUL}),
+    "edit-draft": ("PATCH", "/v1/drafts/{draft}", lambda t: {"user_edits": t}),
     "generate": (
         "POST",
         "/v1/campaigns/{campaign}/drafts/generate",
-        lambda r: {"subreddit": "SaaS", "archetype": "Feedback", "context": NUL},
+        lambda t: {"subreddit": "SaaS", "archetype": "Feedback", "context": t},
     ),
-    "regenerate": ("POST", "/v1/drafts/{draft}/regenerate", lambda r: {"feedback": NUL}),
+    "regenerate": ("POST", "/v1/drafts/{draft}/regenerate", lambda t: {"feedback": t}),
 }
 CAMPAIGN_BODY = {
     "name": "n",
@@ -504,18 +510,25 @@ CAMPAIGN_BODY = {
 PROFILE_BODY = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
 
 
-@pytest.mark.parametrize("name", list(NUL_REQUESTS))
-def test_text_with_a_nul_character_is_refused_not_a_500(target: Target, name: str) -> None:
-    """JSON allows U+0000 in strings; PostgreSQL text and jsonb do not. The API must answer 422
-    VALIDATION_ERROR (or store the text some other way), never 500."""
+@pytest.mark.parametrize("text", list(UNSTORABLE))
+@pytest.mark.parametrize("name", list(TEXT_REQUESTS))
+def test_text_that_cannot_be_stored_is_refused_not_a_500(
+    target: Target, name: str, text: str
+) -> None:
+    """JSON allows U+0000 and lone surrogates (as \\u escapes) in strings; PostgreSQL text and
+    jsonb hold neither, and a lone surrogate cannot even be written as UTF-8. The API must answer
+    422 VALIDATION_ERROR (or store the text some other way), never 500."""
     from schemathesis.python import asgi
 
-    method, template, body = NUL_REQUESTS[name]
+    method, template, body = TEXT_REQUESTS[name]
     res = target.resources
     path = template.format(campaign=res.campaign, draft=res.draft)
     with asgi.get_client(ATTACHED) as client:
         response = client.request(
-            method, path, json=body(res), headers={"Authorization": f"Bearer {target.bearer}"}
+            method,
+            path,
+            json=body(UNSTORABLE[text]),
+            headers={"Authorization": f"Bearer {target.bearer}"},
         )
     assert response.status_code == 422, f"{method} {path}: {response.text}"
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"

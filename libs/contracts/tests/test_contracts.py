@@ -170,7 +170,7 @@ def test_failed_and_stored_carry_the_terminal_seq() -> None:
     assert DraftStored.model_fields["seq"].is_required() is True
 
 
-def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
+def test_nul_and_lone_surrogates_are_refused_anywhere_in_a_body() -> None:
     good = {
         "name": "x",
         "product_context": "0123456789",
@@ -181,6 +181,10 @@ def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
     for bad in ({**good, "name": "a\x00b"}, {**good, "keywords": ["a", "b", "c", "d", "e\x00"]}):
         with pytest.raises(ValidationError, match="NUL"):
             api.CampaignCreate.model_validate(bad)
+    lone = {**good, "keywords": ["a", "b", "c", "d", "half a pair \ud800"]}
+    with pytest.raises(ValidationError, match="lone surrogate"):
+        api.CampaignCreate.model_validate(lone)
+    assert api.CampaignCreate.model_validate({**good, "name": "emoji 😀"}).name == "emoji 😀"
     with pytest.raises(ValidationError, match="NUL"):
         api.ProfileIn.model_validate(
             {

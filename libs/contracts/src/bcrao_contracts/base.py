@@ -6,15 +6,40 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+# PostgreSQL text cannot hold U+0000, and a lone surrogate (U+D800-U+DFFF, which JSON's \u escapes
+# can carry) is not text at all: it cannot be written as UTF-8. No draft, campaign or profile
+# needs either.
+_NUL = "\x00"
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+
+def _has_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")  # C speed; only lone surrogates fail (a pair is one code point)
+    except UnicodeEncodeError:
+        return True
     return False
+
+
+def unstorable_text(value: Any) -> str | None:
+    """What makes `value` (or any string inside it) unstorable, or None: the rule every contract
+    applies, for the few bodies that are relayed without being parsed into one."""
+    if isinstance(value, str):
+        if _NUL in value:
+            return "text must not contain NUL (U+0000) characters"
+        if _has_lone_surrogate(value):
+            return "text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) is not a character"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if found := unstorable_text(key) or unstorable_text(item):
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if found := unstorable_text(item):
+                return found
+    return None
 
 
 class Contract(BaseModel):
@@ -24,10 +49,9 @@ class Contract(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000, and no draft, campaign or profile needs it.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL (U+0000) characters")
+    def _refuse_unstorable_text(cls, data: Any) -> Any:
+        if problem := unstorable_text(data):
+            raise ValueError(problem)
         return data
 
     @classmethod
