@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
+from bcrao_gateway.admission import GenerateLimits
 from bcrao_gateway.auth import user_from_bearer
 from bcrao_gateway.config import Settings
 from bcrao_gateway.errors import unavailable
-from bcrao_gateway.limits import GenerateLimits
 from bcrao_gateway.metrics import Metrics
 from bcrao_gateway.openapi import bearer_scheme
 from bcrao_gateway.publisher import Publisher
