@@ -16,8 +16,8 @@ from uuid import UUID
 
 import httpx
 from bcrao_contracts.events import GenerateRequested
+from bcrao_platform.http import service_client
 from bcrao_platform.retry import retrying
-from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
@@ -51,20 +51,12 @@ class TaskClaims:
         tracer_provider: TracerProvider | None = None,
     ) -> None:
         self._attempts = attempts
-        # Every connection kept (httpx keeps 20 by default, so each burst reconnected the rest),
-        # on aiohttp's pool: httpcore's scans every connection on every request (the gateway's
-        # store client says more).
-        limits = httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=3.0,  # below draft-store's own keep-alive (5 s)
-        )
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"authorization": f"Bearer {token.get_secret_value()}"},
+        self._client = service_client(
+            base_url,
+            token.get_secret_value(),
             timeout=timeout,
-            limits=limits,
-            transport=transport or AiohttpTransport(limits=limits, trust_env=False),
+            max_connections=max_connections,
+            transport=transport,
         )
         if tracer_provider is not None:  # the claim's HTTP call joins the generation's trace
             from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
