@@ -18,7 +18,7 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_generator.config import Settings
 from bcrao_generator.llm import LLM, OfflineComposer
 from bcrao_generator.service import GeneratorService
-from bcrao_testkit.servers import free_port, serve
+from bcrao_testkit.servers import serve
 from bcrao_testkit.waits import eventually
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
@@ -167,19 +167,54 @@ async def test_a_claim_refused_means_no_llm_call_and_no_events(kafka_bootstrap: 
     assert all(r["user_id"] == queued.user_id and UUID(r["attempt_id"]) for r in received)
 
 
-async def test_an_unreachable_draft_store_does_not_stop_generation(kafka_bootstrap: str) -> None:
+async def test_a_claim_waits_for_draft_store_and_never_generates_unclaimed(
+    kafka_bootstrap: str,
+) -> None:
+    """While draft-store cannot answer a task's claim, that task waits (no LLM call: it may be
+    a finished task's redelivery), and a task of another partition goes on meanwhile."""
     p = prefix()
     topics = Topics(p)
-    await create_generator_topics(kafka_bootstrap, topics, partitions=1)
-    t = task(1)
-    await produce(kafka_bootstrap, topics.generate_requested, [(t.key, t.to_json(), None)])
-    s = settings(
-        kafka_bootstrap,
-        p,
-        draft_store_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
-        draft_store_token=SecretStr(TOKEN),
-        claim_timeout_seconds=0.5,
-    )
-    async with running(s, OfflineComposer(chunk_delay_ms=0)):
-        out = await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
-    assert [e.task_id for e in terminals(out)] == [t.task_id]
+    await create_generator_topics(kafka_bootstrap, topics, partitions=2)
+    done, waiting, other = task(1), task(2), task(3)
+    statuses = {done.task_id: "completed", waiting.task_id: "queued", other.task_id: "queued"}
+    down = {done.task_id, waiting.task_id}
+    app, received = claim_app(statuses, unavailable=down)
+    llm = GatedLLM()
+    llm.release.set()
+    async with serve(app) as url:
+        s = settings(
+            kafka_bootstrap,
+            p,
+            draft_store_url=url,
+            draft_store_token=SecretStr(TOKEN),
+            claim_retry_cap_seconds=0.2,
+        )
+        await produce(
+            kafka_bootstrap,
+            topics.generate_requested,
+            [(e.key, e.to_json(), n) for e, n in ((done, 0), (waiting, 0), (other, 1))],
+        )
+        async with running(s, llm):
+            first = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 1
+            )
+
+            def asked(task_id: UUID, times: int) -> bool:
+                return sum(r["task_id"] == task_id for r in received) >= times
+
+            # Both waiting claims were retried, and neither got an LLM call meanwhile.
+            await eventually(lambda: asked(done.task_id, 3) and asked(waiting.task_id, 3))
+            assert dict(llm.calls) == {other.task_id: 1}
+            down.clear()  # draft-store answers again
+            out = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 2
+            )
+
+            async def both_handled() -> bool:  # the finished task skipped, the other generated
+                tp = TopicPartition(topics.generate_requested, 0)
+                return (await committed(kafka_bootstrap, s.group_id, [tp]))[0] == 2
+
+            await eventually(both_handled)
+    assert [e.task_id for e in terminals(first)] == [other.task_id]
+    assert sorted(e.task_id for e in terminals(out)) == sorted([other.task_id, waiting.task_id])
+    assert dict(llm.calls) == {other.task_id: 1, waiting.task_id: 1}

@@ -51,7 +51,7 @@ class GeneratorService:
             self.claims = TaskClaims(
                 settings.draft_store_url,
                 settings.draft_store_token,
-                attempts=settings.claim_attempts,
+                retry_cap=settings.claim_retry_cap_seconds,
                 timeout=settings.claim_timeout_seconds,
                 max_connections=settings.concurrency,
                 tracer_provider=tracer_provider,
