@@ -18,6 +18,7 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_generator.config import Settings
 from bcrao_generator.llm import LLM, OfflineComposer
 from bcrao_generator.service import GeneratorService
+from bcrao_testkit.kafka_faults import break_sequences
 from bcrao_testkit.servers import serve
 from bcrao_testkit.waits import eventually
 from prometheus_client import CollectorRegistry
@@ -218,3 +219,41 @@ async def test_a_claim_waits_for_draft_store_and_never_generates_unclaimed(
     assert [e.task_id for e in terminals(first)] == [other.task_id]
     assert sorted(e.task_id for e in terminals(out)) == sorted([other.task_id, waiting.task_id])
     assert dict(llm.calls) == {other.task_id: 1, waiting.task_id: 1}
+
+
+async def test_a_producer_broken_by_a_broker_restart_is_replaced_without_generating_again(
+    kafka_bootstrap: str,
+) -> None:
+    """OutOfOrderSequenceNumber (what a broker restart can leave an idempotent producer with)
+    fails every later send of the partition: the producer is replaced and the task's events go
+    out on the new one, gap-free, after one LLM call, never a rerun of the generation."""
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=1)
+    first, second = task(1), task(2)
+    llm = GatedLLM()
+    llm.release.set()
+    async with running(settings(kafka_bootstrap, p), llm) as service:
+        await produce(kafka_bootstrap, topics.generate_requested, [(first.key, first.to_json(), 0)])
+        await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
+        break_sequences(service.broker)
+        await produce(
+            kafka_bootstrap, topics.generate_requested, [(second.key, second.to_json(), 0)]
+        )
+        out = await collect(
+            kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 2
+        )
+        end = terminals(out)[-1]
+
+        def all_progress(records: list[Any]) -> bool:
+            seqs = {e.seq for e in terminals(records) if e.task_id == second.task_id}
+            return len(seqs) >= end.seq - 1
+
+        progress = await collect(kafka_bootstrap, [topics.progress], until=all_progress)
+    assert [(type(e), e.task_id) for e in terminals(out)] == [
+        (DraftGenerated, first.task_id),
+        (DraftGenerated, second.task_id),
+    ]
+    assert dict(llm.calls) == {first.task_id: 1, second.task_id: 1}
+    seqs = {e.seq for e in terminals(progress) if e.task_id == second.task_id}
+    assert seqs == set(range(1, end.seq))

@@ -15,6 +15,7 @@ from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
 from bcrao_platform.metrics import HttpMetricsMiddleware
+from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import configure_tracing, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -43,7 +44,7 @@ PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
 def create_broker(settings: Settings) -> KafkaBroker:
-    return KafkaBroker(
+    broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=True,
@@ -52,6 +53,10 @@ def create_broker(settings: Settings) -> KafkaBroker:
         graceful_timeout=15.0,
         description="BC-RAO Drafts draft-store",
     )
+    # OutOfOrderSequenceNumber after a broker restart would fail every DraftStored of the
+    # partition, each redelivered batch again: the producer is replaced instead.
+    renew_broken_producers(broker)
+    return broker
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
@@ -45,6 +46,7 @@ class GeneratorService:
             enable_idempotence=True,
             client_id=CLIENT_ID,
         )
+        renew_broken_producers(self.broker)  # OutOfOrderSequenceNumber after a broker restart
         self.broker.include_router(router)
         self.claims: TaskClaims | None = None
         if settings.draft_store_url and settings.draft_store_token is not None:
