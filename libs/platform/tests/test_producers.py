@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
@@ -25,38 +26,40 @@ async def kafka_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
     await drop_topics(kafka_bootstrap, prefix)
 
 
+@asynccontextmanager
 async def started(
     bootstrap: str, prefix: str, *, renewing: bool
-) -> tuple[KafkaBroker, DefaultPublisher, ProducerRenewal | None]:
+) -> AsyncIterator[tuple[KafkaBroker, DefaultPublisher, ProducerRenewal | None]]:
+    """A broker (renewing its producer or not) whose publisher has sent one record."""
     router = KafkaRouter()
     publisher = router.publisher(f"{prefix}events")
     broker = KafkaBroker(bootstrap, acks="all", enable_idempotence=True)
     renewal = renew_broken_producers(broker) if renewing else None
     broker.include_router(router)
     await broker.start()
-    await publisher.publish(b"first", key=b"k")
-    return broker, publisher, renewal
+    try:
+        await publisher.publish(b"first", key=b"k")
+        yield broker, publisher, renewal
+    finally:
+        await broker.stop()
 
 
 async def test_without_renewal_a_broken_producer_stays_broken(
     kafka_bootstrap: str, kafka_prefix: str
 ) -> None:
-    broker, publisher, _ = await started(kafka_bootstrap, kafka_prefix, renewing=False)
-    try:
+    async with started(kafka_bootstrap, kafka_prefix, renewing=False) as (broker, publisher, _):
         break_sequences(broker)
         for _ in range(3):  # not a hiccup: every later send fails the same way
             with pytest.raises(OutOfOrderSequenceNumber):
                 await publisher.publish(b"again", key=b"k")
-    finally:
-        await broker.stop()
 
 
 async def test_a_broken_producer_is_replaced_once_and_sends_go_on(
     kafka_bootstrap: str, kafka_prefix: str
 ) -> None:
-    broker, publisher, renewal = await started(kafka_bootstrap, kafka_prefix, renewing=True)
-    assert renewal is not None
-    try:
+    async with started(kafka_bootstrap, kafka_prefix, renewing=True) as (broker, publisher, r):
+        assert r is not None
+        renewal = r
         break_sequences(broker)
         # Two unconfirmed sends (one batch), whose acknowledgements fail later: both see the
         # breakage, the producer is replaced once.
@@ -71,18 +74,13 @@ async def test_a_broken_producer_is_replaced_once_and_sends_go_on(
             await publisher.publish(b"confirmed", key=b"k")
         await eventually(lambda: renewal.generation == 2, "the producer replaced again")
         assert (await publisher.publish(b"after", key=b"k")).offset >= 2
-    finally:
-        await broker.stop()
     assert renewal.generation == 2
 
 
 async def test_an_ordinary_failure_keeps_the_producer(
     kafka_bootstrap: str, kafka_prefix: str
 ) -> None:
-    broker, _, renewal = await started(kafka_bootstrap, kafka_prefix, renewing=True)
-    assert renewal is not None
-    try:
+    async with started(kafka_bootstrap, kafka_prefix, renewing=True) as (_, _, renewal):
+        assert renewal is not None
         await renewal.renew(TimeoutError("slow broker"), renewal.generation)
         assert renewal.generation == 0
-    finally:
-        await broker.stop()
