@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit lint eval bench fuzz compose-check docs faults soak
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit test-random lint eval bench fuzz compose-check docs faults soak
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,12 @@ test: infra-up ## Run the whole test suite (sets up and starts what it needs)
 
 test-unit: setup ## Only the tests that need no broker or database
 	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+# pytest-randomly is off by default (pyproject addopts: -p no:randomly); this turns it on. It
+# prints the seed it used; SEED=<n> repeats that order.
+test-random: setup ## The tests of test-unit in a random order (SEED=<n> repeats one)
+	@$(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) \
+		-m "not integration and not e2e" $(PYTEST_ARGS)
 
 lint: setup ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .

@@ -23,7 +23,6 @@ import pytest
 from bcrao_contracts import demo
 from bcrao_draft_store.app import create_app as create_draft_store
 from bcrao_draft_store.config import Settings as DraftStoreSettings
-from bcrao_draft_store.db import upgrade
 from bcrao_gateway.app import create_app as create_gateway
 from bcrao_gateway.config import Settings as GatewaySettings
 from bcrao_generator.app import create_app as create_generator
@@ -31,7 +30,7 @@ from bcrao_generator.config import Settings as GeneratorSettings
 from bcrao_generator.llm import OfflineComposer
 from bcrao_platform.settings import sqlalchemy_url
 from bcrao_platform.tracing import configure_tracing
-from bcrao_testkit.databases import throwaway_database
+from bcrao_testkit.inprocess import draft_store_database
 from bcrao_testkit.servers import serve
 from bcrao_testkit.sse_client import read_stream
 from bcrao_testkit.topics import create_topics, drop_topics
@@ -134,7 +133,7 @@ async def generation(
     waits for the spans named in `ends_with`; returns the POST's span and its trace in order of
     start, checked to be connected and to hold every span of the generation."""
     spans = InMemorySpanExporter()
-    with throwaway_database(database_url, "bcrao_trace", upgrade) as database:
+    with draft_store_database(database_url, "bcrao_trace") as database:
         async with three_services(kafka, database, spans) as gateway_url:
             headers = {"Authorization": f"Bearer {user_token()}"}
             async with httpx.AsyncClient(

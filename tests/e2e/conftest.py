@@ -12,7 +12,7 @@ import pytest
 from bcrao_contracts import demo
 from bcrao_platform.settings import sqlalchemy_url
 from bcrao_testkit.databases import create_database, drop_database
-from bcrao_testkit.processes import Stack
+from bcrao_testkit.processes import Service, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".state" / "test-logs"
@@ -86,3 +86,19 @@ async def create_demo_campaign(client: httpx.AsyncClient) -> str:
         )
         assert posted.status_code == 201, posted.text
     return campaign_id
+
+
+@contextmanager
+def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[Service]:
+    """Another gateway process of the same deployment (same topics, secrets, draft-store), for
+    tests that stop or tune one; its log is printed when the block fails."""
+    gateway = stack.service("api-gateway", extra=env)
+    gateway.start()
+    try:
+        gateway.wait_healthy()
+        yield gateway
+    except Exception:
+        print(f"--- {gateway.name}:{gateway.port} log ---\n{gateway.tail()}")
+        raise
+    finally:
+        gateway.stop()

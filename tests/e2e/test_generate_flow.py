@@ -22,7 +22,7 @@ STAGES = [
     "generating",
     "validating",
     "scoring",
-    "saving",
+    "finishing",
 ]
 
 

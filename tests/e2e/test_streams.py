@@ -15,16 +15,15 @@ import socket
 import termios
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from bcrao_testkit.processes import Service, Stack
+from bcrao_testkit.processes import Stack
 from bcrao_testkit.sse_client import Followed, Frame, Stream, follow_stream, read_stream
 from bcrao_testkit.waits import eventually
 
-from .conftest import api, create_demo_campaign, running_stack
+from .conftest import api, create_demo_campaign, extra_gateway, running_stack
 from .test_generate_flow import STAGES, generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -111,21 +110,6 @@ def follow_in_background(
 
     follower = asyncio.create_task(follow_stream(client, url, timeout=timeout, on_message=watch))
     return follower, some_text
-
-
-@contextmanager
-def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[Service]:
-    """Another gateway process of the same deployment (same topics, secrets, draft-store)."""
-    gateway = stack.service("api-gateway", extra=env)
-    gateway.start()
-    try:
-        gateway.wait_healthy()
-        yield gateway
-    except Exception:
-        print(f"--- {gateway.name}:{gateway.port} log ---\n{gateway.tail()}")
-        raise
-    finally:
-        gateway.stop()
 
 
 # ---- tests ----

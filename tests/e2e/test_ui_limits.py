@@ -14,12 +14,12 @@ import psycopg
 import pytest
 from bcrao_testkit.processes import Stack
 
-from .conftest import api, create_demo_campaign, token_for
+from .conftest import api, create_demo_campaign, extra_gateway, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
     browser,
     chromium,
-    extra_gateway,
+    fill_generate_form,
     page_problems,
     shot,
     signed_in_page,
@@ -44,17 +44,6 @@ def _use_units(stack: Stack, user: str, count: int) -> None:
             )
 
 
-async def _choose(page: Any, campaign: str) -> None:
-    from playwright.async_api import expect
-
-    await expect(page.locator("#campaign-select")).to_be_enabled()
-    await page.select_option("#campaign-select", campaign)
-    await page.select_option("#subreddit-select", "SaaS")
-    await expect(page.locator("#profile .isc-value")).to_have_text("6.4")
-    await page.check("input[name=archetype][value=ProblemSolution]")
-    await page.fill("#context-input", "Chasing late payments from clients eats my Fridays")
-
-
 async def test_the_last_draft_of_the_month_turns_generate_off(stack: Stack, browser: Any) -> None:
     from playwright.async_api import expect
 
@@ -64,7 +53,7 @@ async def test_the_last_draft_of_the_month_turns_generate_off(stack: Stack, brow
         _use_units(stack, user, 9)
         page = await signed_in_page(browser, stack.gateway.url, token_for(stack, user), user)
         problems = page_problems(page)
-        await _choose(page, campaign)
+        await fill_generate_form(page, campaign)
         await expect(page.locator("#usage")).to_contain_text("9 / 10")
         await expect(page.locator("#generate-btn")).to_be_enabled()
         await page.click("#generate-btn")
@@ -94,7 +83,7 @@ async def test_a_rate_limit_counts_down_before_generate_comes_back(
     with extra_gateway(stack, {"GATEWAY_GENERATE_RATE_PER_MINUTE": "1"}) as gateway:
         page = await signed_in_page(browser, gateway.url, token_for(stack, user), user)
         problems = page_problems(page)
-        await _choose(page, campaign)
+        await fill_generate_form(page, campaign)
         await page.click("#generate-btn")
         await page.locator("#result [data-testid=draft]").wait_for(timeout=TIMEOUT_MS)
         await expect(page.locator("#generate-btn")).to_be_enabled()

@@ -12,7 +12,16 @@ import pytest
 from bcrao_testkit.processes import Stack
 
 from .conftest import api, create_demo_campaign, token_for
-from .ui_helpers import TIMEOUT_MS, browser, chromium, confirm, page_problems, shot, signed_in_page
+from .ui_helpers import (
+    TIMEOUT_MS,
+    browser,
+    chromium,
+    confirm,
+    fill_generate_form,
+    page_problems,
+    shot,
+    signed_in_page,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 __all__ = ["browser", "chromium"]  # fixtures used by name
@@ -28,12 +37,7 @@ FEEDBACK = "Less about the app, more about the Fridays"
 async def _generated(page: Any, campaign: str) -> str:
     from playwright.async_api import expect
 
-    await expect(page.locator("#campaign-select")).to_be_enabled()
-    await page.select_option("#campaign-select", campaign)
-    await page.select_option("#subreddit-select", "SaaS")
-    await expect(page.locator("#profile .isc-value")).to_have_text("6.4")
-    await page.check("input[name=archetype][value=ProblemSolution]")
-    await page.fill("#context-input", "Chasing late payments from clients eats my Fridays")
+    await fill_generate_form(page, campaign)
     await page.click("#generate-btn")
     draft = page.locator("#result [data-testid=draft]")
     await draft.wait_for(timeout=TIMEOUT_MS)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from bcrao_testkit.processes import Stack
 
-from .conftest import api, create_demo_campaign, token_for
+from .conftest import api, create_demo_campaign, extra_gateway, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
     browser,
     chromium,
-    extra_gateway,
+    fill_generate_form,
     generator_paused,
     page_problems,
     shot,
@@ -31,12 +31,7 @@ __all__ = ["browser", "chromium"]  # fixtures used by name
 async def _start_generation(page: Any, campaign: str) -> None:
     from playwright.async_api import expect
 
-    await expect(page.locator("#campaign-select")).to_be_enabled()
-    await page.select_option("#campaign-select", campaign)
-    await page.select_option("#subreddit-select", "SaaS")
-    await expect(page.locator("#profile .isc-value")).to_have_text("6.4")
-    await page.check("input[name=archetype][value=ProblemSolution]")
-    await page.fill("#context-input", "Chasing late payments from clients eats my Fridays")
+    await fill_generate_form(page, campaign)
     await page.click("#generate-btn")
     await expect(page.locator("#connection")).to_have_text("Live")
 

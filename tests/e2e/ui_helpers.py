@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bcrao_testkit.processes import Service, Stack
+from bcrao_testkit.processes import Stack
 
 from .conftest import ROOT
 
@@ -103,6 +103,18 @@ async def shot(page: Any, name: str, *, full_page: bool = True) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
+async def fill_generate_form(page: Any, campaign: str) -> None:
+    """The generate form filled for the demo campaign's r/SaaS (profile shown), not submitted."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("#campaign-select")).to_be_enabled()
+    await page.select_option("#campaign-select", campaign)
+    await page.select_option("#subreddit-select", "SaaS")
+    await expect(page.locator("#profile .isc-value")).to_have_text("6.4")
+    await page.check("input[name=archetype][value=ProblemSolution]")
+    await page.fill("#context-input", "Chasing late payments from clients eats my Fridays")
+
+
 async def confirm(page: Any) -> None:
     """Accept the page's own confirmation dialog (a <dialog>, not window.confirm)."""
     from playwright.async_api import expect
@@ -122,15 +134,3 @@ def generator_paused(stack: Stack) -> Iterator[None]:
         yield
     finally:
         os.kill(process.pid, signal.SIGCONT)
-
-
-@contextmanager
-def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[Service]:
-    """A second gateway on the same draft-store and topics, for tests that stop or tune one."""
-    gateway = stack.service("api-gateway", extra=env)
-    gateway.start()
-    try:
-        gateway.wait_healthy()
-        yield gateway
-    finally:
-        gateway.stop()

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from bcrao_contracts import api, sse
+from bcrao_contracts.enums import Stage
 from bcrao_contracts.events import (
     EVENTS_BY_TYPE,
     DraftStored,
@@ -94,6 +95,20 @@ def test_versions_one_and_two_are_read_side_by_side() -> None:
     assert parse_as(chunk, ProgressUpdated).content == "hello"
 
 
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_last_stage_of_an_older_generator_still_reads(version: str) -> None:
+    """Generators up to 0.2.0 called the FINISHING stage `saving`; such events may be in flight
+    when the consumers upgrade, so both spellings read, and only the new one is written."""
+    raw = json.loads((HERE / f"examples/{version}/ProgressUpdated.json").read_text())
+    raw.update(kind="status", stage="saving")
+    event = parse_as(raw, ProgressUpdated)
+    assert event.stage is Stage.FINISHING
+    assert json.loads(event.to_json())["stage"] == "finishing"
+    assert sse.StatusMessage(stage="saving", message="x").stage is Stage.FINISHING
+    with pytest.raises(ValidationError):
+        parse_as({**raw, "stage": "stored"}, ProgressUpdated)
+
+
 def test_parse_as_refuses_another_event_type() -> None:
     raw = (HERE / "examples/v1/GenerationFailed.json").read_bytes()
     with pytest.raises(UnsupportedEvent, match="GenerationFailed where DraftStored"):
@@ -155,7 +170,7 @@ def test_failed_and_stored_carry_the_terminal_seq() -> None:
     assert DraftStored.model_fields["seq"].is_required() is True
 
 
-def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
+def test_nul_and_lone_surrogates_are_refused_anywhere_in_a_body() -> None:
     good = {
         "name": "x",
         "product_context": "0123456789",
@@ -166,6 +181,10 @@ def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
     for bad in ({**good, "name": "a\x00b"}, {**good, "keywords": ["a", "b", "c", "d", "e\x00"]}):
         with pytest.raises(ValidationError, match="NUL"):
             api.CampaignCreate.model_validate(bad)
+    lone = {**good, "keywords": ["a", "b", "c", "d", "half a pair \ud800"]}
+    with pytest.raises(ValidationError, match="lone surrogate"):
+        api.CampaignCreate.model_validate(lone)
+    assert api.CampaignCreate.model_validate({**good, "name": "emoji 😀"}).name == "emoji 😀"
     with pytest.raises(ValidationError, match="NUL"):
         api.ProfileIn.model_validate(
             {
@@ -174,6 +193,37 @@ def test_nul_characters_are_refused_anywhere_in_a_body() -> None:
                 "formality_level": 8,
                 "style_guide": {"words_to_use": ["ok\x00"]},
             }
+        )
+
+
+def test_parsed_json_refuses_nul_in_nested_models_and_keeps_an_escaped_backslash_u0000() -> None:
+    """`parse` skips the per-string walk when the JSON has no NUL escape; the escape (in a nested
+    model's value or a key) is still refused, and the text "\\u0000" is not a NUL."""
+    good = {
+        "name": "x",
+        "product_context": "0123456789",
+        "keywords": ["a", "b", "c", "d", "e"],
+        "target_subreddits": ["SaaS"],
+    }
+    for bad in (
+        {**good, "keywords": ["a", "b", "c", "d", "e\x00"]},
+        {**good, "target_subreddits": ["Sa\x00aS"]},
+        {**good, "n\x00me": "z"},
+    ):
+        with pytest.raises(ValidationError, match="NUL"):
+            api.CampaignCreate.parse(json.dumps(bad).encode())
+    literal = api.CampaignCreate.parse(json.dumps({**good, "name": "\\u0000"}))
+    assert literal.name == "\\u0000"
+    with pytest.raises(ValidationError, match="NUL"):
+        api.ProfileIn.parse(
+            json.dumps(
+                {
+                    "isc_score": 5,
+                    "avg_sentence_length": 10,
+                    "formality_level": 8,
+                    "style_guide": {"words_to_use": ["ok\x00"]},
+                }
+            )
         )
 
 

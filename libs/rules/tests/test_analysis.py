@@ -96,11 +96,15 @@ def test_the_same_posts_always_give_the_same_proposal() -> None:
     assert first == second
 
 
-def test_nul_in_a_listing_is_refused_like_in_pasted_posts() -> None:
+@pytest.mark.parametrize("bad", ["bad\x00title", "half a pair \ud800"], ids=["nul", "surrogate"])
+def test_unstorable_text_is_refused_in_both_input_shapes(bad: str) -> None:
     listing = load("reddit_listing.json")
-    listing["data"]["children"][0]["data"]["title"] = "bad\x00title"
+    listing["data"]["children"][0]["data"]["title"] = bad
     with pytest.raises(AnalysisInputError, match="not a Reddit listing"):
         parse_posts(listing)
+    pasted = {"posts": [{"title": bad, "score": 1}] * 10}
+    with pytest.raises(AnalysisInputError, match="pasted posts are invalid"):
+        parse_posts(pasted)
 
 
 def test_comment_children_of_a_post_page_are_not_posts() -> None:
@@ -155,8 +159,12 @@ _texts = st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join)
 _posts = st.lists(
     st.builds(
         Post,
-        # NUL never gets this far: both input shapes refuse it (a 422)
-        title=st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=40),
+        # NUL and lone surrogates never get this far: both input shapes refuse them (a 422)
+        title=st.text(
+            st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+            min_size=1,
+            max_size=40,
+        ),
         body=_texts,
         score=st.integers(-100, 10_000),
         num_comments=st.integers(0, 500),

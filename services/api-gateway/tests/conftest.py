@@ -1,16 +1,19 @@
 """Gateway test fixtures: explicit settings, a fake draft-store speaking the internal REST of
 docs/INTERNAL_API.md (an in-process FastAPI app behind httpx's ASGITransport), a fake publisher
-and a hand-driven clock. The real draft-store is exercised by test_gateway_integration.py."""
+and a hand-driven clock. The tests that run the gateway over the real draft-store (the API,
+tenancy, quota and integration suites) take `store_database` and bcrao_testkit.inprocess; the
+fake is held to the real service by test_draft_store_contract.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from bcrao_contracts import demo
 from bcrao_contracts.enums import ErrorCode, Plan
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.events import GenerateRequested
@@ -20,6 +23,7 @@ from bcrao_gateway.config import Settings
 from bcrao_gateway.publisher import PublishError
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
 from bcrao_testkit.fakes import CapturingPublisher as FakePublisher
+from bcrao_testkit.inprocess import draft_store_database
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -58,6 +62,7 @@ def make_draft(user_id: str, campaign_id: UUID, **overrides: Any) -> dict[str, A
         },
         "validation": {},
         "model_used": "offline-composer",
+        "generation_params": demo.generation_params(campaign_id).model_dump(mode="json"),
         "status": "generated",
         "created_at": _now(),
         "updated_at": _now(),
@@ -105,8 +110,8 @@ class FakeDraftStore:
             "status": "queued",
             "unit": True,
         }
-        # Built as the real draft-store builds it (tasks.py): the whole contract, every default
-        # filled in, producer api-gateway (the gateway relays these bytes unchanged).
+        # Built as the real draft-store builds it (generation_tasks.py): the whole contract, every
+        # default filled in, producer api-gateway (the gateway relays these bytes unchanged).
         event = {
             "task_id": task_id,
             "producer": "api-gateway",
@@ -330,6 +335,13 @@ def make_settings(**overrides: Any) -> Settings:
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()
+
+
+@pytest.fixture(scope="module")
+def store_database(database_url: str) -> Iterator[str]:
+    """A database of the real draft-store at its migrated head, for one test module."""
+    with draft_store_database(database_url, "bcrao_gw") as url:
+        yield url
 
 
 @pytest.fixture

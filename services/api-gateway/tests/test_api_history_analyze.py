@@ -5,72 +5,35 @@ the subject; drafts are stored with draft-store's own ingest step, as its consum
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
 
-import bcrao_draft_store.app as draft_store_app  # noqa: E402
-import bcrao_draft_store.db as draft_store_db  # noqa: E402
-import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
 import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
-from bcrao_gateway.app import create_app  # noqa: E402
-from bcrao_gateway.auth import issue_user_token  # noqa: E402
-from bcrao_gateway.config import Settings  # noqa: E402
-from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
-from bcrao_testkit.databases import throwaway_database  # noqa: E402
-from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
+from bcrao_testkit.inprocess import (  # noqa: E402
+    GatewayOverStore,
+    gateway_over_draft_store,
+    gateway_settings,
+)
 
 JWT_SECRET = "history-secret-" + "h" * 40
 FIXTURES = Path(__file__).parents[3] / "libs" / "rules" / "tests" / "fixtures"
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing late invoices"}
 
 
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    publisher: CapturingPublisher
-    settings: Settings
-    store_app: Any
-
-    def user(self) -> dict[str, str]:
-        token = issue_user_token(self.settings, f"user-{secrets.token_hex(4)}")
-        return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def store_database(database_url: str) -> Iterator[str]:
-    with throwaway_database(database_url, "bcrao_history", draft_store_db.upgrade) as url:
-        yield url
+Api = GatewayOverStore
 
 
 @pytest.fixture(scope="module")
 async def api(store_database: str) -> AsyncIterator[Api]:
-    store_app = draft_store_app.create_app(draft_store_testing.make_settings(store_database))
-    settings = Settings(
-        jwt_secret=JWT_SECRET,
-        draft_store_token=draft_store_testing.SERVICE_TOKEN,
-        draft_store_url="http://draft-store",
-        generate_rate_per_minute=1000,
-    )
-    publisher = CapturingPublisher()
-    try:
-        transport = httpx.ASGITransport(app=store_app)
-        async with create_http_client(settings, transport=transport) as http:
-            app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-            ) as client:
-                yield Api(client, publisher, settings, store_app)
-    finally:
-        await store_app.state.runtime.engine.dispose()
+    settings = gateway_settings(jwt_secret=JWT_SECRET, generate_rate_per_minute=1000)
+    async with gateway_over_draft_store(store_database, settings) as stack:
+        yield stack
 
 
 async def _campaign(api: Api, who: dict[str, str]) -> str:
@@ -87,15 +50,12 @@ async def _draft(api: Api, who: dict[str, str]) -> dict[str, Any]:
         f"/v1/campaigns/{cid}/drafts/generate", json=REQUEST, headers=who
     )
     assert accepted.status_code == 202, accepted.text
-    event = api.publisher.events[-1]
-    generated = draft_store_testing.draft_generated(event.task_id, event.user_id, uuid.UUID(cid))
-    async with draft_store_db.unit_of_work(api.store_app.state.runtime.sessions) as session:
-        stored = await draft_store_ingest.store_generated(session, generated)
-    return stored.draft.model_dump(mode="json")
+    stored = await api.store_draft(api.publisher.events[-1])
+    return stored.model_dump(mode="json")
 
 
 async def test_edit_confirm_and_history_through_the_gateway(api: Api) -> None:
-    alice = api.user()
+    alice = api.fresh_user()
     draft = await _draft(api, alice)  # the test draft's generated report needs review
     url = f"/v1/drafts/{draft['id']}"
     edit = {"title": "My own title", "user_edits": "Use my code REDDIT20 at my site."}
@@ -118,7 +78,7 @@ async def test_edit_confirm_and_history_through_the_gateway(api: Api) -> None:
 
 
 async def test_another_users_history_is_a_404_like_a_missing_draft(api: Api) -> None:
-    alice, bob = api.user(), api.user()
+    alice, bob = api.fresh_user(), api.fresh_user()
     draft = await _draft(api, alice)
     theirs = await api.client.get(f"/v1/drafts/{draft['id']}/history", headers=bob)
     missing = await api.client.get(f"/v1/drafts/{uuid.uuid4()}/history", headers=bob)
@@ -129,7 +89,7 @@ async def test_another_users_history_is_a_404_like_a_missing_draft(api: Api) -> 
 
 @pytest.mark.parametrize("fixture", ["pasted_posts.json", "reddit_listing.json"])
 async def test_analyze_through_the_gateway(api: Api, fixture: str) -> None:
-    alice = api.user()
+    alice = api.fresh_user()
     cid = await _campaign(api, alice)
     payload = json.loads((FIXTURES / fixture).read_text())
     response = await api.client.post(
@@ -153,7 +113,7 @@ async def test_analyze_through_the_gateway(api: Api, fixture: str) -> None:
     ],
 )
 async def test_analyze_refusals_are_clear_422s(api: Api, payload: Any, message: str) -> None:
-    alice = api.user()
+    alice = api.fresh_user()
     cid = await _campaign(api, alice)
     response = await api.client.post(
         f"/v1/campaigns/{cid}/profiles/SaaS/analyze", json=payload, headers=alice
@@ -164,7 +124,7 @@ async def test_analyze_refusals_are_clear_422s(api: Api, payload: Any, message: 
 
 
 async def test_analyze_on_another_users_campaign_is_a_404(api: Api) -> None:
-    alice, bob = api.user(), api.user()
+    alice, bob = api.fresh_user(), api.fresh_user()
     cid = await _campaign(api, alice)
     payload = json.loads((FIXTURES / "pasted_posts.json").read_text())
     response = await api.client.post(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,34 +36,22 @@ import bcrao_draft_store.db as draft_store_db  # noqa: E402
 import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
 import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
 from bcrao_contracts.events import GenerateRequested  # noqa: E402
+from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
-from bcrao_testkit.databases import throwaway_database  # noqa: E402
 from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 from bcrao_testkit.servers import serve  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 JWT_SECRET = "quota-race-secret-" + "z" * 32
 TRIAL_LIMIT = 10
-CAMPAIGN = {
-    "name": "Invoicely validation",
-    "product_context": "An invoicing app for solo freelancers with payment reminders.",
-    "keywords": ["invoicing", "late payments", "freelance clients", "reminders", "cash flow"],
-    "target_subreddits": ["r/SaaS", "freelance", "selfhosted"],
-}
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing late invoices"}
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def store_database(database_url: str) -> Iterator[str]:
-    with throwaway_database(database_url, "bcrao_quota", draft_store_db.upgrade) as url:
-        yield url
 
 
 class StoreClock:

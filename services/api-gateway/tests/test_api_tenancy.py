@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,25 +28,16 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-import bcrao_draft_store.app as draft_store_app  # noqa: E402
-import bcrao_draft_store.db as draft_store_db  # noqa: E402
-import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
-import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
-from bcrao_gateway.app import create_app  # noqa: E402
-from bcrao_gateway.auth import issue_user_token  # noqa: E402
-from bcrao_gateway.config import Settings  # noqa: E402
-from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.databases import throwaway_database  # noqa: E402
 from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
+from bcrao_testkit.inprocess import (  # noqa: E402
+    GatewayOverStore,
+    gateway_over_draft_store,
+    gateway_settings,
+)
 
 JWT_SECRET = "tenancy-secret-" + "t" * 40
-CAMPAIGN = {
-    "name": "Invoicely validation",
-    "product_context": "An invoicing app for solo freelancers with payment reminders.",
-    "keywords": ["invoicing", "late payments", "freelance clients", "reminders", "cash flow"],
-    "target_subreddits": ["r/SaaS", "freelance", "selfhosted"],
-}
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
 ENTRY = {
     "pattern": "check out my",
@@ -74,45 +65,25 @@ def _stream_token(stream_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store_database(database_url: str) -> Iterator[str]:
-    with throwaway_database(database_url, "bcrao_tenancy", draft_store_db.upgrade) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 async def world(store_database: str) -> AsyncIterator[World]:
-    store_app = draft_store_app.create_app(draft_store_testing.make_settings(store_database))
-    settings = Settings(
+    settings = gateway_settings(
         jwt_secret=JWT_SECRET,
-        draft_store_token=draft_store_testing.SERVICE_TOKEN,
-        draft_store_url="http://draft-store",
         generate_rate_per_minute=1000,
         max_in_flight=100,
         stream={"shutdown_farewell": False, "catch_up_wait_seconds": 0},
     )
-    publisher = CapturingPublisher()
-    try:
-        transport = httpx.ASGITransport(app=store_app)
-        async with create_http_client(settings, transport=transport) as http:
-            app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
-            async with (
-                start_streaming(app, settings, reader=False),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-                ) as client,
-            ):
-                yield await _populate(client, publisher, settings, store_app)
-    finally:
-        await store_app.state.runtime.engine.dispose()
+    async with (
+        gateway_over_draft_store(store_database, settings) as stack,
+        start_streaming(stack.app, settings, reader=False),
+    ):
+        yield await _populate(stack)
 
 
-async def _populate(
-    client: httpx.AsyncClient, publisher: CapturingPublisher, settings: Settings, store_app: Any
-) -> World:
+async def _populate(stack: GatewayOverStore) -> World:
+    client, publisher = stack.client, stack.publisher
     suffix = secrets.token_hex(4)
     user_a, user_b = f"alice-{suffix}", f"bob-{suffix}"
-    a = {"Authorization": f"Bearer {issue_user_token(settings, user_a)}"}
-    b = {"Authorization": f"Bearer {issue_user_token(settings, user_b)}"}
+    a, b = stack.auth(user_a), stack.auth(user_b)
 
     async def ok(response: httpx.Response, status: int) -> dict[str, Any]:
         assert response.status_code == status, response.text
@@ -128,9 +99,7 @@ async def _populate(
     generate = f"/v1/campaigns/{cid}/drafts/generate"
     first = await ok(await client.post(generate, json=REQUEST, headers=a), 202)
     [event] = publisher.events
-    generated = draft_store_testing.draft_generated(event.task_id, user_a, uuid.UUID(cid))
-    async with draft_store_db.unit_of_work(store_app.state.runtime.sessions) as session:
-        stored = await draft_store_ingest.store_generated(session, generated)
+    stored = await stack.store_draft(event)
     queued = await ok(await client.post(generate, json=REQUEST, headers=a), 202)
 
     b_campaign = await ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=b), 201)
@@ -140,7 +109,7 @@ async def _populate(
     ids = {
         "campaign": cid,
         "entry": entry["id"],
-        "draft": str(stored.draft.id),
+        "draft": str(stored.id),
         "done_task": first["task_id"],
         "task": queued["task_id"],
         "a_token": _stream_token(queued["stream_url"]),

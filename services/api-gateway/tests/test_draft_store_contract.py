@@ -9,7 +9,7 @@ no lifespan) over ASGITransport. A difference fails one of the two runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -18,53 +18,26 @@ import pytest
 from bcrao_contracts.enums import Plan
 from bcrao_contracts.events import GenerateRequested
 from bcrao_rules.drafts import PLAN_LIMITS
+from bcrao_testkit.inprocess import draft_store_app, internal_client
 
-from .conftest import SERVICE_TOKEN, TRIAL_LIMIT, FakeDraftStore
+from .conftest import CAMPAIGN, SERVICE_TOKEN, TRIAL_LIMIT, FakeDraftStore
 
-CAMPAIGN = {
-    "name": "Invoicely validation",
-    "product_context": "An invoicing app for solo freelancers with payment reminders.",
-    "keywords": ["invoicing", "late payments", "freelance clients", "reminders", "cash flow"],
-    "target_subreddits": ["r/SaaS", "freelance"],
-}
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing invoices"}
-
-
-@pytest.fixture(scope="module")
-def store_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    import bcrao_draft_store.db as draft_store_db
-    from bcrao_testkit.databases import throwaway_database
-
-    server = request.getfixturevalue("database_url")
-    with throwaway_database(server, "bcrao_contract", setup=draft_store_db.upgrade) as url:
-        yield url
 
 
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
 async def internal(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """A client of draft-store's internal REST: the fake, or the real app."""
     if request.param == "fake":
-        app: Any = FakeDraftStore().app
-        token = SERVICE_TOKEN
-        engine = None
-    else:
-        import bcrao_draft_store.app as draft_store_app
-        import bcrao_draft_store.testing as draft_store_testing
-
-        database = request.getfixturevalue("store_database")
-        app = draft_store_app.create_app(draft_store_testing.make_settings(database))
-        token = draft_store_testing.SERVICE_TOKEN
-        engine = app.state.runtime.engine
+        async with internal_client(FakeDraftStore().app, SERVICE_TOKEN) as client:
+            yield client
+        return
+    app = draft_store_app(request.getfixturevalue("store_database"))
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://draft-store",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
+        async with internal_client(app) as client:
             yield client
     finally:
-        if engine is not None:
-            await engine.dispose()
+        await app.state.runtime.engine.dispose()
 
 
 def _user() -> str:

@@ -8,9 +8,8 @@ and the acknowledged publish of GenerateRequested to a test-prefixed topic.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,43 +21,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
-import bcrao_draft_store.app as draft_store_app  # noqa: E402
-import bcrao_draft_store.db as draft_store_db  # noqa: E402
-import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
+from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
-from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+from bcrao_gateway.store_client import DraftStoreClient  # noqa: E402
 from bcrao_gateway.streaming.hub import TaskHub  # noqa: E402
+from bcrao_testkit.inprocess import gateway_over_draft_store  # noqa: E402
+from bcrao_testkit.inprocess import gateway_settings as inprocess_gateway_settings  # noqa: E402
 
 from .streaming.conftest import TaskEvents as StreamEvents  # noqa: E402
 
-CAMPAIGN = {
-    "name": "Invoicely validation",
-    "product_context": "An invoicing app for solo freelancers with payment reminders.",
-    "keywords": ["invoicing", "late payments", "freelance clients", "reminders", "cash flow"],
-    "target_subreddits": ["r/SaaS", "freelance", "selfhosted"],
-}
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing invoices"}
-
-
-@pytest.fixture(scope="module")
-def store_database(database_url: str) -> Iterator[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"bcrao_gw_{secrets.token_hex(6)}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        draft_store_db.upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class FlakyPublisher:
@@ -80,10 +56,8 @@ class FlakyPublisher:
 
 @pytest.fixture
 def gateway_settings(kafka_bootstrap: str) -> Settings:
-    return Settings(
+    return inprocess_gateway_settings(
         jwt_secret="integration-secret-" + "q" * 32,
-        draft_store_token=draft_store_testing.SERVICE_TOKEN,
-        draft_store_url="http://draft-store",
         kafka_bootstrap_servers=kafka_bootstrap,
         topic_prefix=f"gw{uuid.uuid4().hex[:8]}.",
         max_in_flight=20,
@@ -97,22 +71,17 @@ def gateway_settings(kafka_bootstrap: str) -> Settings:
 async def gateway(
     gateway_settings: Settings, store_database: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FlakyPublisher]]:
-    store_app = draft_store_app.create_app(draft_store_testing.make_settings(store_database))
     publisher = FlakyPublisher(KafkaPublisher(gateway_settings))
     await publisher.real.start()
-    transport = httpx.ASGITransport(app=store_app)
     try:
-        async with create_http_client(gateway_settings, transport=transport) as http:
-            app = create_app(gateway_settings, store=DraftStoreClient(http), publisher=publisher)
-            app.state.hub = TaskHub(gateway_settings.stream)  # no lifespan here: nothing to replay
-            app.state.hub.mark_ready()
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-            ) as client:
-                yield client, publisher
+        async with gateway_over_draft_store(
+            store_database, gateway_settings, publisher=publisher
+        ) as stack:
+            stack.app.state.hub = TaskHub(gateway_settings.stream)  # no lifespan: nothing to replay
+            stack.app.state.hub.mark_ready()
+            yield stack.client, publisher
     finally:
         await publisher.real.stop()
-        await store_app.state.runtime.engine.dispose()
 
 
 def _auth(settings: Settings, user: str) -> dict[str, str]:

@@ -71,6 +71,18 @@ def settings(store_database: str) -> Settings:
 
 
 @pytest.fixture
+def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
+    """Settings on the real broker: topics and a consumer group of the test's own."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    return make_settings(
+        store_database,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"draft-store-{prefix}",
+    )
+
+
+@pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return create_app(settings)
 

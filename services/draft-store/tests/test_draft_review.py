@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import httpx
+from bcrao_contracts import demo
+from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import DraftGenerated
 from bcrao_contracts.models import ValidationReport
 from bcrao_draft_store import ingest
@@ -203,7 +205,14 @@ async def test_a_regeneration_appears_in_the_parents_history_and_links_back(
         f"{base(user_id)}/drafts/{parent['id']}/tasks", json={"feedback": "shorter please"}
     )
     assert task.status_code == 201, task.text
-    params = {"feedback": "shorter please", "context": "chasing invoices"}
+    params = demo.generation_params(
+        uuid.UUID(parent["campaign_id"]),
+        subreddit="SaaS",
+        archetype=Archetype.JOURNEY,
+        context="chasing invoices",
+        feedback="shorter please",
+        parent_draft_id=uuid.UUID(parent["id"]),
+    )
     child = await _store(
         app,
         task.json(),

@@ -9,8 +9,8 @@ from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import DraftStored
 from bcrao_contracts.topics import Topics, dlq
+from bcrao_draft_store import generation_tasks
 from bcrao_draft_store import repository as repo
-from bcrao_draft_store import tasks
 from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
@@ -50,8 +50,8 @@ async def test_handlers_store_once_release_and_dead_letter(
             session, user_id=user_id, **body.model_dump(mode="json")
         )
         request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
-        ok = await tasks.open_generation(session, user_id, campaign.id, request, NOW)
-        doomed = await tasks.open_generation(session, user_id, campaign.id, request, NOW)
+        ok = await generation_tasks.open_generation(session, user_id, campaign.id, request, NOW)
+        doomed = await generation_tasks.open_generation(session, user_id, campaign.id, request, NOW)
 
     event = draft_generated(ok.task_id, user_id, campaign.id, cost=0.02)
     async with TestKafkaBroker(broker) as test_broker:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype, Plan
-from bcrao_draft_store import ingest, tasks
+from bcrao_draft_store import generation_tasks, ingest
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.repository.driver import driver as driver_of
@@ -28,7 +28,8 @@ async def _tasks(session: AsyncSession, user_id: str, n: int) -> tuple[list[uuid
     campaign = await repo.create_campaign(session, user_id=user_id, **body.model_dump(mode="json"))
     await repo.set_plan(session, user_id, Plan.GROWTH)
     opened = [
-        await tasks.open_generation(session, user_id, campaign.id, REQUEST, NOW) for _ in range(n)
+        await generation_tasks.open_generation(session, user_id, campaign.id, REQUEST, NOW)
+        for _ in range(n)
     ]
     return [e.task_id for e in opened], campaign.id
 

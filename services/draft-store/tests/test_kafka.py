@@ -13,10 +13,9 @@ from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import draft_generated, generation_failed, make_settings
+from bcrao_draft_store.testing import draft_generated, generation_failed
 from bcrao_draft_store.testing_kafka import (
     Records,
-    eventually,
     open_tasks,
     publish,
     read,
@@ -25,22 +24,12 @@ from bcrao_draft_store.testing_kafka import (
 )
 from bcrao_platform.topics import ensure_topics
 from bcrao_testkit.kafka_faults import break_sequences
+from bcrao_testkit.waits import eventually
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2025, 6, 1, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    return make_settings(
-        store_database,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        consumer_group=f"draft-store-{prefix}",
-    )
 
 
 consumer = running_consumer
@@ -199,3 +188,53 @@ async def test_a_producer_broken_by_a_broker_restart_is_replaced_and_the_draft_a
     assert announced(second)(stored), [DraftStored.parse(r.value).task_id for r in stored]
     assert await ledger_state(kafka_settings, second) == (1, "used")
     assert metrics.value("draft_store_drafts_stored_total") == 2
+
+
+async def test_faststream_metrics_of_the_consumers_are_on_the_metrics_endpoint(
+    kafka_settings: Settings, user_id: str
+) -> None:
+    """FastStream's Prometheus middleware on the app's broker: a consumed batch and the
+    DraftStored it published are counted in the registry /metrics serves."""
+    import httpx
+    from bcrao_draft_store.app import create_app
+    from bcrao_testkit.waits import eventually as until
+    from prometheus_client.parser import text_string_to_metric_families
+    from pydantic import SecretStr
+
+    token = "metrics-token-" + uuid.uuid4().hex
+    settings = kafka_settings.model_copy(update={"metrics_token": SecretStr(token)})
+    task_id, campaign_id = await open_task(settings, user_id)
+    topics = Topics(settings.topic_prefix)
+    event = draft_generated(task_id, user_id, campaign_id)
+    app = create_app(settings)
+    samples: dict[str, float] = {}
+
+    async def scraped(client: httpx.AsyncClient) -> dict[str, float]:
+        answer = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        return {
+            f"{s.name}{sorted(s.labels.items())}": s.value
+            for family in text_string_to_metric_families(answer.text)
+            for s in family.samples
+            if s.name.startswith("faststream_") and s.labels.get("app_name") == "draft-store"
+        }
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://draft-store") as client,
+        app.router.lifespan_context(app),
+    ):
+        assert await scraped(client) == {}  # nothing consumed, nothing counted
+        await publish(settings.kafka_bootstrap_servers, topics.generated, event.to_json())
+
+        async def counted() -> bool:
+            samples.update(await scraped(client))
+            return any("published_messages_total" in name for name in samples)
+
+        await until(counted, "the consumed batch and its DraftStored on /metrics")
+    consumed = [("broker", "kafka"), ("handler", topics.generated)]
+    received = "faststream_received_messages_total" + str([("app_name", "draft-store"), *consumed])
+    assert samples[received] == 1
+    processed = [("app_name", "draft-store"), *consumed, ("status", "acked")]
+    assert samples["faststream_received_processed_messages_total" + str(processed)] == 1
+    assert any(topics.stored in name for name in samples if "published_messages_total" in name)

@@ -15,8 +15,9 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine
 from bcrao_draft_store.metrics import Metrics
-from bcrao_draft_store.testing import draft_generated, make_settings
-from bcrao_draft_store.testing_kafka import eventually, open_tasks, publish, read, running_consumer
+from bcrao_draft_store.testing import draft_generated
+from bcrao_draft_store.testing_kafka import open_tasks, publish, read, running_consumer
+from bcrao_testkit.waits import eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,15 +27,9 @@ MB = 1 << 20
 
 
 @pytest.fixture
-def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    return make_settings(
-        store_database,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        consumer_group=f"draft-store-{prefix}",
-        max_attempts=3,
-    )
+def kafka_settings(kafka_settings: Settings) -> Settings:
+    """The suite's settings with a poison message allowed three deliveries."""
+    return kafka_settings.model_copy(update={"max_attempts": 3})
 
 
 async def counts(engine: AsyncEngine, task_ids: list[uuid.UUID]) -> tuple[int, dict[str, int]]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype, Plan
-from bcrao_draft_store import ingest, tasks
+from bcrao_draft_store import generation_tasks, ingest
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.domain import period_start
@@ -37,7 +37,7 @@ async def _units(session: AsyncSession, user_id: str, state: str) -> int:
 
 async def test_a_task_reserves_one_unit(session: AsyncSession, user_id: str) -> None:
     campaign_id = await _campaign(session, user_id)
-    event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     usage = await repo.month_usage(session, user_id, Plan.TRIAL, MARCH)
     assert usage.drafts_used == 1
     assert await _units(session, user_id, "reserved") == 1
@@ -52,9 +52,9 @@ async def test_the_eleventh_trial_draft_is_refused_with_details(
 ) -> None:
     campaign_id = await _campaign(session, user_id)
     for _ in range(10):
-        await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+        await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     with pytest.raises(PlanLimitReached) as caught:
-        await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+        await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     assert caught.value.status_code == 403
     assert caught.value.details == {
         "used": 10,
@@ -67,12 +67,12 @@ async def test_the_eleventh_trial_draft_is_refused_with_details(
 async def test_a_new_month_has_a_fresh_quota(session: AsyncSession, user_id: str) -> None:
     campaign_id = await _campaign(session, user_id)
     for _ in range(10):
-        await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+        await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     last_second = datetime(2025, 3, 31, 23, 59, 59, tzinfo=UTC)
     with pytest.raises(PlanLimitReached):
-        await tasks.open_generation(session, user_id, campaign_id, REQUEST, last_second)
+        await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, last_second)
     april = datetime(2025, 4, 1, 0, 0, 1, tzinfo=UTC)
-    await tasks.open_generation(session, user_id, campaign_id, REQUEST, april)
+    await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, april)
     usage = await repo.month_usage(session, user_id, Plan.TRIAL, april)
     assert usage.drafts_used == 1
     assert usage.period_start == datetime(2025, 4, 1, tzinfo=UTC)
@@ -80,14 +80,14 @@ async def test_a_new_month_has_a_fresh_quota(session: AsyncSession, user_id: str
 
 async def test_the_spend_cap_answers_402(session: AsyncSession, user_id: str) -> None:
     campaign_id = await _campaign(session, user_id)
-    event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     await ingest.store_generated(
         session, draft_generated(event.task_id, user_id, campaign_id, cost=5.0)
     )
     usage = await repo.month_usage(session, user_id, Plan.TRIAL, MARCH)
     assert usage.spend_usd == Decimal("5")
     with pytest.raises(PlanLimitReached) as caught:
-        await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+        await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     assert caught.value.status_code == 402
     assert caught.value.details["used"] == 1
     assert caught.value.details["spend_limit_usd"] == 5.0
@@ -106,14 +106,14 @@ async def test_growth_is_unlimited_in_count(session: AsyncSession, user_id: str)
             request={},
             period=period_start(MARCH),
         )
-    event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     assert event.plan is Plan.GROWTH
     assert (await repo.month_usage(session, user_id, Plan.GROWTH, MARCH)).drafts_used == 56
 
 
 async def test_a_failure_gives_the_unit_back_once(session: AsyncSession, user_id: str) -> None:
     campaign_id = await _campaign(session, user_id)
-    event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     failed = generation_failed(event.task_id, user_id, campaign_id)
     assert await ingest.record_failure(session, failed) is True
     assert await ingest.record_failure(session, failed) is False
@@ -128,7 +128,7 @@ async def test_a_failure_after_the_draft_changes_nothing(
     session: AsyncSession, user_id: str
 ) -> None:
     campaign_id = await _campaign(session, user_id)
-    event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
     await ingest.store_generated(session, draft_generated(event.task_id, user_id, campaign_id))
     assert (
         await ingest.record_failure(session, generation_failed(event.task_id, user_id, campaign_id))
@@ -144,7 +144,9 @@ async def test_concurrent_requests_at_the_edge_admit_exactly_the_remainder(
     async with unit_of_work(sessions) as session:
         campaign_id = await _campaign(session, user_id)
         for _ in range(7):
-            event = await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+            event = await generation_tasks.open_generation(
+                session, user_id, campaign_id, REQUEST, MARCH
+            )
             await ingest.store_generated(
                 session, draft_generated(event.task_id, user_id, campaign_id, cost=0.001)
             )
@@ -152,7 +154,9 @@ async def test_concurrent_requests_at_the_edge_admit_exactly_the_remainder(
     async def attempt() -> bool:
         try:
             async with unit_of_work(sessions) as session:
-                await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+                await generation_tasks.open_generation(
+                    session, user_id, campaign_id, REQUEST, MARCH
+                )
         except PlanLimitReached:
             return False
         return True

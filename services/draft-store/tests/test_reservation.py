@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
-from bcrao_draft_store import ingest, tasks
+from bcrao_draft_store import generation_tasks, ingest
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.errors import PlanLimitReached
@@ -63,7 +63,9 @@ async def _campaign_with_used(
             session, user_id=user_id, **body.model_dump(mode="json")
         )
         for _ in range(used):
-            opened = await tasks.open_generation(session, user_id, campaign.id, REQUEST, MARCH)
+            opened = await generation_tasks.open_generation(
+                session, user_id, campaign.id, REQUEST, MARCH
+            )
             await ingest.store_generated(
                 session, draft_generated(opened.task_id, user_id, campaign.id, cost=0.001)
             )
@@ -76,7 +78,9 @@ async def _race(
     async def attempt() -> bool:
         try:
             async with unit_of_work(sessions) as session:
-                await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+                await generation_tasks.open_generation(
+                    session, user_id, campaign_id, REQUEST, MARCH
+                )
         except PlanLimitReached:
             return False
         return True
@@ -111,7 +115,7 @@ async def test_a_second_opening_waits_for_the_first_commit_and_counts_its_unit(
     sessions = session_factory(engine)
     campaign_id = await _campaign_with_used(sessions, user_id, 9)
     async with unit_of_work(sessions) as first:
-        await tasks.open_generation(first, user_id, campaign_id, REQUEST, MARCH)
+        await generation_tasks.open_generation(first, user_id, campaign_id, REQUEST, MARCH)
         second = asyncio.create_task(_race(sessions, user_id, campaign_id, 1))
         async with engine.connect() as observer:
             for _ in range(3000):  # until the second opening is blocked on the account row lock
@@ -140,7 +144,9 @@ async def test_opening_a_task_takes_two_statements(engine: AsyncEngine, user_id:
             driver = await driver_of(session)
             driver.pgconn.trace(trace.fileno())
             try:
-                await tasks.open_generation(session, user_id, campaign_id, REQUEST, MARCH)
+                await generation_tasks.open_generation(
+                    session, user_id, campaign_id, REQUEST, MARCH
+                )
             finally:
                 driver.pgconn.untrace()
         trace.seek(0)

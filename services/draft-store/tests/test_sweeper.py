@@ -18,31 +18,14 @@ from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
 from bcrao_draft_store.metrics import Metrics
 from bcrao_draft_store.sweeper import SweepPolicy, Swept, run_outbox, sweep_once
-from bcrao_draft_store.testing import make_settings
-from bcrao_draft_store.testing_kafka import (
-    Records,
-    eventually,
-    open_tasks,
-    read,
-    running_consumer,
-)
+from bcrao_draft_store.testing_kafka import Records, open_tasks, read, running_consumer
+from bcrao_testkit.waits import eventually
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 pytestmark = pytest.mark.integration
 POLICY = SweepPolicy(unclaimed_after=timedelta(minutes=10), stale_after=timedelta(minutes=30))
-
-
-@pytest.fixture
-def kafka_settings(store_database: str, kafka_bootstrap: str) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    return make_settings(
-        store_database,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        consumer_group=f"draft-store-{prefix}",
-    )
 
 
 class Sweeping:

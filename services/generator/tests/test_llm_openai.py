@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -176,3 +177,39 @@ async def test_bad_credentials_are_not_retried(endpoint: str) -> None:
         await _complete(_llm(endpoint, llm_api_key="sk-wrong"), Recorder())
     assert caught.value.retryable is False
     assert "sk-wrong" not in str(caught.value)
+
+
+def test_chat_stream_reads_events_as_the_sse_format_defines_them() -> None:
+    from bcrao_generator.llm import ChatStream
+
+    def chunk(**fields: Any) -> str:
+        return json.dumps(fields)
+
+    stream = ChatStream()
+    lines = [
+        ": keep-alive comment",
+        "data: " + chunk(choices=[{"delta": {"role": "assistant"}}]),
+        "",
+        "data:" + chunk(choices=[{"delta": {"content": "Hello"}}]),  # no space after the colon
+        "",
+        "event: message",
+        'data: {"choices": [{"delta": {"content": " world"},',  # one event, two data lines
+        'data: "finish_reason": "stop"}]}',
+        "",
+        "",  # blank lines between events are nothing
+        "data: " + chunk(choices=[], usage={"prompt_tokens": 7, "completion_tokens": 3}),
+        "",
+        "data: [DONE]",
+        "",
+    ]
+    pieces = [piece for line in lines for piece in stream.feed(line)]
+    assert pieces == ["Hello", " world"]
+    assert (stream.finish_reason, stream.prompt_tokens, stream.completion_tokens) == ("stop", 7, 3)
+    assert stream.done
+    assert stream.error is None
+
+    failing = ChatStream()
+    for line in ["data: " + chunk(error={"message": "overloaded"}), ""]:
+        assert failing.feed(line) == []
+    assert failing.error == "overloaded"
+    assert failing.finish_reason is None

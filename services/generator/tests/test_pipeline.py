@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +27,7 @@ from bcrao_rules import validation as rules_validation
 from bcrao_rules.textstats import split_paragraphs
 
 from .factories import request
+from .test_prompt import CASES as PROMPT_CASES
 
 TEXT = (
     "Title: Late invoices ate my Fridays\n\n"
@@ -101,6 +104,29 @@ async def test_generation_params_rebuild_the_exact_prompt() -> None:
     assert isinstance(outcome, DraftGenerated)
     rebuilt = prompt_from_params(outcome.draft.generation_params)
     assert rebuilt.messages() == llm.calls[0].prompt.messages()
+
+
+PARAMS_SNAPSHOTS = Path(__file__).parent / "snapshots" / "params"
+
+
+@pytest.mark.parametrize("name", sorted(PROMPT_CASES))
+async def test_the_stored_params_keep_their_wire_bytes(name: str) -> None:
+    """DraftGenerated carries `generation_params` byte for byte as it did when it was an untyped
+    dict (the snapshots were written by that code): consumers of version 1 see no change."""
+    req = PROMPT_CASES[name]
+    outcome = await run_generation(
+        req, llm=FakeLLM(), progress=Progress(req.task_id, Sink(), interval=0)
+    )
+    assert isinstance(outcome, DraftGenerated)
+    wire = outcome.to_json()
+    start = wire.index(b'"generation_params":') + len(b'"generation_params":')
+    carried = wire[start : wire.index(b',"warnings":')]
+    path = PARAMS_SNAPSHOTS / f"{name}.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_bytes(carried + b"\n")
+    assert carried + b"\n" == path.read_bytes()
+    assert outcome.draft.generation_params.humanizer_seed == str(req.task_id)
+    assert outcome.draft.generation_params.prompt_tokens == 100
 
 
 async def test_refused_request_costs_no_llm_call() -> None:

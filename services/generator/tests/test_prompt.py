@@ -1,11 +1,11 @@
 """Prompt rendering: snapshots of the demo campaign, data/instruction separation, reproducibility.
 
 Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 pytest services/generator/tests/test_prompt.py`.
+The prompt is rendered from a typed `GenerationParams`, the model a draft stores.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from uuid import UUID
@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, BlacklistKind, Severity
 from bcrao_contracts.events import GenerateRequested
-from bcrao_contracts.models import BlacklistEntry, StyleGuide
+from bcrao_contracts.models import BlacklistEntry, GenerationParams, StyleGuide
 from bcrao_generator.prompt import (
     BUILTIN_EXAMPLES,
     PROMPT_VERSION,
@@ -41,7 +41,7 @@ def _build(req: GenerateRequested) -> Prompt:
     return build_prompt(req, decision)
 
 
-def _params(req: GenerateRequested) -> dict:
+def _params(req: GenerateRequested) -> GenerationParams:
     isc = req.profile.isc_score if req.profile else None
     return generation_params(req, check_gating(req.archetype, req.account_status, isc))
 
@@ -93,10 +93,49 @@ def test_never_says_none_and_never_leaks_regex(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_params_rebuild_the_identical_prompt(name: str) -> None:
     req = CASES[name]
-    params = _params(req)
-    stored = json.loads(json.dumps(params))  # what the draft row keeps
+    stored = GenerationParams.parse(_params(req).to_json())  # what the draft row keeps
     assert prompt_from_params(stored) == _build(req)
-    assert stored["prompt_version"] == PROMPT_VERSION
+    assert stored.prompt_version == PROMPT_VERSION
+
+
+def test_the_call_record_and_fields_of_a_newer_generator_leave_the_prompt_alone() -> None:
+    req = CASES["saas_feedback_regeneration"]
+    params = _params(req)
+    recorded = params.model_copy(update={"model": "gpt-4o", "attempts": 2, "prompt_tokens": 812})
+    newer = {**recorded.model_dump(mode="json"), "added_by_a_newer_generator": {"x": 1}}
+    stored = GenerationParams.parse(newer)  # what a reader of an older version sees
+    assert stored.attempts == 2
+    assert prompt_from_params(stored) == prompt_from_params(params) == _build(req)
+
+
+def test_a_stored_model_alone_renders_its_prompt() -> None:
+    """Built by hand, as a stored row reads back: every part of the prompt comes from its fields."""
+    from bcrao_contracts import demo
+
+    params = demo.generation_params(
+        UUID(int=7),
+        subreddit="freelance",
+        context="Two clients went quiet after the invoice.",
+        feedback="less formal",
+        parent_draft_id=PARENT_ID,
+        product_mention="last_paragraph",
+        promotional_language="minimal",
+        zero_links=True,
+        constraints=["no greeting"],
+        campaign={"id": UUID(int=7), "keywords": ["invoicing"],
+                  "product": {"product_context": "Invoicely sends reminders for you."}},
+    )  # fmt: skip
+    prompt = prompt_from_params(params)
+    assert prompt.system.startswith("You are a long-time member of r/freelance")
+    assert "No community profile is available" in prompt.system
+    assert "- no greeting\n" in prompt.system
+    assert "Invoicely sends reminders for you." in prompt.system
+    assert "Mention it only in the last paragraph, briefly. No promotional language." in (
+        prompt.system
+    )
+    assert "Link, usable" not in prompt.system
+    assert "<<<context>>>\nTwo clients went quiet after the invoice.\n" in prompt.user
+    assert "<<<feedback>>>\nless formal\n" in prompt.user
 
 
 def test_user_text_only_in_the_user_message() -> None:
@@ -133,7 +172,7 @@ def test_product_context_only_when_a_mention_is_allowed() -> None:
     assert "Invoicely is an invoicing app" in warming
     assert "only in the last paragraph" in warming
     assert "invoicely.example.com" not in warming  # zero links while warming up
-    assert _params(CASES["selfhosted_feedback_new"])["campaign"]["product"] is None
+    assert _params(CASES["selfhosted_feedback_new"]).campaign.product is None
 
 
 def test_examples_profile_posts_then_long_hooks_then_builtins() -> None:
@@ -206,7 +245,7 @@ def test_at_most_eight_blacklist_lines_most_severe_first() -> None:
     assert system.index("avoid number 11") < system.index("avoid number 0")
     assert '(e.g. "phrase11")' in system
     assert "buy" not in system
-    assert next(e["id"] for e in _params(req)["blacklist"]) == str(UUID(int=12))
+    assert _params(req).blacklist[0].id == UUID(int=12)
 
 
 def test_empty_context_is_described_not_blank() -> None:

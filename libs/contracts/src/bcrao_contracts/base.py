@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+
+TEXT_CHECKED = "bcrao.text_checked"  # validation context: `parse` found no unstorable text
+_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+# PostgreSQL text cannot hold U+0000, and a lone surrogate (U+D800-U+DFFF, which JSON's \u escapes
+# can carry) is not text at all: it cannot be written as UTF-8. No draft, campaign or profile
+# needs either.
+_NUL = "\x00"
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+def _has_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")  # C speed; only lone surrogates fail (a pair is one code point)
+    except UnicodeEncodeError:
+        return True
     return False
+
+
+def unstorable_text(value: Any) -> str | None:
+    """What makes `value` (or any string inside it) unstorable, or None: the rule every contract
+    applies, for the few bodies that are relayed without being parsed into one."""
+    if isinstance(value, str):
+        if _NUL in value:
+            return "text must not contain NUL (U+0000) characters"
+        if _has_lone_surrogate(value):
+            return "text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) is not a character"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if found := unstorable_text(key) or unstorable_text(item):
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if found := unstorable_text(item):
+                return found
+    return None
 
 
 class Contract(BaseModel):
@@ -24,17 +53,24 @@ class Contract(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000, and no draft, campaign or profile needs it.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL (U+0000) characters")
+    def _refuse_unstorable_text(cls, data: Any, info: ValidationInfo) -> Any:
+        if (info.context or {}).get(TEXT_CHECKED):
+            return data
+        if problem := unstorable_text(data):
+            raise ValueError(problem)
         return data
 
     @classmethod
     def parse(cls, data: bytes | str | dict[str, Any]) -> Self:
         if isinstance(data, dict):
             return cls.model_validate(data, extra="ignore")
-        return cls.model_validate_json(data, extra="ignore")
+        # JSON can spell U+0000 and a lone surrogate only as \u escapes (its raw bytes must be
+        # UTF-8), so a document without such an escape is storable text throughout, and the walk
+        # over every string (once per nested model) is skipped. A document with one (perhaps
+        # only an escaped backslash, or a surrogate pair) takes the walk.
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        context = None if _MAYBE_UNSTORABLE.search(raw) else {TEXT_CHECKED: True}
+        return cls.model_validate_json(raw, extra="ignore", context=context)
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

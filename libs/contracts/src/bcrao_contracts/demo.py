@@ -4,9 +4,12 @@ Journey and ProblemSolution refused), r/freelance none (generation runs with def
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from .api import BlacklistEntryCreate, CampaignCreate, ProfileIn
-from .enums import BlacklistCategory, BlacklistKind, Severity, Tone
-from .models import StyleGuide
+from .enums import AccountStatus, Archetype, BlacklistCategory, BlacklistKind, Severity, Tone
+from .models import GenerationParams, PromptCampaign, PromptProduct, StyleGuide
 
 DEMO_USER = "demo"
 
@@ -99,3 +102,39 @@ BLACKLIST: list[BlacklistEntryCreate] = [
         subreddit="SaaS",
     ),
 ]
+
+
+def generation_params(
+    campaign_id: UUID,
+    *,
+    subreddit: str = "freelance",
+    archetype: Archetype = Archetype.FEEDBACK,
+    account_status: AccountStatus = AccountStatus.ESTABLISHED,
+    context: str = "",
+    **overrides: Any,
+) -> GenerationParams:
+    """The params a draft of the demo campaign carries, as the generator stores them (without a
+    community profile unless `profile=` is given): for example payloads and test builders."""
+    product = PromptProduct(
+        product_context=CAMPAIGN.product_context,
+        product_url=str(CAMPAIGN.product_url) if CAMPAIGN.product_url else None,
+    )
+    values: dict[str, Any] = {
+        "prompt_version": "example",
+        "subreddit": subreddit,
+        "archetype": archetype,
+        "account_status": account_status,
+        "context": context,
+        "campaign": PromptCampaign(id=campaign_id, keywords=CAMPAIGN.keywords, product=product),
+        "constraints": ["ask for criticism, not praise"],
+        "product_mention": "natural",
+        "zero_links": False,
+        "promotional_language": "normal",
+        "model": "offline-composer",
+        "attempts": 1,
+        "finish_reason": "stop",
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        **overrides,
+    }
+    return GenerationParams(**values)

@@ -95,7 +95,11 @@ class BlacklistSource(StrEnum):
 
 
 class Stage(StrEnum):
-    """Progress stages in the order the generator reaches them."""
+    """Progress stages in the order the generator reaches them.
+
+    `finishing`: the draft is done and goes to draft-store to be stored (`complete` follows once
+    it is). Up to 0.2.0 it was called `saving`, which still reads as `finishing`.
+    """
 
     LOADING_PROFILE = "loading_profile"
     CHECKING_GATING = "checking_gating"
@@ -103,7 +107,12 @@ class Stage(StrEnum):
     GENERATING = "generating"
     VALIDATING = "validating"
     SCORING = "scoring"
-    SAVING = "saving"
+    FINISHING = "finishing"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Stage | None":
+        # Events of generators up to 0.2.0 may still be in flight when consumers upgrade.
+        return cls.FINISHING if value == "saving" else None
 
 
 class ErrorCode(StrEnum):

@@ -134,6 +134,67 @@ class BlacklistEntry(Contract):
         return self
 
 
+ProductMention = Literal["none", "last_paragraph", "natural"]
+PromotionalLanguage = Literal["minimal", "normal", "plain"]
+
+
+class PromptBlacklistLine(Contract):
+    """A blacklist entry as it reached the prompt (one per description, most severe first)."""
+
+    id: UUID
+    kind: BlacklistKind
+    pattern: str
+    description: str
+    severity: Severity
+    category: BlacklistCategory
+
+
+class PromptProduct(Contract):
+    """The product facts the prompt may draw on; no URL when links are not allowed."""
+
+    product_context: str
+    product_url: str | None = None
+
+
+class PromptCampaign(Contract):
+    id: UUID
+    keywords: list[str] = []
+    product: PromptProduct | None = None  # None when the post must not mention the product
+
+
+class GenerationParams(Contract):
+    """Everything the prompt is rendered from, stored on the draft (`generation_params`).
+
+    The generator builds it from the request and the gating decision, renders the prompt from it
+    alone (`bcrao_generator.prompt.prompt_from_params`), and carries it in DraftGenerated;
+    draft-store stores it as it came, so a stored draft rebuilds its exact prompt. The fields
+    after `promotional_language` record the LLM call that used the prompt: set once the call
+    returned, never read by the prompt.
+    """
+
+    prompt_version: str
+    subreddit: Subreddit
+    archetype: Archetype
+    account_status: AccountStatus
+    context: str = ""
+    feedback: str | None = None
+    parent_draft_id: UUID | None = None
+    profile: CommunityProfile | None = None
+    blacklist: list[PromptBlacklistLine] = []
+    campaign: PromptCampaign
+    constraints: list[str] = []
+    product_mention: ProductMention
+    zero_links: bool
+    promotional_language: PromotionalLanguage
+    # The call (recorded after it returned).
+    model: str | None = None
+    attempts: Annotated[int, Field(ge=1)] | None = None
+    finish_reason: str | None = None
+    prompt_tokens: Annotated[int, Field(ge=0)] | None = None
+    completion_tokens: Annotated[int, Field(ge=0)] | None = None
+    humanizer_seed: str | None = None
+
+
 class BlacklistHit(Contract):
     """`field`, `start` and `end` locate the match (character offsets in the title or the body)
     so a client can mark it in the text; reports stored before they existed have none."""
@@ -193,7 +254,7 @@ class GeneratedDraft(Contract):
     model_used: str
     token_count: Annotated[int, Field(ge=0)] = 0
     cost_usd: Annotated[float, Field(ge=0)] = 0.0
-    generation_params: dict[str, Any] = {}
+    generation_params: GenerationParams
     warnings: list[str] = []
 
 

@@ -2,7 +2,7 @@
 
 Tracing is off unless an OTLP endpoint (or, in tests, an exporter) is given: then each service
 gets its own `TracerProvider` naming the service and version, which the caller hands to the
-instrumentations (FastAPI, httpx, FastStream's Kafka middleware, aiokafka) and to its own spans.
+instrumentations (FastAPI through `instrument_app`, httpx, aiokafka) and to its own spans.
 A provider is passed around rather than installed globally, so several services can run in one
 test process, each with its resource, all writing to one in-memory exporter.
 
@@ -13,9 +13,11 @@ and the aiokafka instrumentation also use, so a trace crosses every hop whicheve
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -28,6 +30,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 KafkaHeaders = Sequence[tuple[str, bytes]]
 _PROPAGATOR = TraceContextTextMapPropagator()
+# Not traced: probes and scrapes would drown the traces that matter.
+PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
 def configure_tracing(
@@ -54,6 +58,14 @@ def configure_tracing(
             endpoint += "/v1/traces"
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     return provider
+
+
+def instrument_app(app: Any, provider: TracerProvider) -> None:
+    """Server spans for a FastAPI app's requests, but not for the probes and the scrape; one span
+    per request, not one per ASGI message (an SSE stream sends thousands)."""
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls=PROBE_PATHS, exclude_spans=["receive", "send"]
+    )
 
 
 def tracer(provider: TracerProvider | None, name: str) -> trace.Tracer:

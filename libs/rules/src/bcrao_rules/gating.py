@@ -7,18 +7,16 @@ Runs before any LLM call, so a refusal costs no quota. Rules and their order fol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bcrao_contracts.enums import AccountStatus, Archetype, ErrorCode
+from bcrao_contracts.models import ProductMention, PromotionalLanguage
 
 DEFAULT_ISC = 5.0  # DOMAIN.md: generation without a profile runs with ISC 5.0
 ISC_BLOCK_THRESHOLD = 7.5  # strictly above blocks; 7.5 itself passes
 ISC_ELEVATED = 5.0
 ISC_PLAIN_PROMO = 3.0
 ISC_BLOCKED_ARCHETYPES = frozenset({Archetype.JOURNEY, Archetype.PROBLEM_SOLUTION})
-
-ProductMention = Literal["none", "last_paragraph", "natural"]
-PromotionalLanguage = Literal["minimal", "normal", "plain"]
 
 ZERO_LINKS = "zero links"
 MAX_VULNERABILITY = "maximum vulnerability: first person, honest doubts, real questions"

@@ -8,16 +8,15 @@ import logging
 from collections.abc import AsyncIterator
 
 from bcrao_platform.metrics import HttpMetricsMiddleware
-from bcrao_platform.tracing import configure_tracing, tracer
+from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
+from bcrao_gateway.admission import Clock, GenerateLimits
 from bcrao_gateway.config import Settings
 from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.errors import install_error_handlers
-from bcrao_gateway.limits import Clock, GenerateLimits
 from bcrao_gateway.metrics import SERVICE, Metrics
 from bcrao_gateway.middleware import GatewayMiddleware
 from bcrao_gateway.publisher import KafkaPublisher, Publisher
@@ -29,9 +28,6 @@ from bcrao_gateway.ui import mount_ui
 from bcrao_gateway.version import VERSION
 
 log = logging.getLogger("bcrao_gateway.app")
-
-# Not traced: probes and scrapes would drown the traces that matter.
-PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
 def create_app(
@@ -120,13 +116,7 @@ def create_app(
     app.include_router(stream_router)
     mount_ui(app)
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=provider,
-            excluded_urls=PROBE_PATHS,
-            # One span per request, not one per ASGI message (an SSE stream sends thousands).
-            exclude_spans=["receive", "send"],
-        )
+        instrument_app(app, provider)
     return app
 
 

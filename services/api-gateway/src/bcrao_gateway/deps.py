@@ -6,19 +6,22 @@ thread pool, and those thread hops were most of the accept path's own CPU.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
+from bcrao_gateway.admission import GenerateLimits
 from bcrao_gateway.auth import user_from_bearer
 from bcrao_gateway.config import Settings
 from bcrao_gateway.errors import unavailable
-from bcrao_gateway.limits import GenerateLimits
 from bcrao_gateway.metrics import Metrics
 from bcrao_gateway.openapi import bearer_scheme
 from bcrao_gateway.publisher import Publisher
 from bcrao_gateway.store_client import DraftStoreClient
+
+if TYPE_CHECKING:
+    from bcrao_gateway.streaming.hub import TaskHub
 
 
 async def get_settings(request: Request) -> Settings:
@@ -50,11 +53,18 @@ async def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
+async def get_hub(request: Request) -> TaskHub | None:
+    """The stream hub, once the streaming lifespan built it (None in an app run without it)."""
+    hub: TaskHub | None = getattr(request.app.state, "hub", None)
+    return hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[DraftStoreClient, Depends(get_store)]
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 LimitsDep = Annotated[GenerateLimits, Depends(get_limits)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+HubDep = Annotated["TaskHub | None", Depends(get_hub)]
 
 
 async def current_user(

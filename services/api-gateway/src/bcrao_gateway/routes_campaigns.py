@@ -17,11 +17,13 @@ from bcrao_contracts.api import (
     ProfileIn,
     ProfileList,
 )
-from bcrao_contracts.enums import BlacklistSource
+from bcrao_contracts.base import unstorable_text
+from bcrao_contracts.enums import BlacklistSource, ErrorCode
 from bcrao_contracts.models import BlacklistEntry
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from bcrao_gateway.deps import CurrentUser, StoreDep
+from bcrao_gateway.errors import ApiError
 from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.params import path_subreddit, pattern_checked
 
@@ -114,6 +116,10 @@ async def analyze_profile(
 ) -> ProfileProposal:
     """A profile proposed from the community's posts, with the ISC estimate explained; nothing is
     saved (send `profile` to the PUT above once it looks right)."""
+    # draft-store validates the shape; text it could never read must not reach the relay.
+    if problem := unstorable_text(payload):
+        details = {"errors": [{"field": "body", "message": problem}]}
+        raise ApiError(422, ErrorCode.VALIDATION_ERROR, problem, details)
     return await store.analyze_profile(user, campaign_id, subreddit, payload)
 
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, status
 from bcrao_gateway.auth import sign_stream_token
 from bcrao_gateway.deps import (
     CurrentUser,
+    HubDep,
     LimitsDep,
     MetricsDep,
     PublisherDep,
@@ -49,6 +50,7 @@ async def _accept(
     publisher: PublisherDep,
     limits: LimitsDep,
     metrics: MetricsDep,
+    hub: HubDep,
 ) -> GenerateAccepted:
     try:
         if not publisher.ready:
@@ -71,6 +73,8 @@ async def _accept(
             raise ApiError(500, ErrorCode.INTERNAL_ERROR, "internal error")
         with task_scope(event.task_id):  # every log line of the publish and release names it
             await _publish_or_release(opened, store, publisher, limits, metrics)
+        if hub is not None:  # the stream opened next is served without asking draft-store
+            hub.expect(event.task_id, event.campaign.id)
     except ApiError as exc:
         metrics.generate_refused.labels(exc.code.value).inc()
         raise
@@ -138,6 +142,7 @@ async def generate_draft(
     publisher: PublisherDep,
     limits: LimitsDep,
     metrics: MetricsDep,
+    hub: HubDep,
 ) -> GenerateAccepted:
     return await _accept(
         user,
@@ -147,6 +152,7 @@ async def generate_draft(
         publisher,
         limits,
         metrics,
+        hub,
     )
 
 
@@ -163,6 +169,7 @@ async def regenerate_draft(
     publisher: PublisherDep,
     limits: LimitsDep,
     metrics: MetricsDep,
+    hub: HubDep,
     body: RegenerateRequest | None = None,
 ) -> GenerateAccepted:
     """An empty body is a regeneration without feedback."""
@@ -175,4 +182,5 @@ async def regenerate_draft(
         publisher,
         limits,
         metrics,
+        hub,
     )

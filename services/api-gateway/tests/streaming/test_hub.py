@@ -231,7 +231,8 @@ def test_events_per_task_bound_keeps_the_newest_and_the_terminal(task):
 
 def test_ttl_evicts_idle_tasks_without_subscribers(task):
     clock = FakeClock()
-    hub = TaskHub(StreamSettings(buffer_ttl_seconds=60), clock=clock)
+    settings = StreamSettings(buffer_ttl_seconds=60, buffer_finished_ttl_seconds=60)
+    hub = TaskHub(settings, clock=clock)
     feed_full_task(hub, task, n=1)
     watched = type(task)()
     hub.ingest(watched.status(1))
@@ -258,6 +259,53 @@ def test_ttl_counts_from_the_last_event(task):
     assert hub.sweep() == 0
     clock.now += 11
     assert hub.sweep() == 1
+
+
+def test_finished_tasks_leave_sooner_than_unfinished_ones(task):
+    clock = FakeClock()
+    hub = TaskHub(
+        StreamSettings(buffer_ttl_seconds=600, buffer_finished_ttl_seconds=30), clock=clock
+    )
+    feed_full_task(hub, task, n=1)
+    running = type(task)()
+    hub.ingest(running.status(1))
+    clock.now += 31
+    assert hub.sweep() == 1
+    assert not hub.knows(task.task_id)
+    assert hub.knows(running.task_id)
+    clock.now += 570
+    assert hub.sweep() == 1
+    assert not hub.knows(running.task_id)
+
+
+def test_an_expected_task_is_known_with_its_campaign_before_any_event(task):
+    clock = FakeClock()
+    hub = TaskHub(StreamSettings(), clock=clock)
+    campaign = uuid4()
+    assert not hub.knows(task.task_id)
+    hub.expect(task.task_id, campaign)
+    assert hub.knows(task.task_id)
+    assert hub.campaign_of(task.task_id) == campaign
+    sub = hub.subscribe(task.task_id)
+    assert sub is not None
+    assert hub.take(sub) == []  # nothing yet: the stream waits for the generator's events
+    hub.ingest(task.status(1))
+    assert ids(hub.take(sub)) == [1]
+
+
+def test_a_task_still_without_events_is_asked_about_again_after_a_while(task):
+    from bcrao_gateway.streaming.hub import EXPECT_SECONDS
+
+    clock = FakeClock()
+    hub = TaskHub(StreamSettings(), clock=clock)
+    hub.expect(task.task_id, uuid4())
+    clock.now += EXPECT_SECONDS + 1
+    assert not hub.knows(task.task_id)  # its events never came here: the stream asks draft-store
+    assert not hub.has_events(task.task_id)
+    hub.ingest(task.status(1))
+    clock.now += EXPECT_SECONDS + 1
+    assert hub.knows(task.task_id)
+    assert hub.has_events(task.task_id)
 
 
 def test_unfillable_gap_is_skipped_only_when_ready_and_after_the_timeout(task):

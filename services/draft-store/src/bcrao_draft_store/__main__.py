@@ -23,6 +23,9 @@ def main() -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         log_config=None,  # keep the JSON handler configure_logging installed
+        # An internal API called for every accept and claim: a line per call is noise and CPU;
+        # its requests are counted by route in /metrics, and errors are still logged.
+        access_log=False,
         timeout_graceful_shutdown=20,
     )
 

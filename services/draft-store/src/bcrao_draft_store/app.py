@@ -14,14 +14,16 @@ import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
+from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.producers import renew_broken_producers
-from bcrao_platform.tracing import configure_tracing, tracer
+from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -39,11 +41,17 @@ from .sweeper import SweepPolicy, run_outbox, run_sweeper
 
 log = logging.getLogger(__name__)
 SERVICE = "draft-store"
-# Not traced: probes and scrapes would drown the traces that matter.
-PROBE_PATHS = "/healthz,/readyz,/metrics"
 
 
-def create_broker(settings: Settings) -> KafkaBroker:
+def create_broker(settings: Settings, registry: CollectorRegistry | None = None) -> KafkaBroker:
+    """The service's broker. With a `registry`, FastStream's Prometheus middleware measures every
+    consumed batch and every publish into it (`faststream_received_*`, `faststream_published_*`,
+    label app_name="draft-store"); the service's own counters say what the batches did."""
+    middlewares = (
+        [KafkaPrometheusMiddleware(registry=registry, app_name=SERVICE)]
+        if registry is not None
+        else []
+    )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         acks="all",
@@ -52,6 +60,8 @@ def create_broker(settings: Settings) -> KafkaBroker:
         linger_ms=2,  # DraftStored of one batch leave together
         graceful_timeout=15.0,
         description="BC-RAO Drafts draft-store",
+        middlewares=middlewares,
+        **faststream_logging(),
     )
     # OutOfOrderSequenceNumber after a broker restart would fail every DraftStored of the
     # partition, each redelivered batch again: the producer is replaced instead.
@@ -85,7 +95,9 @@ def create_app(
     broker: KafkaBroker | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """The broker starts and stops with the app's lifespan; its consumers run inside it.
+    """The broker starts and stops with the app's lifespan; its consumers run inside it. The
+    app's own broker carries FastStream's Prometheus middleware on the app's registry (served on
+    /metrics); a `broker` passed in is used as it is.
 
     Tracing (DRAFT_STORE_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for the
     internal REST; per consumed batch a span continuing the producers' traces, with the
@@ -102,7 +114,7 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        broker=broker or create_broker(settings),
+        broker=broker or create_broker(settings, metrics.registry),
         metrics=metrics,
         clock=clock or utc_now,
     )
@@ -177,11 +189,5 @@ def create_app(
     app.include_router(routes_drafts.router, dependencies=guarded)
     app.include_router(routes_tasks.router, dependencies=guarded)
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=provider,
-            excluded_urls=PROBE_PATHS,
-            # One span per request, not one per ASGI message (an SSE stream sends thousands).
-            exclude_spans=["receive", "send"],
-        )
+        instrument_app(app, provider)
     return app

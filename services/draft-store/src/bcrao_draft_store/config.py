@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     migrate_on_start: bool = True
     db_pool_size: int = Field(
-        default=10, ge=1, le=200, description="Pooled connections, all opened at start."
+        default=20,
+        ge=1,
+        le=200,
+        description="Pooled connections, all opened at start; a request beyond them waits for one.",
     )
     db_pre_ping: bool = Field(
         default=False,

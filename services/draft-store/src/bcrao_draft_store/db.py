@@ -22,14 +22,18 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def create_engine(database_url: str, *, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
-    """No pre-ping by default: it is one more round trip on every checkout of the hot paths. A
+def create_engine(database_url: str, *, pool_size: int = 20, pre_ping: bool = False) -> AsyncEngine:
+    """A fixed pool, no overflow: an overflow connection is closed as soon as it is returned, so
+    every burst above the pool opened and closed connections (a server process each); a burst
+    now waits its turn for a warm connection instead (`pool_timeout`, then 503).
+
+    No pre-ping by default: it is one more round trip on every checkout of the hot paths. A
     connection the server dropped fails its statement instead; SQLAlchemy then invalidates the
     pool, the handlers retry transient errors and the REST edge answers 503 with Retry-After."""
     return create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=pre_ping,
     )
 

@@ -1,4 +1,8 @@
-"""Request dependencies: the runtime, one transaction per request, the service credential."""
+"""Request dependencies: the runtime, one transaction per request, the service credential.
+
+Every dependency is `async def`: FastAPI runs a plain `def` dependency on a worker thread, a
+thread hop per request that cost a fifth of draft-store's CPU under load (py-spy, issue 8).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ class Runtime:
     clock: Clock
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -48,14 +52,14 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock()
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def require_service(request: Request, runtime: RuntimeDep) -> None:
+async def require_service(request: Request, runtime: RuntimeDep) -> None:
     header = request.headers.get("authorization")
     if not header:
         raise AuthRequired("the service credential is missing")

@@ -19,8 +19,8 @@ from . import repository as repo
 from .deps import NowDep, SessionDep, UserId
 from .domain import PLAN_LIMITS
 from .errors import InvalidInput, NotFound
+from .generation_tasks import canonical_subreddit
 from .schemas import PlanChange
-from .tasks import canonical_subreddit
 
 router = APIRouter(prefix="/internal/users/{user_id}")
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -16,7 +16,7 @@ from bcrao_rules.context import context_problem, default_context
 from bcrao_rules.edits import check_edit, field_changes
 from fastapi import APIRouter, Body, Query
 
-from . import mapping, models, tasks
+from . import generation_tasks, mapping, models
 from . import repository as repo
 from .deps import NowDep, RuntimeDep, SessionDep, UserId
 from .domain import next_status
@@ -206,7 +206,7 @@ async def open_generation_task(
         campaign = await owned_campaign(session, user_id, campaign_id)
         topic = default_context(list(campaign.keywords), body.subreddit)
         body = body.model_copy(update={"context": topic})
-    event = await tasks.open_generation(session, user_id, campaign_id, body, now)
+    event = await generation_tasks.open_generation(session, user_id, campaign_id, body, now)
     runtime.metrics.tasks_opened += 1
     return event
 
@@ -221,7 +221,7 @@ async def open_regeneration_task(
     body: Annotated[api.RegenerateRequest | None, Body()] = None,
 ) -> GenerateRequested:
     request = body or api.RegenerateRequest()
-    event = await tasks.open_regeneration(session, user_id, draft_id, request, now)
+    event = await generation_tasks.open_regeneration(session, user_id, draft_id, request, now)
     runtime.metrics.tasks_opened += 1
     return event
 
@@ -230,9 +230,11 @@ async def open_regeneration_task(
 async def release_task(
     user_id: UserId, task_id: UUID, body: TaskRelease, session: SessionDep
 ) -> None:
-    await tasks.release_task(session, user_id, task_id, code=body.code, message=body.message)
+    await generation_tasks.release_task(
+        session, user_id, task_id, code=body.code, message=body.message
+    )
 
 
 @router.get("/tasks/{task_id}")
 async def get_task(user_id: UserId, task_id: UUID, session: SessionDep) -> api.TaskState:
-    return await tasks.task_state(session, user_id, task_id)
+    return await generation_tasks.task_state(session, user_id, task_id)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import tasks
+from . import generation_tasks
 from .deps import SessionDep
 
 router = APIRouter(prefix="/internal/tasks")
@@ -35,5 +35,5 @@ class ClaimAnswer(BaseModel):
 )
 async def claim_task(task_id: UUID, body: ClaimRequest, session: SessionDep) -> ClaimAnswer:
     """queued → running (running again for a redelivery): the generator may call the LLM."""
-    await tasks.claim_task(session, body.user_id, task_id, body.attempt_id)
+    await generation_tasks.claim_task(session, body.user_id, task_id, body.attempt_id)
     return ClaimAnswer()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bcrao_contracts import demo
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import DraftGenerated, GenerationFailed
 from bcrao_contracts.models import GeneratedDraft, Scores, ValidationReport
@@ -43,7 +44,9 @@ def generated_draft(
         "model_used": "offline-composer",
         "token_count": 321,
         "cost_usd": cost,
-        "generation_params": {"context": "chasing invoices", "archetype": "Journey"},
+        "generation_params": demo.generation_params(
+            campaign_id, subreddit="SaaS", archetype=Archetype.JOURNEY, context="chasing invoices"
+        ),
         "warnings": ["no profile"],
     }
     values.update(overrides)

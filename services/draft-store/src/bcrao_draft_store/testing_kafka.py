@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -14,8 +14,8 @@ from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
 from faststream.kafka import KafkaBroker
 
+from . import generation_tasks
 from . import repository as repo
-from . import tasks
 from .app import create_broker
 from .config import Settings
 from .db import create_engine, session_factory, unit_of_work
@@ -33,7 +33,7 @@ async def running_broker(
     """The service's consumers, as `create_app`'s lifespan runs them, and their broker."""
     metrics = metrics or Metrics()
     engine = create_engine(settings.database_url, pool_size=2)
-    broker = create_broker(settings)
+    broker = create_broker(settings, metrics.registry)
     broker.include_router(build_router(settings, session_factory(engine), metrics))
     await broker.start()
     try:
@@ -93,16 +93,6 @@ async def read(
     return records
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        result = check()
-        if await result if isinstance(result, Awaitable) else result:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 async def open_tasks(
     settings: Settings, user_id: str, now: datetime, count: int = 1
 ) -> tuple[list[uuid.UUID], uuid.UUID]:
@@ -119,7 +109,11 @@ async def open_tasks(
             await repo.set_plan(session, user_id, Plan.GROWTH)
             request = api.GenerateRequest(subreddit="SaaS", archetype=Archetype.JOURNEY)
             ids = [
-                (await tasks.open_generation(session, user_id, campaign.id, request, now)).task_id
+                (
+                    await generation_tasks.open_generation(
+                        session, user_id, campaign.id, request, now
+                    )
+                ).task_id
                 for _ in range(count)
             ]
     finally:

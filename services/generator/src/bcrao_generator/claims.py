@@ -22,6 +22,7 @@ from uuid import UUID
 
 import httpx
 from bcrao_contracts.events import GenerateRequested
+from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 from tenacity import (
@@ -64,12 +65,20 @@ class TaskClaims:
     ) -> None:
         self._retry_base = retry_base
         self._retry_cap = retry_cap
+        # Every connection kept (httpx keeps 20 by default, so each burst reconnected the rest),
+        # on aiohttp's pool: httpcore's scans every connection on every request (the gateway's
+        # store client says more).
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=3.0,  # below draft-store's own keep-alive (5 s)
+        )
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"authorization": f"Bearer {token.get_secret_value()}"},
             timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections),
-            transport=transport,
+            limits=limits,
+            transport=transport or AiohttpTransport(limits=limits, trust_env=False),
         )
         if tracer_provider is not None:  # the claim's HTTP call joins the generation's trace
             from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

@@ -7,12 +7,14 @@ Retry-After and must also cover a stream that is cut after it started.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -97,6 +99,59 @@ def cost_of(
     return round((prompt * per_in + completion * per_out) / 1_000_000, 6)
 
 
+class ChatStream:
+    """The server-sent events of a streamed chat completion, fed one line at a time.
+
+    Events are `data:` lines ended by a blank line (several data lines join with a newline);
+    `[DONE]` ends the stream; comments and other fields are ignored. Each event is a chunk whose
+    choices carry text deltas and a finish reason; the last carries usage; an `error` object is
+    the server giving up mid-stream.
+    """
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+        self.done = False
+        self.finish_reason: str | None = None
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.error: str | None = None
+
+    def feed(self, line: str) -> list[str]:
+        """The text deltas of the event this line completes (none while an event is open)."""
+        if line.startswith("data:"):
+            value = line[5:]
+            self._data.append(value[1:] if value.startswith(" ") else value)
+            return []
+        if line or not self._data:
+            return []  # a comment, another field, or a blank line between events
+        data, self._data = "\n".join(self._data), []
+        if data == "[DONE]":
+            self.done = True
+            return []
+        return self._chunk(json.loads(data))
+
+    def _chunk(self, chunk: Any) -> list[str]:
+        if not isinstance(chunk, dict):
+            return []
+        if chunk.get("error"):
+            error = chunk["error"]
+            self.error = str(error.get("message", error) if isinstance(error, dict) else error)
+            return []
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            self.completion_tokens = int(usage.get("completion_tokens") or 0)
+        pieces: list[str] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                pieces.append(content)
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+        return pieces
+
+
 class OpenAILLM:
     """Streams chat completions from an OpenAI-compatible endpoint, primary model then fallback."""
 
@@ -113,6 +168,9 @@ class OpenAILLM:
             api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none",
             base_url=settings.llm_base_url,
             max_retries=0,
+            # aiohttp under openai's client (openai ships it): httpcore's pool and its per-read
+            # cancel scopes cost a quarter of the CPU of a streamed completion.
+            http_client=openai.DefaultAioHttpClient(),
             timeout=openai.Timeout(settings.llm_read_timeout, connect=settings.llm_connect_timeout),
         )
         self.name = settings.llm_model
@@ -170,7 +228,10 @@ class OpenAILLM:
         finish_reason: str | None = None
         prompt_tokens = completion_tokens = 0
         try:
-            stream = await self._client.chat.completions.create(
+            # The raw streaming response, read line by line (`ChatStream`): openai's own stream
+            # builds a pydantic model per chunk, two thirds of the generator's CPU per
+            # generation (py-spy, issue 8). Requests, errors and retries stay openai's.
+            async with self._client.chat.completions.with_streaming_response.create(
                 model=model,
                 messages=cast("list[ChatCompletionMessageParam]", call.prompt.messages()),
                 stream=True,
@@ -179,17 +240,21 @@ class OpenAILLM:
                 frequency_penalty=s.llm_frequency_penalty,
                 presence_penalty=s.llm_presence_penalty,
                 max_tokens=s.llm_max_tokens,
-            )
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    prompt_tokens = chunk.usage.prompt_tokens or 0
-                    completion_tokens = chunk.usage.completion_tokens or 0
-                for choice in chunk.choices:
-                    if choice.delta and choice.delta.content:
-                        parts.append(choice.delta.content)
-                        await on_text(choice.delta.content)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
+            ) as response:
+                stream = ChatStream()
+                try:
+                    async for line in response.iter_lines():
+                        for piece in stream.feed(line):
+                            parts.append(piece)
+                            await on_text(piece)
+                except httpx2.TransportError as exc:
+                    raise _Retryable(
+                        f"stream cut before completion ({type(exc).__name__})"
+                    ) from exc
+                if stream.error is not None:
+                    raise _Retryable(f"the stream reported an error: {stream.error}")
+                finish_reason = stream.finish_reason
+                prompt_tokens, completion_tokens = stream.prompt_tokens, stream.completion_tokens
         except openai.RateLimitError as exc:
             raise _Retryable("rate limited (429)", _retry_after(exc.response)) from exc
         except openai.InternalServerError as exc:

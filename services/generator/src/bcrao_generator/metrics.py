@@ -77,9 +77,11 @@ class GeneratorMetrics:
             self.generations.labels("generated", "").inc()
             self.handler_seconds.labels("generated").observe(seconds)
             params = draft.generation_params
-            for kind in ("prompt", "completion"):
-                tokens = params.get(f"{kind}_tokens")
-                if isinstance(tokens, int) and tokens > 0:
+            for kind, tokens in (
+                ("prompt", params.prompt_tokens),
+                ("completion", params.completion_tokens),
+            ):
+                if tokens:
                     self.tokens.labels(draft.model_used, kind).inc(tokens)
             if draft.cost_usd:
                 self.cost.labels(draft.model_used).inc(draft.cost_usd)

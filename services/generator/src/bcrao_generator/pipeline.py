@@ -79,8 +79,8 @@ async def run_generation(
         return _failed(request, progress, decision.code, decision.message, decision.details())
 
     await progress.status(Stage.BUILDING_PROMPT, "Building the prompt")
-    built = prompt.build_prompt(request, decision)
     params = prompt.generation_params(request, decision)
+    built = prompt.prompt_from_params(params)
 
     await progress.status(Stage.GENERATING, f"Writing the draft ({llm.name})")
     seed = str(request.task_id)
@@ -159,18 +159,19 @@ async def run_generation(
         model_used=result.model,
         token_count=result.token_count,
         cost_usd=result.cost_usd,
-        generation_params={
-            **params,
-            "model": result.model,
-            "attempts": result.attempts,
-            "finish_reason": result.finish_reason,
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens,
-            "humanizer_seed": seed,
-        },
+        generation_params=params.model_copy(
+            update={
+                "model": result.model,
+                "attempts": result.attempts,
+                "finish_reason": result.finish_reason,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "humanizer_seed": seed,
+            }
+        ),
         warnings=warnings,
     )
-    await progress.status(Stage.SAVING, "Saving the draft")
+    await progress.status(Stage.FINISHING, "Handing the draft over to be stored")
     return DraftGenerated(
         task_id=request.task_id, producer=PRODUCER, seq=progress.next_seq(), draft=draft
     )

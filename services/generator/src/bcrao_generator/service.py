@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.logs import faststream_logging
 from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -45,6 +46,7 @@ class GeneratorService:
             acks="all",
             enable_idempotence=True,
             client_id=CLIENT_ID,
+            **faststream_logging(),
         )
         renew_broken_producers(self.broker)  # OutOfOrderSequenceNumber after a broker restart
         self.broker.include_router(router)

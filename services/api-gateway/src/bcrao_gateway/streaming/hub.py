@@ -29,6 +29,9 @@ Clock = Callable[[], float]
 
 
 REAPED = -1.0
+# How long a task with no event yet (queued here, or subscribed to as queued) is served from the
+# hub alone; after that a stream asks draft-store again, in case its events never came here.
+EXPECT_SECONDS = 30.0
 
 
 class SubState(enum.Enum):
@@ -215,8 +218,27 @@ class TaskHub:
 
     # ---- subscribe / consume ----
 
+    def expect(self, task_id: UUID, campaign_id: UUID) -> None:
+        """A task this gateway just queued: its stream, opened next, needs no lookup in
+        draft-store to know the task exists and whose campaign it is."""
+        task = self._get(task_id) or self._create(task_id)
+        task.campaign_id = campaign_id
+
     def knows(self, task_id: UUID) -> bool:
-        return self._get(task_id) is not None
+        """Whether the hub can serve the task's stream by itself: it has the task's events, or it
+        has been waiting for them less than EXPECT_SECONDS."""
+        task = self._get(task_id)
+        if task is None:
+            return False
+        return self._has_events(task) or self._clock() - task.last_event_at < EXPECT_SECONDS
+
+    def has_events(self, task_id: UUID) -> bool:
+        task = self._get(task_id)
+        return task is not None and self._has_events(task)
+
+    @staticmethod
+    def _has_events(task: _Task) -> bool:
+        return task.buffer.top > 0 or task.buffer.floor > 0
 
     def campaign_of(self, task_id: UUID) -> UUID | None:
         task = self._get(task_id)
@@ -314,9 +336,11 @@ class TaskHub:
     def sweep(self) -> int:
         """Evict tasks idle past the TTL; skip gaps that can no longer fill. Returns evictions."""
         now = self._clock()
-        ttl = self._settings.buffer_ttl_seconds
         evicted = 0
-        for lru in (self._finished, self._active):
+        for lru, ttl in (
+            (self._finished, self._settings.buffer_finished_ttl_seconds),
+            (self._active, self._settings.buffer_ttl_seconds),
+        ):
             for task_id, task in list(lru.items()):
                 if now - task.last_event_at < ttl:
                     break  # LRU order: everything after this one is younger

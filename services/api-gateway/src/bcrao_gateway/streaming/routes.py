@@ -112,7 +112,9 @@ async def _stream(
         await hub.wait_ready(stream.catch_up_wait_seconds)
 
     create = False
-    if not hub.knows(task_id):
+    # Answered from draft-store: a task the hub cannot serve alone, and any task the caller's
+    # lookup (bearer) shows before the hub has one of its events (it may have ended already).
+    if not hub.knows(task_id) or (state is not None and not hub.has_events(task_id)):
         if state is None:
             state = await _task_state(request, user, task_id)
             if state is None:

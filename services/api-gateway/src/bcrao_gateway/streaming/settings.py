@@ -18,8 +18,12 @@ class StreamSettings(BaseModel):
     send_timeout_seconds: float = Field(default=15.0, gt=0)
     buffer_max_tasks: int = Field(default=10_000, ge=1)
     buffer_max_events_per_task: int = Field(default=2000, ge=2)
-    # A task leaves the buffer this long after its terminal event (or its last event, if none).
+    # An unfinished task leaves the buffer this long after its last event.
     buffer_ttl_seconds: float = Field(default=1800.0, gt=0)
+    # A finished task leaves it this long after its terminal event: its streams have ended, and
+    # a client reconnecting later is answered from draft-store (the task's final message), so
+    # finished tasks no longer fill the buffer up to `buffer_max_tasks` under steady load.
+    buffer_finished_ttl_seconds: float = Field(default=120.0, gt=0)
     # How far back a (re)started gateway reads the topics to rebuild recent tasks.
     replay_seconds: float = Field(default=900.0, ge=0)
     shutdown_farewell: bool = True

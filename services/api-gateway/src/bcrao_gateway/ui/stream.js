@@ -11,8 +11,9 @@ import { emit, state } from "./state.js";
 const OFFLINE_AFTER_MS = 30_000;
 const STAGES = [
   ["loading_profile", "Loading profile"], ["checking_gating", "Checking gating"], ["building_prompt", "Building prompt"],
-  ["generating", "Generating"], ["validating", "Validating"], ["scoring", "Scoring"], ["saving", "Saving"],
+  ["generating", "Generating"], ["validating", "Validating"], ["scoring", "Scoring"], ["finishing", "Finishing"],
 ];
+const STAGE_ALIASES = { saving: "finishing" }; // what gateways up to 0.2.0 called the last stage
 const STAGE_STATE_TEXT = { pending: " (waiting)", active: " (in progress)", done: " (done)", failed: " (failed)" };
 let current = null; // the stream being followed: {controller, timer, ...}
 
@@ -41,7 +42,8 @@ function setStageState(li, value) {
 
 function markStage(stage, message) {
   const items = [...document.querySelectorAll("#stages .stage")];
-  const index = items.findIndex((li) => li.dataset.stage === stage);
+  const name = STAGE_ALIASES[stage] || stage;
+  const index = items.findIndex((li) => li.dataset.stage === name);
   if (index < 0) return;
   items.forEach((li, i) => setStageState(li, i < index ? "done" : i === index ? "active" : li.dataset.state === "done" ? "pending" : li.dataset.state));
   items[index].querySelector(".stage-message").textContent = message || "";

@@ -1,4 +1,6 @@
-"""Opening generation tasks: ownership, campaign state, quota, and the GenerateRequested snapshot.
+"""Generation tasks (the `generation_tasks` table) through their life: opening one (ownership,
+campaign state, quota, and the GenerateRequested snapshot), the generator's claim, the gateway's
+release, and the state a client reads. The SQL is in `repository/`.
 
 Decisions (DOMAIN.md is silent on these):
 - Only `active` campaigns generate; `paused` and `archived` answer 409 CONFLICT.

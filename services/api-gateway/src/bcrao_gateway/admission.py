@@ -2,7 +2,8 @@
 
 Both live in this gateway instance's memory, so with N instances behind a load balancer a user can
 reach N times these figures; they protect against floods and runaway clients, while the quota
-that matters commercially (drafts per month) is enforced race-free by draft-store.
+that matters commercially (drafts per month, `bcrao_rules.drafts.PLAN_LIMITS`) is enforced
+race-free by draft-store.
 
 In flight = accepted (202) and not yet known to be over. The streaming side calls
 `InFlight.finish(task_id)` when it sees a task's terminal event; when a user is at the cap the
@@ -27,7 +28,7 @@ from bcrao_contracts.enums import ErrorCode, TaskStatus
 from bcrao_gateway.config import Settings
 from bcrao_gateway.errors import ApiError
 
-log = logging.getLogger("bcrao_gateway.limits")
+log = logging.getLogger("bcrao_gateway.admission")
 
 Clock = Callable[[], float]
 WINDOW_SECONDS = 60.0
