@@ -72,10 +72,10 @@ async def test_every_group_rewound_redelivers_nothing_twice(
         await asyncio.to_thread(service.stop, signal.SIGTERM, 60)
     rewound = {g: await rewind_group(infra.kafka.bootstrap, g) for g in run.stack.groups.values()}
     assert all(rewound.values()), rewound
-    # draft-store first, as a deploy would: the generator's claim needs it to skip finished
-    # tasks (with draft-store down the claim fails open, see docs/adr/0006-task-claim.md).
-    run.stack.s.services["draft-store"] = await restart(store)
+    # The generator first: its redelivered requests meet an unreachable draft-store, and their
+    # claims must wait for it instead of generating finished tasks again (docs/adr/0006).
     run.stack.generators[0] = await restart(generator)
+    run.stack.s.services["draft-store"] = await restart(store)
 
     async def caught_up() -> bool:
         lags = [await group_lag(infra.kafka.bootstrap, g) for g in run.stack.groups.values()]

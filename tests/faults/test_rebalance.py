@@ -13,7 +13,7 @@ from bcrao_testkit.kafka_faults import group_members
 from bcrao_testkit.load import LoadPlan
 
 from .conftest import RunFactory
-from .test_process_faults import generating, until
+from .test_process_faults import AFTER_FAULT, generating, until
 
 pytestmark = [
     pytest.mark.faults,
@@ -56,6 +56,7 @@ async def test_rebalances_while_a_second_generator_comes_and_goes(run_factory: R
         cycles += 1
     fault_end = time.time()
     await load
+    await run.driver.run(AFTER_FAULT)  # the cycles may have outlasted the load
     report = await run.verdict(fault_end=fault_end)
     print(f"\nrebalance cycles: {cycles}, justified repeats: {report.justified_repeats}")
     assert report.ok, run.fail_message(report)

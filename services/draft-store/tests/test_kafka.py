@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,16 @@ from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
 from bcrao_draft_store.testing import draft_generated, generation_failed
-from bcrao_draft_store.testing_kafka import open_tasks, publish, read, running_consumer
+from bcrao_draft_store.testing_kafka import (
+    Records,
+    open_tasks,
+    publish,
+    read,
+    running_broker,
+    running_consumer,
+)
+from bcrao_platform.topics import ensure_topics
+from bcrao_testkit.kafka_faults import break_sequences
 from bcrao_testkit.waits import eventually
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -152,6 +162,32 @@ async def test_sweeper_ends_a_task_left_queued_and_gives_its_unit_back(
     )
     assert event.code.value == "GENERATION_FAILED"
     assert (event.retryable, event.details) == (True, {"reason": "unclaimed"})
+
+
+async def test_a_producer_broken_by_a_broker_restart_is_replaced_and_the_draft_announced(
+    kafka_settings: Settings, user_id: str
+) -> None:
+    """OutOfOrderSequenceNumber (what a broker restart can leave an idempotent producer with)
+    would fail the DraftStored of every redelivery of the batch: the producer is replaced."""
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    topics = Topics(kafka_settings.topic_prefix)
+    await ensure_topics(bootstrap, kafka_settings.topic_prefix, partitions=1)
+    [first, second], campaign_id = await open_tasks(kafka_settings, user_id, NOW, count=2)
+
+    def announced(task_id: uuid.UUID) -> Callable[[Records], bool]:
+        return lambda records: any(DraftStored.parse(r.value).task_id == task_id for r in records)
+
+    async with running_broker(kafka_settings) as (broker, metrics):
+        event = draft_generated(first, user_id, campaign_id)
+        await publish(bootstrap, topics.generated, event.to_json())
+        await read(bootstrap, topics.stored, announced(first))
+        break_sequences(broker)
+        event = draft_generated(second, user_id, campaign_id)
+        await publish(bootstrap, topics.generated, event.to_json())
+        stored = await read(bootstrap, topics.stored, announced(second))
+    assert announced(second)(stored), [DraftStored.parse(r.value).task_id for r in stored]
+    assert await ledger_state(kafka_settings, second) == (1, "used")
+    assert metrics.value("draft_store_drafts_stored_total") == 2
 
 
 async def test_faststream_metrics_of_the_consumers_are_on_the_metrics_endpoint(

@@ -50,15 +50,21 @@ class GatedLLM:
 TOKEN = "claim-test-token"
 
 
-def claim_app(statuses: dict[UUID, str]) -> tuple[Starlette, list[dict[str, Any]]]:
-    """draft-store's claim endpoint: a task's status decides the answer (absent → 404)."""
+def claim_app(
+    statuses: dict[UUID, str], unavailable: set[UUID] | None = None
+) -> tuple[Starlette, list[dict[str, Any]]]:
+    """draft-store's claim endpoint: a task's status decides the answer (absent → 404); a task
+    in `unavailable` is answered 503, as while draft-store's database is down."""
     received: list[dict[str, Any]] = []
+    down = unavailable if unavailable is not None else set()
 
     async def claim(request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return _error(401, "AUTH_REQUIRED", {})
         task_id = UUID(request.path_params["task_id"])
         received.append({"task_id": task_id, **(await request.json())})
+        if task_id in down:
+            return _error(503, "UNAVAILABLE", {})
         status = statuses.get(task_id)
         if status is None:
             return _error(404, "RESOURCE_NOT_FOUND", {})

@@ -18,7 +18,8 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_generator.config import Settings
 from bcrao_generator.llm import LLM, OfflineComposer
 from bcrao_generator.service import GeneratorService
-from bcrao_testkit.servers import free_port, serve
+from bcrao_testkit.kafka_faults import break_sequences
+from bcrao_testkit.servers import serve
 from bcrao_testkit.waits import eventually
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
@@ -167,19 +168,92 @@ async def test_a_claim_refused_means_no_llm_call_and_no_events(kafka_bootstrap: 
     assert all(r["user_id"] == queued.user_id and UUID(r["attempt_id"]) for r in received)
 
 
-async def test_an_unreachable_draft_store_does_not_stop_generation(kafka_bootstrap: str) -> None:
+async def test_a_claim_waits_for_draft_store_and_never_generates_unclaimed(
+    kafka_bootstrap: str,
+) -> None:
+    """While draft-store cannot answer a task's claim, that task waits (no LLM call: it may be
+    a finished task's redelivery), and a task of another partition goes on meanwhile."""
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=2)
+    done, waiting, other = task(1), task(2), task(3)
+    statuses = {done.task_id: "completed", waiting.task_id: "queued", other.task_id: "queued"}
+    down = {done.task_id, waiting.task_id}
+    app, received = claim_app(statuses, unavailable=down)
+    llm = GatedLLM()
+    llm.release.set()
+    async with serve(app) as url:
+        s = settings(
+            kafka_bootstrap,
+            p,
+            draft_store_url=url,
+            draft_store_token=SecretStr(TOKEN),
+            claim_retry_cap_seconds=0.2,
+        )
+        await produce(
+            kafka_bootstrap,
+            topics.generate_requested,
+            [(e.key, e.to_json(), n) for e, n in ((done, 0), (waiting, 0), (other, 1))],
+        )
+        async with running(s, llm):
+            first = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 1
+            )
+
+            def asked(task_id: UUID, times: int) -> bool:
+                return sum(r["task_id"] == task_id for r in received) >= times
+
+            # Both waiting claims were retried, and neither got an LLM call meanwhile.
+            await eventually(lambda: asked(done.task_id, 3) and asked(waiting.task_id, 3))
+            assert dict(llm.calls) == {other.task_id: 1}
+            down.clear()  # draft-store answers again
+            out = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 2
+            )
+
+            async def both_handled() -> bool:  # the finished task skipped, the other generated
+                tp = TopicPartition(topics.generate_requested, 0)
+                return (await committed(kafka_bootstrap, s.group_id, [tp]))[0] == 2
+
+            await eventually(both_handled)
+    assert [e.task_id for e in terminals(first)] == [other.task_id]
+    assert sorted(e.task_id for e in terminals(out)) == sorted([other.task_id, waiting.task_id])
+    assert dict(llm.calls) == {other.task_id: 1, waiting.task_id: 1}
+
+
+async def test_a_producer_broken_by_a_broker_restart_is_replaced_without_generating_again(
+    kafka_bootstrap: str,
+) -> None:
+    """OutOfOrderSequenceNumber (what a broker restart can leave an idempotent producer with)
+    fails every later send of the partition: the producer is replaced and the task's events go
+    out on the new one, gap-free, after one LLM call, never a rerun of the generation."""
     p = prefix()
     topics = Topics(p)
     await create_generator_topics(kafka_bootstrap, topics, partitions=1)
-    t = task(1)
-    await produce(kafka_bootstrap, topics.generate_requested, [(t.key, t.to_json(), None)])
-    s = settings(
-        kafka_bootstrap,
-        p,
-        draft_store_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
-        draft_store_token=SecretStr(TOKEN),
-        claim_timeout_seconds=0.5,
-    )
-    async with running(s, OfflineComposer(chunk_delay_ms=0)):
-        out = await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
-    assert [e.task_id for e in terminals(out)] == [t.task_id]
+    first, second = task(1), task(2)
+    llm = GatedLLM()
+    llm.release.set()
+    async with running(settings(kafka_bootstrap, p), llm) as service:
+        await produce(kafka_bootstrap, topics.generate_requested, [(first.key, first.to_json(), 0)])
+        await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
+        break_sequences(service.broker)
+        await produce(
+            kafka_bootstrap, topics.generate_requested, [(second.key, second.to_json(), 0)]
+        )
+        out = await collect(
+            kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 2
+        )
+        end = terminals(out)[-1]
+
+        def all_progress(records: list[Any]) -> bool:
+            seqs = {e.seq for e in terminals(records) if e.task_id == second.task_id}
+            return len(seqs) >= end.seq - 1
+
+        progress = await collect(kafka_bootstrap, [topics.progress], until=all_progress)
+    assert [(type(e), e.task_id) for e in terminals(out)] == [
+        (DraftGenerated, first.task_id),
+        (DraftGenerated, second.task_id),
+    ]
+    assert dict(llm.calls) == {first.task_id: 1, second.task_id: 1}
+    seqs = {e.seq for e in terminals(progress) if e.task_id == second.task_id}
+    assert seqs == set(range(1, end.seq))

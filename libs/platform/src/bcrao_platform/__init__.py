@@ -5,4 +5,5 @@
 - `retry`: capped exponential backoff (tenacity) for non-LLM retries.
 - `metrics`: prometheus_client registry helpers, a guarded /metrics, HTTP metrics.
 - `settings`: fail-fast settings loading that never prints a value.
+- `producers`: a FastStream broker's broken Kafka producer replaced (extra `faststream`).
 """

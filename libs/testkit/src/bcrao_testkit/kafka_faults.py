@@ -217,3 +217,14 @@ async def group_members(bootstrap: str, group: str) -> int:
             # (error_code, group_id, state, protocol_type, protocol, members, ...)
             return len(entry[5])
     return 0
+
+
+def break_sequences(broker: Any, skip: int = 7) -> None:
+    """Puts the sequence numbers of a FastStream broker's idempotent producer `skip` ahead on
+    every partition it wrote to, as a broker restart can leave them: each later send there is
+    refused with OutOfOrderSequenceNumber until the producer is replaced."""
+    producer: AIOKafkaProducer = broker.config.producer._producer.producer
+    manager = producer._txn_manager
+    assert manager is not None, "only an idempotent producer numbers its batches"
+    for tp in list(manager._sequence_numbers):
+        manager.increment_sequence_number(tp, skip)

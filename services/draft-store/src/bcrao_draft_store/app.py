@@ -16,6 +16,7 @@ from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
+from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -51,7 +52,7 @@ def create_broker(settings: Settings, registry: CollectorRegistry | None = None)
         if registry is not None
         else []
     )
-    return KafkaBroker(
+    broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=True,
@@ -62,6 +63,10 @@ def create_broker(settings: Settings, registry: CollectorRegistry | None = None)
         middlewares=middlewares,
         **faststream_logging(),
     )
+    # OutOfOrderSequenceNumber after a broker restart would fail every DraftStored of the
+    # partition, each redelivered batch again: the producer is replaced instead.
+    renew_broken_producers(broker)
+    return broker
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:

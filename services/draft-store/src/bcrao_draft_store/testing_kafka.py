@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
+from faststream.kafka import KafkaBroker
 
 from . import generation_tasks
 from . import repository as repo
@@ -26,20 +27,29 @@ Records = list[ConsumerRecord[bytes, bytes]]
 
 
 @asynccontextmanager
-async def running_consumer(
+async def running_broker(
     settings: Settings, metrics: Metrics | None = None
-) -> AsyncIterator[Metrics]:
-    """The service's consumers, as `create_app`'s lifespan runs them."""
+) -> AsyncIterator[tuple[KafkaBroker, Metrics]]:
+    """The service's consumers, as `create_app`'s lifespan runs them, and their broker."""
     metrics = metrics or Metrics()
     engine = create_engine(settings.database_url, pool_size=2)
     broker = create_broker(settings, metrics.registry)
     broker.include_router(build_router(settings, session_factory(engine), metrics))
     await broker.start()
     try:
-        yield metrics
+        yield broker, metrics
     finally:
         await broker.stop()
         await engine.dispose()
+
+
+@asynccontextmanager
+async def running_consumer(
+    settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[Metrics]:
+    """The service's consumers, as `create_app`'s lifespan runs them."""
+    async with running_broker(settings, metrics) as (_, running):
+        yield running
 
 
 async def publish(

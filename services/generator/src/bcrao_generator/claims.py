@@ -3,9 +3,15 @@
 `POST /internal/tasks/{task_id}/claim` moves the task queued → running. 200 means generate
 (also for a task already running: a redelivery after a crash). 409 (the task is completed or
 failed, e.g. released by the gateway or swept) and 404 (its campaign was deleted) mean skip:
-no LLM call, no events. When draft-store cannot be reached after a few quick retries the
-generator proceeds anyway (fail-open): draft-store still stores at most one draft per task, so
-the worst case is one wasted LLM call, never a lost task.
+no LLM call, no events.
+
+While draft-store cannot be reached (or answers 5xx, e.g. its database is down) the claim waits
+for an answer, retrying with capped exponential backoff, instead of generating unclaimed: an
+unclaimed generation of a redelivered finished task, or of a task the gateway released, would
+be a second LLM call or a draft the user was told was not queued. Only this task waits: each
+record runs as its own asyncio task (consumer.py), so other records and partitions go on, and a
+rebalance or a stop cancels the wait like any other in-flight work (the record is redelivered).
+Nothing of this task could be stored while draft-store is away anyway.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Claim:
     proceed: bool
-    status: str  # running | completed | failed | missing | unclaimed (draft-store not reached)
+    status: str  # running | completed | failed | missing | unclaimed (refused: our config)
 
 
 class _Unavailable(Exception):
@@ -44,13 +50,15 @@ class TaskClaims:
         base_url: str,
         token: SecretStr,
         *,
-        attempts: int = 3,
+        retry_base: float = 0.05,
+        retry_cap: float = 5.0,
         timeout: float = 2.0,
         max_connections: int = 256,
         transport: httpx.AsyncBaseTransport | None = None,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        self._attempts = attempts
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
         self._client = service_client(
             base_url,
             token.get_secret_value(),
@@ -70,17 +78,22 @@ class TaskClaims:
 
     async def claim(self, request: GenerateRequested, attempt_id: UUID) -> Claim:
         body = {"user_id": request.user_id, "attempt_id": str(attempt_id)}
-        try:
-            async for attempt in retrying(self._attempts, 0.05, 0.5, retry_if=_transient):
-                with attempt:
-                    response = await self._client.post(
-                        f"/internal/tasks/{request.task_id}/claim", json=body
-                    )
-                    if response.status_code >= 500:
-                        raise _Unavailable(str(response.status_code))
-        except (httpx.TransportError, _Unavailable) as exc:
-            log.warning("claim not reached (%s): generating unclaimed", type(exc).__name__)
-            return Claim(proceed=True, status="unclaimed")
+        # Until draft-store answers: never forever in effect, since a task nobody claims is
+        # swept (DRAFT_STORE_UNCLAIMED_TASK_SECONDS) and its claim then answers 409.
+        async for attempt in retrying(
+            None,
+            self._retry_base,
+            self._retry_cap,
+            retry_if=_transient,
+            logger=log,
+            what="claim not answered, draft-store awaited",
+        ):
+            with attempt:
+                response = await self._client.post(
+                    f"/internal/tasks/{request.task_id}/claim", json=body
+                )
+                if response.status_code >= 500:
+                    raise _Unavailable(str(response.status_code))
         if response.status_code == 200:
             return Claim(proceed=True, status="running")
         if response.status_code == 404:

@@ -41,7 +41,14 @@ class Settings(BaseSettings):
     draft_store_token: SecretStr | None = Field(
         default=None, description="draft-store's service token (DRAFT_STORE_SERVICE_TOKEN)"
     )
-    claim_attempts: int = Field(default=3, ge=1, le=10, description="then proceed unclaimed")
+    # While draft-store is unreachable a claim waits (never generates unclaimed), backing off
+    # up to this long between attempts.
+    claim_retry_cap_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="longest wait between claim attempts while draft-store is unreachable",
+    )
     claim_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # OpenTelemetry traces over OTLP/HTTP (e.g. http://collector:4318); off when unset.

@@ -36,7 +36,7 @@ from .llm import LLM
 from .metrics import GeneratorMetrics
 from .pipeline import run_generation
 from .progress import PRODUCER, Progress
-from .publishers import Publishers
+from .publishers import Publishers, can_resend
 from .retries import Poison, is_transient
 
 log = logging.getLogger(__name__)
@@ -112,12 +112,12 @@ async def _settle_progress(
     sent: list[tuple[ProgressUpdated, asyncio.Future[Any]]], publishers: Publishers
 ) -> None:
     """Every progress event is acknowledged before the terminal one. Those the broker lost
-    (an outage) are sent again in seq order, so the stream has no gap before its end; the
-    gateway orders late seqs and drops ones it has seen."""
+    (an outage, a producer that broke) are sent again in seq order, so the stream has no gap
+    before its end; the gateway orders late seqs and drops ones it has seen."""
     results = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
     for (event, _), result in zip(sent, results, strict=True):
         if isinstance(result, BaseException):
-            if not is_transient(result):
+            if not can_resend(result):
                 raise result
             await publishers.publish(event)
 

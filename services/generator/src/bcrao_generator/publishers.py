@@ -5,6 +5,11 @@ task id, so all of them go to one partition through one producer, which sends a 
 batches in order (idempotence keeps retries from reordering or doubling them). That is why
 progress can be sent without waiting for each acknowledgement: `send` hands back the pending
 acknowledgement, and the handler awaits all of them before it publishes the terminal event.
+
+A producer broken for good (OutOfOrderSequenceNumber after a broker restart, say) is replaced
+by the broker's middleware (bcrao_platform.producers, installed in service.py), and what failed
+on it is sent again like after any broker trouble: a finished generation is never run again
+because its events could not go out.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import asyncio
 import logging
 from typing import Any
 
+from aiokafka.errors import ProducerClosed
 from bcrao_contracts.events import DraftGenerated, Event, GenerationFailed, ProgressUpdated
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import DeadLetter
+from bcrao_platform.producers import producer_broken
+from bcrao_platform.retry import retrying
 from faststream.kafka import KafkaRouter
 from opentelemetry import trace
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from .metrics import GeneratorMetrics
 from .retries import is_transient
@@ -27,9 +34,10 @@ from .tracing import trace_headers
 log = logging.getLogger(__name__)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning("publish failed (%s), retrying", type(error).__name__)
+def can_resend(exc: BaseException) -> bool:
+    """Whether an event whose send failed with `exc` goes again: broker trouble, or a producer
+    that is being replaced (broken, or the broken one closing under the send)."""
+    return is_transient(exc) or producer_broken(exc) or isinstance(exc, ProducerClosed)
 
 
 class Publishers:
@@ -79,19 +87,17 @@ class Publishers:
         return future
 
     async def publish(self, event: Event) -> None:
-        """Send and wait for acks=all. Broker trouble is retried for as long as it lasts (until
-        shutdown cancels it): the generation is done, and running it again would gain nothing."""
+        """Send and wait for acks=all. Broker trouble (and a broken producer, replaced meanwhile)
+        is retried for as long as it lasts (until shutdown cancels it): the generation is done,
+        and running it again would gain nothing."""
         topic = self._by_type[type(event)].topic
         with self._tracer.start_as_current_span(
             f"{topic} publish",
             kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
         ):
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(is_transient),
-                wait=wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.2),
-                before_sleep=_log_retry,
-                reraise=True,
+            async for attempt in retrying(
+                None, 0.2, 5.0, retry_if=can_resend, logger=log, what="publish failed"
             ):
                 with attempt:
                     await (await self.send(event))

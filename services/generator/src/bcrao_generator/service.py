@@ -6,6 +6,7 @@ from functools import partial
 
 from bcrao_contracts.topics import Topics
 from bcrao_platform.logs import faststream_logging
+from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
@@ -47,13 +48,14 @@ class GeneratorService:
             client_id=CLIENT_ID,
             **faststream_logging(),
         )
+        renew_broken_producers(self.broker)  # OutOfOrderSequenceNumber after a broker restart
         self.broker.include_router(router)
         self.claims: TaskClaims | None = None
         if settings.draft_store_url and settings.draft_store_token is not None:
             self.claims = TaskClaims(
                 settings.draft_store_url,
                 settings.draft_store_token,
-                attempts=settings.claim_attempts,
+                retry_cap=settings.claim_retry_cap_seconds,
                 timeout=settings.claim_timeout_seconds,
                 max_connections=settings.concurrency,
                 tracer_provider=tracer_provider,
