@@ -11,6 +11,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bcrao_contracts.topics import Topics, dlq
 
+# Every topic these tests create, by broker: conftest.py deletes them when the session ends, so
+# the shared local broker does not keep thousands of partitions (a broker restart loads each).
+CREATED: dict[str, set[str]] = {}
+
 
 def prefix() -> str:
     return f"gc{secrets.token_hex(4)}."
@@ -19,6 +23,7 @@ def prefix() -> str:
 async def create_topics(
     bootstrap: str, names: list[str], partitions: int, config: dict[str, str] | None = None
 ) -> None:
+    CREATED.setdefault(bootstrap, set()).update(names)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -27,6 +32,22 @@ async def create_topics(
         )
     finally:
         await admin.close()
+
+
+async def delete_created_topics() -> None:
+    for bootstrap, names in CREATED.items():
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            present = set(await admin.list_topics())
+            # Topics a test's code created on its own (its DLQs) carry the same prefixes.
+            prefixes = {name.split(".", 1)[0] + "." for name in names}
+            doomed = sorted(t for t in present if t in names or t.startswith(tuple(prefixes)))
+            if doomed:
+                await admin.delete_topics(doomed)
+        finally:
+            await admin.close()
+    CREATED.clear()
 
 
 async def create_generator_topics(bootstrap: str, topics: Topics, partitions: int = 24) -> None:
