@@ -5,7 +5,7 @@
 
 Environment: BENCH_ROUNDS (3), BENCH_SOAK_SECONDS (120), BENCH_GENERATOR_CONCURRENCY (256; a
 generator that rejects it is restarted with 64, and the report says so), BENCH_PARTITIONS (24),
-BENCH_USERS (50), BENCH_B2_DRAFTS (150), BENCH_B4_DRAFTS (150), BENCH_SSE_STREAMS (1000;
+BENCH_USERS (50), BENCH_B2_DRAFTS (150), BENCH_B4_DRAFTS (600), BENCH_SSE_STREAMS (1000;
 "1000,10000" adds about 2 minutes), BENCH_ONLY (e.g. "b0,b1": a subset, for working on one
 figure), BENCH_PROFILE=1 (py-spy on the services during round 1; bench/harness/profiling.py).
 BENCH_RESULTS (bench/RESULTS.md: where the report goes).
@@ -97,7 +97,7 @@ def main() -> int:
             (
                 "b4",
                 "B4: draft-store bursts",
-                lambda: suites_accept.b4(ctx, int(_env("BENCH_B4_DRAFTS", "150"))),
+                lambda: suites_accept.b4(ctx, int(_env("BENCH_B4_DRAFTS", "600"))),
             ),
         ]
         for name, title, run in phases:

@@ -114,6 +114,39 @@ def test_report_marks_targets_from_the_medians() -> None:
     assert "| B1 |" in report.table(report.rows(ctx))
 
 
+def test_cpu_accounting_gives_a_busy_process_its_own_time_under_its_group(tmp_path: Path) -> None:
+    """cpu.py: CPU between two snapshots goes to the group its command line names; a process
+    that burns a known amount of CPU (its own count, read back) is found in that group."""
+    import cpu
+
+    burner = tmp_path / "bench" / "harness" / "burn.py"  # a path the "load generator" group names
+    burner.parent.mkdir(parents=True)
+    burner.write_text(
+        "import time\nend = time.process_time() + 0.3\n"
+        "while time.process_time() < end:\n    pass\nprint(time.process_time())\n"
+    )
+    before = cpu.snapshot()
+    child = subprocess.Popen(  # burns, says how much, and stays (an ended process is not seen)
+        [sys.executable, "-c", "import sys; exec(open(sys.argv[1]).read()); input()", str(burner)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        spent = float(child.stdout.readline())
+        used = cpu.usage(before, cpu.snapshot())
+    finally:
+        child.kill()
+        child.wait()
+    assert spent >= 0.3
+    assert used.groups.get("load generator", 0.0) >= spent - 0.05
+    assert 0 < used.busy <= 1.0
+    assert "load generator 0." in used.describe(10, "thing")
+    assert " ms/thing)" in used.describe(10, "thing")
+    assert cpu.Usage.from_dict(used.as_dict()) == used
+
+
 @pytest.mark.integration
 def test_raw_two_hop_round_trips_arrive(kafka_bootstrap: str) -> None:
     import asyncio

@@ -136,6 +136,7 @@ async def mode_accept(args: argparse.Namespace) -> dict[str, Any]:
     jobs = json.loads(Path(args.jobs).read_text())
     latencies: list[float] = []
     statuses: dict[str, int] = {}
+    answered = [0]  # warm-up included: what the servers' CPU was spent on
     loop = asyncio.get_running_loop()
     warm_until = loop.time() + args.warmup
     stop_at = warm_until + args.seconds
@@ -151,6 +152,7 @@ async def mode_accept(args: argparse.Namespace) -> dict[str, Any]:
             status, _ = await conn.request(
                 "POST", args.path.format(campaign=job["campaign"]), headers, GENERATE
             )
+            answered[0] += 1
             if loop.time() >= warm_until:
                 latencies.append(time.perf_counter() - t0)
                 statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -170,6 +172,7 @@ async def mode_accept(args: argparse.Namespace) -> dict[str, Any]:
         "p99": q(99),
         "n": len(ordered),
         "statuses": statuses,
+        "answered": answered[0],
         "seconds": args.seconds,
     }
 

@@ -140,10 +140,11 @@ def rows(ctx: Ctx) -> list[dict[str, str]]:
         )
     if "b4.sys" in ctx.figures:
         rc, rr = ratio(med("b4.sys"), med("b4.copy")), ratio(med("b4.sys"), med("b4.rows"))
+        batch = med("b4.mean_batch")
         add(
             "B4",
-            "draft-store storing DraftGenerated bursts",
-            _rate(ctx, "b4.sys"),
+            f"draft-store storing DraftGenerated bursts of {ctx.extra.get('b4.n', '?')}",
+            _rate(ctx, "b4.sys") + (f", {batch:.1f} drafts per consumed batch" if batch else ""),
             f"COPY {_rate(ctx, 'b4.copy')}; INSERT+COMMIT per row {_rate(ctx, 'b4.rows')}",
             rc,
             f"≥ 0.3× COPY, ≥ 3× rows ({_x(rr)})",
@@ -225,6 +226,15 @@ def markdown(ctx: Ctx, info: dict[str, str], table_: str, seconds: float) -> str
             "\n\nWhere the services spent their samples (py-spy, round 1, self time; stacks in "
             "bench/out/profiles/):" + profiles
         )
+    used = "".join(
+        f"\n- {label.upper()}: " + usage.describe(items, unit)
+        for label, (usage, items, unit) in ctx.cpu.items()
+    )
+    if used:
+        used = (
+            "\n\nWhose CPU each subject used (round 1, every process on the machine, from /proc; "
+            "`bench/harness/cpu.py`; per item = CPU time / items handled in the window):" + used
+        )
     machine = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     llm = LLM_TIMING
     peak = max((v for _, v in ctx.extra.get("loadavg", [])), default=0.0)
@@ -260,5 +270,5 @@ One-minute load average when each phase started (2 cores; other engineers' tests
 Latency percentiles are over the requests that succeeded; errors are counted in the row.
 
 Notes:
-{notes}{profiles}
+{notes}{used}{profiles}
 """

@@ -61,7 +61,13 @@ def _postgres_version(url: str) -> str:
 
         with psycopg.connect(url, connect_timeout=3) as conn:
             row = conn.execute("SHOW server_version").fetchone()
-            return str(row[0]) if row else "unknown"
+            version = str(row[0]) if row else "unknown"
+            # Durability decides what a commit costs (an fsync or not): say which cluster ran.
+            settings = [
+                f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+                for name in ("fsync", "synchronous_commit")
+            ]
+            return f"{version}; {', '.join(settings)}"
     except Exception:
         return "unknown"
 

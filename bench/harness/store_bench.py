@@ -25,6 +25,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu
 from rawhttp import Conn
 
 BODY = {"subreddit": "SaaS", "archetype": "ProblemSolution", "context": "late invoices"}
@@ -141,13 +142,42 @@ def baselines(url: str, tasks: list[str], copy_first: bool) -> dict[str, float]:
         return {"copy_per_s": copy(), "rows_per_s": rows_rate, "rows": len(rows)}
 
 
+async def batches_seen(store: str, topic: str) -> tuple[float, float]:
+    """draft-store's own count of consumed DraftGenerated batches and their messages."""
+    host, port = store.removeprefix("http://").split(":")
+    conn = Conn(host, int(port))
+    status, body = await conn.request("GET", "/metrics", {}, None)
+    await conn.close()
+    if status != 200:
+        return (0.0, 0.0)
+    figures = {"count": 0.0, "sum": 0.0}
+    for line in body.decode().splitlines():
+        for kind in figures:
+            if line.startswith(f"draft_store_batch_size_{kind}{{") and f'"{topic}"' in line:
+                figures[kind] += float(line.rsplit(" ", 1)[1])
+    return (figures["count"], figures["sum"])
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     template = json.loads(Path(args.template).read_text())
     requests = await open_tasks(args)
     events = [(r["task_id"], generated(template, r)) for r in requests]
+    topic = f"{args.prefix}drafts.generated"
+    before = await batches_seen(args.store, topic)
+    used_before = cpu.snapshot()
     elapsed = await subject(args, events)
+    used = cpu.usage(used_before, cpu.snapshot())
+    after = await batches_seen(args.store, topic)
     result = baselines(args.database_url, [t for t, _ in events], args.round % 2 == 0)
-    return {"n": len(events), "store_per_s": len(events) / elapsed, **result}
+    batches = after[0] - before[0]
+    return {
+        "n": len(events),
+        "store_per_s": len(events) / elapsed,
+        "batches": batches,
+        "mean_batch": (after[1] - before[1]) / batches if batches else 0.0,
+        "cpu": used.as_dict(),
+        **result,
+    }
 
 
 def main() -> None:

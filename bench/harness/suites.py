@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import cpu
 import httpx
 import profiling
 from stats import Rounds, pct
@@ -29,6 +30,7 @@ class Ctx:
     extra: dict[str, Any] = field(default_factory=dict)
     processes: list[Any] = field(default_factory=list)
     profiles: dict[str, list[str]] = field(default_factory=dict)
+    cpu: dict[str, tuple[cpu.Usage, int | None, str]] = field(default_factory=dict)
 
     def add(self, key: str, value: float | None) -> None:
         self.figures.setdefault(key, Rounds()).add(value)
@@ -37,16 +39,34 @@ class Ctx:
         return self.figures[key].median if key in self.figures else None
 
 
-def profiled(ctx: Ctx, label: str, round_no: int) -> Any:
-    """py-spy on the running services during the first round (only with BENCH_PROFILE=1)."""
+@contextlib.contextmanager
+def profiled(ctx: Ctx, label: str, round_no: int, *, account: bool = True) -> Any:
+    """During the first round: every process's CPU (cpu.py, always) and py-spy on the running
+    services (only with BENCH_PROFILE=1). `count(n, unit)` on the yielded object sets what the
+    CPU is divided by in the report; `account=False`: the caller measures its own window."""
     if round_no != 0:
-        return contextlib.nullcontext()
+        yield _Counted()
+        return
     running = {
         name: svc.process.pid
         for name, svc in ctx.system.stack.services.items()
         if svc.process is not None and svc.process.poll() is None
     }
-    return profiling.profile(label, running, ctx.profiles)
+    counted = _Counted()
+    with profiling.profile(label, running, ctx.profiles):
+        before = cpu.snapshot()
+        yield counted
+        used = cpu.usage(before, cpu.snapshot())
+    if account:
+        ctx.cpu[label] = (used, counted.items, counted.unit)
+
+
+class _Counted:
+    items: int | None = None
+    unit = "item"
+
+    def count(self, items: int, unit: str) -> None:
+        self.items, self.unit = items, unit
 
 
 def ordered(round_no: int, *items: Any) -> list[Any]:
@@ -154,8 +174,9 @@ def b0(ctx: Ctx) -> None:
                     res = llm_direct(ctx, conc)
                 else:
                     llm_stats(ctx, reset=True)
-                    with profiled(ctx, f"b0-{conc}", r if conc == 50 else 1):
+                    with profiled(ctx, f"b0-{conc}", r if conc == 50 else 1) as window:
                         res = gen(ctx, conc)
+                        window.count(conc, "generation")
                     note_errors(ctx, f"B0 round {r + 1}, {conc} at once", res)
                     seen = llm_stats(ctx, reset=False)
                     ctx.add(f"b0.sys.{conc}.llm_max_in_flight", seen["max_in_flight"])

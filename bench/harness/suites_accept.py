@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import cpu
 import suites_instant
 from suites import Ctx, ordered, profiled
 from system import (
@@ -75,8 +76,9 @@ def b1(ctx: Ctx) -> None:
         _accept(ctx, ports[kind])
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "fastapi", "handwritten"):
-            with profiled(ctx, "b1", r if who == "sys" else 1):
+            with profiled(ctx, "b1", r if who == "sys" else 1) as window:
                 out = _accept(ctx, ports[who])
+                window.count(out["answered"], "request")
             good = out["statuses"].get("202", 0)
             ctx.add(f"b1.{who}.rps", good / out["seconds"])
             ctx.add(f"b1.{who}.p50", out["p50"])
@@ -91,8 +93,9 @@ def b4(ctx: Ctx, n: int) -> None:
     s = ctx.system
     if not (OUT / "draft-generated.json").exists():  # B4 run alone: B2 did not write it
         suites_instant.pure(ctx, 1)
+    ctx.extra["b4.n"] = n
     for r in range(ctx.rounds):
-        with profiled(ctx, "b4 (opening tasks, then storing)", r):
+        with profiled(ctx, "b4 (opening tasks, then storing)", r, account=False):
             out = run_json(
                 [
                     harness("store_bench.py"),
@@ -118,6 +121,9 @@ def b4(ctx: Ctx, n: int) -> None:
         ctx.add("b4.sys", out["store_per_s"])
         ctx.add("b4.copy", out["copy_per_s"])
         ctx.add("b4.rows", out["rows_per_s"])
+        ctx.add("b4.mean_batch", out["mean_batch"] or None)
+        if r == 0 and out.get("cpu"):  # the subject's own window, without the tasks' opening
+            ctx.cpu["b4"] = (cpu.Usage.from_dict(out["cpu"]), n, "draft")
         if out["rows"] != n:
             ctx.notes.append(f"B4 round {r + 1}: {out['rows']} of {n} rows found for the baselines")
         print(f"  B4 round {r + 1}/{ctx.rounds} done", flush=True)

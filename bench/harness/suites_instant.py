@@ -81,7 +81,7 @@ def b2(ctx: Ctx, n: int) -> None:
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "pure", "raw"):
             if who == "sys":
-                with profiled(ctx, "b2", r):
+                with profiled(ctx, "b2", r) as window:
                     out = run_json(
                         loadgen(
                             "burst",
@@ -93,6 +93,7 @@ def b2(ctx: Ctx, n: int) -> None:
                             stored_topic=s.topics.stored,
                         )
                     )
+                    window.count(out["stored"], "draft")
                 ok = out["stored"] == out["accepted"] == n and out["last_stored"]
                 ctx.add(
                     "b2.sys",
@@ -123,8 +124,9 @@ def b3(ctx: Ctx, seconds: float = 12) -> float:
     for r in range(ctx.rounds):
         for who in ordered(r, "sys", "raw"):
             if who == "sys":
-                with profiled(ctx, "b3", r):
+                with profiled(ctx, "b3", r) as window:
                     res = rate_run(ctx, rate, seconds)
+                    window.count(len(res), "generation")
                 note_errors(ctx, f"B3 round {r + 1}", res)
                 ctx.add("b3.sys.errors", _errors(res))
                 for key in ("first_from_202", "complete_from_202"):

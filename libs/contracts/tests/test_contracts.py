@@ -227,6 +227,19 @@ def test_parsed_json_refuses_nul_in_nested_models_and_keeps_an_escaped_backslash
         )
 
 
+@pytest.mark.parametrize("shape", ["bytes", "str", "dict"])
+def test_an_event_with_nul_deep_inside_is_refused_whatever_shape_it_arrives_in(shape: str) -> None:
+    """parse_event checks the text once per document (not once per nested model): a NUL in the
+    draft's body, two models down, is still found, and a clean event still reads."""
+    example = json.loads((HERE / "examples/v1/DraftGenerated.json").read_text())
+    bad = json.loads(json.dumps(example))
+    bad["draft"]["body"] = "fine until here\x00"
+    forms = {"bytes": lambda d: json.dumps(d).encode(), "str": json.dumps, "dict": lambda d: d}
+    with pytest.raises(ValidationError, match="NUL"):
+        parse_event(forms[shape](bad))
+    assert parse_event(forms[shape](example)).event_type == "DraftGenerated"
+
+
 def test_draft_status_filters_repeat_or_list_with_commas_and_keep_first_seen_order() -> None:
     from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
 

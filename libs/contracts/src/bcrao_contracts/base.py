@@ -26,6 +26,14 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def storable_json(raw: bytes) -> bool:
+    """True when the JSON document `raw` cannot hold unstorable text. JSON can spell U+0000 and a
+    lone surrogate only as \\u escapes (its raw bytes must be UTF-8), so a document without such
+    an escape is storable throughout and the walk over its strings can be skipped; one with such
+    an escape (perhaps only an escaped backslash, or a surrogate pair) takes the walk."""
+    return _MAYBE_UNSTORABLE.search(raw) is None
+
+
 def unstorable_text(value: Any) -> str | None:
     """What makes `value` (or any string inside it) unstorable, or None: the rule every contract
     applies, for the few bodies that are relayed without being parsed into one."""
@@ -61,15 +69,16 @@ class Contract(BaseModel):
         return data
 
     @classmethod
-    def parse(cls, data: bytes | str | dict[str, Any]) -> Self:
+    def parse(cls, data: bytes | str | dict[str, Any], *, text_checked: bool = False) -> Self:
+        """`text_checked`: the caller already knows `data` holds no unstorable text."""
         if isinstance(data, dict):
-            return cls.model_validate(data, extra="ignore")
-        # JSON can spell U+0000 and a lone surrogate only as \u escapes (its raw bytes must be
-        # UTF-8), so a document without such an escape is storable text throughout, and the walk
-        # over every string (once per nested model) is skipped. A document with one (perhaps
-        # only an escaped backslash, or a surrogate pair) takes the walk.
+            # One walk over the whole document here; left to the validator, it would run once
+            # per nested model, each over its own subtree (depth × size).
+            checked = text_checked or unstorable_text(data) is None
+            context = {TEXT_CHECKED: True} if checked else None  # else the validator says why
+            return cls.model_validate(data, extra="ignore", context=context)
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-        context = None if _MAYBE_UNSTORABLE.search(raw) else {TEXT_CHECKED: True}
+        context = {TEXT_CHECKED: True} if text_checked or storable_json(raw) else None
         return cls.model_validate_json(raw, extra="ignore", context=context)
 
     def to_json(self) -> bytes:

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, Field, model_validator
 
 from . import topics
-from .base import Contract
+from .base import Contract, storable_json
 from .enums import AccountStatus, Archetype, ErrorCode, Plan, Stage
 from .models import (
     CONTEXT_MAX,
@@ -183,10 +183,18 @@ class UnsupportedEvent(ValueError):
     """An event type or schema version this consumer does not know (dead-letter it)."""
 
 
-Decoder = Callable[[dict[str, Any]], Event]
+Decoder = Callable[[dict[str, Any], bool], Event]  # (document, its text already checked)
+
+
+def _decoder(cls: type[Event]) -> Decoder:
+    return lambda raw, checked: cls.parse(raw, text_checked=checked)
+
+
 DECODERS: dict[tuple[str, int], Decoder] = {
-    **{(name, 1): cls.parse for name, cls in EVENTS_BY_TYPE.items()},
-    ("ProgressUpdated", 2): lambda raw: ProgressUpdatedV2.parse(raw).current(),
+    **{(name, 1): _decoder(cls) for name, cls in EVENTS_BY_TYPE.items()},
+    ("ProgressUpdated", 2): lambda raw, checked: ProgressUpdatedV2.parse(
+        raw, text_checked=checked
+    ).current(),
 }
 E = TypeVar("E", bound=Event)
 
@@ -197,6 +205,9 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
     Raises UnsupportedEvent for a pair no decoder knows, and ValueError (pydantic's
     ValidationError is one) for a payload that is not JSON or breaks its schema.
     """
+    # From the wire (bytes), the escapes tell whether any text can be unstorable: the common
+    # case skips the walk over every string.
+    checked = isinstance(data, bytes) and storable_json(data)
     raw = data if isinstance(data, dict) else json.loads(data)
     if not isinstance(raw, dict):
         raise ValueError(f"an event is a JSON object, not {type(raw).__name__}")
@@ -206,7 +217,7 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
         if event_type not in EVENTS_BY_TYPE:
             raise UnsupportedEvent(f"unknown event_type: {event_type!r}")
         raise UnsupportedEvent(f"unknown schema_version {version!r} of {event_type}")
-    return decoder(raw)
+    return decoder(raw, checked)
 
 
 def parse_as(data: bytes | str | dict[str, Any], expected: type[E]) -> E:
