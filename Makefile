@@ -71,7 +71,7 @@ lint: setup ## ruff check, ruff format --check, mypy
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
 
-BENCH_SOAK_SECONDS ?= 120
+BENCH_SOAK_SECONDS ?= 300
 bench: setup ## Benchmarks B0-B5 + SSE (bench/), one table, bench/RESULTS.md; BENCH_SOAK_SECONDS=600 for a 10-min soak
 	@BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(PY) bench/run.py
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py                          # about 10 minutes on 2 cores
     BENCH_SOAK_SECONDS=600 .venv/bin/python bench/run.py   # B5 with a 10-minute soak
 
-Environment: BENCH_ROUNDS (3), BENCH_SOAK_SECONDS (120), BENCH_GENERATOR_CONCURRENCY (256; a
+Environment: BENCH_ROUNDS (3), BENCH_SOAK_SECONDS (300), BENCH_GENERATOR_CONCURRENCY (256; a
 generator that rejects it is restarted with 64, and the report says so), BENCH_PARTITIONS (24),
 BENCH_USERS (50), BENCH_B2_DRAFTS (150), BENCH_B4_DRAFTS (600), BENCH_SSE_STREAMS (1000;
 "1000,10000" adds about 2 minutes), BENCH_ONLY (e.g. "b0,b1": a subset, for working on one
@@ -58,7 +58,7 @@ def main() -> int:
     ctx = suites.Ctx(
         system=system,
         rounds=int(_env("BENCH_ROUNDS", "3")),
-        soak_seconds=float(_env("BENCH_SOAK_SECONDS", "120")),
+        soak_seconds=float(_env("BENCH_SOAK_SECONDS", "300")),
         generator_concurrency=_env("BENCH_GENERATOR_CONCURRENCY", "256"),
         notes=notes,
     )
@@ -169,7 +169,7 @@ def report_only() -> int:
     ctx = suites.Ctx(
         system=None,  # type: ignore[arg-type]
         rounds=int(settings.get("rounds", 3)),
-        soak_seconds=float(settings.get("soak_seconds", 120)),
+        soak_seconds=float(settings.get("soak_seconds", 300)),
         generator_concurrency="",
         notes=saved["notes"],
         extra=saved["extra"],

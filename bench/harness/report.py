@@ -33,6 +33,11 @@ def _x(value: float | None) -> str:
     return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"  # 0.0031×, not 0.00×
 
 
+def _window(ctx: Ctx) -> str:
+    start, end = ctx.extra.get("b5.window", (ctx.soak_seconds / 2, ctx.soak_seconds))
+    return f"{start:.0f}–{end:.0f} s"
+
+
 def _met(ok: bool | None) -> str:
     return "–" if ok is None else ("✔" if ok else "✘")
 
@@ -172,7 +177,7 @@ def rows(ctx: Ctx) -> list[dict[str, str]]:
             )
             add(
                 "B5",
-                f"RSS slope, 2nd half of a {ctx.soak_seconds:g} s soak at B3's rate",
+                f"RSS slope, {_window(ctx)} of a {ctx.soak_seconds:g} s soak at B3's rate",
                 f"{slope:+.2f} MiB/min ({per}); {e['b5.soak.done']} drafts, "
                 f"{e['b5.soak.errors']} errors",
                 "—",
