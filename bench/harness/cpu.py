@@ -31,6 +31,18 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 class Snapshot:
     at: float
     cpu: dict[int, tuple[str, float]]  # pid -> (group, CPU seconds so far)
+    machine: tuple[int, int] = (0, 0)  # /proc/stat: (all ticks, ticks stolen by the hypervisor)
+
+
+def _machine() -> tuple[int, int]:
+    """A virtual machine's cores can be taken by its host ("steal"): the same code then runs
+    slower in every process alike, which is why absolute figures move between runs."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return (0, 0)
+    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks), ticks[7])
 
 
 def _group(cmdline: bytes) -> str:
@@ -59,7 +71,7 @@ def snapshot() -> Snapshot:
             fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and ")"
             ticks = int(fields[11]) + int(fields[12])  # utime + stime
             cpu[int(entry.name)] = (_group(cmdline), ticks / TICKS)
-    return Snapshot(time.monotonic(), cpu)
+    return Snapshot(time.monotonic(), cpu, _machine())
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class Usage:
     seconds: float  # wall time of the window
     cores: int
     groups: dict[str, float]  # CPU seconds, largest first
+    stolen: float = 0.0  # share of the machine's time its host took (0 on bare metal)
 
     @property
     def busy(self) -> float:
@@ -75,13 +88,23 @@ class Usage:
         return total / (self.seconds * self.cores) if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, object]:
-        return {"seconds": self.seconds, "cores": self.cores, "groups": self.groups}
+        return {
+            "seconds": self.seconds,
+            "cores": self.cores,
+            "groups": self.groups,
+            "stolen": self.stolen,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Usage:
         groups = data["groups"]
         assert isinstance(groups, dict)
-        return cls(float(data["seconds"]), int(data["cores"]), dict(groups))  # type: ignore[arg-type]
+        return cls(
+            float(data["seconds"]),  # type: ignore[arg-type]
+            int(data["cores"]),  # type: ignore[call-overload]
+            dict(groups),
+            float(data.get("stolen", 0.0)),  # type: ignore[arg-type]
+        )
 
     def describe(self, items: int | None = None, unit: str = "item") -> str:
         """`2.2 s, both cores 78 % busy: draft-store 1.14 s (1.9 ms/draft), Kafka 1.03 s, …`"""
@@ -91,7 +114,9 @@ class Usage:
                 continue
             per = f" ({used * 1000 / items:.2f} ms/{unit})" if items else ""
             parts.append(f"{name} {used:.2f} s{per}")
-        return f"{self.seconds:.1f} s, {self.cores} cores {self.busy:.0%} busy: " + ", ".join(parts)
+        stolen = f", {self.stolen:.0%} taken by the host" if self.stolen >= 0.005 else ""
+        head = f"{self.seconds:.1f} s, {self.cores} cores {self.busy:.0%} busy{stolen}: "
+        return head + ", ".join(parts)
 
 
 def usage(before: Snapshot, after: Snapshot) -> Usage:
@@ -102,4 +127,6 @@ def usage(before: Snapshot, after: Snapshot) -> Usage:
         if spent > 0:
             groups[group] = groups.get(group, 0.0) + spent
     ordered = dict(sorted(groups.items(), key=lambda kv: kv[1], reverse=True))
-    return Usage(after.at - before.at, os.cpu_count() or 1, ordered)
+    ticks = after.machine[0] - before.machine[0]
+    stolen = (after.machine[1] - before.machine[1]) / ticks if ticks > 0 else 0.0
+    return Usage(after.at - before.at, os.cpu_count() or 1, ordered, stolen)
