@@ -228,8 +228,12 @@ async def test_faststream_metrics_of_the_consumers_are_on_the_metrics_endpoint(
         await publish(settings.kafka_bootstrap_servers, topics.generated, event.to_json())
 
         async def counted() -> bool:
+            # The DraftStored is counted inside the handler, the batch's outcome ("acked") only
+            # once the handler has returned: a scrape can fall between the two.
             samples.update(await scraped(client))
-            return any("published_messages_total" in name for name in samples)
+            return any("published_messages_total" in name for name in samples) and any(
+                "processed_messages_total" in name and "acked" in name for name in samples
+            )
 
         await until(counted, "the consumed batch and its DraftStored on /metrics")
     consumed = [("broker", "kafka"), ("handler", topics.generated)]
