@@ -9,10 +9,12 @@ the snapshots are empty and nothing is reported.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # (group, a piece of the command line); the first match wins.
 GROUPS = (
@@ -87,24 +89,12 @@ class Usage:
         total = sum(self.groups.values())
         return total / (self.seconds * self.cores) if self.seconds else 0.0
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "seconds": self.seconds,
-            "cores": self.cores,
-            "groups": self.groups,
-            "stolen": self.stolen,
-        }
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Usage:
-        groups = data["groups"]
-        assert isinstance(groups, dict)
-        return cls(
-            float(data["seconds"]),  # type: ignore[arg-type]
-            int(data["cores"]),  # type: ignore[call-overload]
-            dict(groups),
-            float(data.get("stolen", 0.0)),  # type: ignore[arg-type]
-        )
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
+        return cls(**data)
 
     def describe(self, items: int | None = None, unit: str = "item") -> str:
         """`2.2 s, both cores 78 % busy: draft-store 1.14 s (1.9 ms/draft), Kafka 1.03 s, …`"""

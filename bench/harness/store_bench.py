@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cpu
@@ -151,10 +152,11 @@ async def batches_seen(store: str, topic: str) -> tuple[float, float]:
     if status != 200:
         return (0.0, 0.0)
     figures = {"count": 0.0, "sum": 0.0}
-    for line in body.decode().splitlines():
-        for kind in figures:
-            if line.startswith(f"draft_store_batch_size_{kind}{{") and f'"{topic}"' in line:
-                figures[kind] += float(line.rsplit(" ", 1)[1])
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            kind = sample.name.removeprefix("draft_store_batch_size_")
+            if kind in figures and sample.labels.get("topic") == topic:
+                figures[kind] += sample.value
     return (figures["count"], figures["sum"])
 
 
