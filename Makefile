@@ -66,7 +66,7 @@ test-random: setup ## The tests of test-unit in a random order (SEED=<n> repeats
 lint: setup ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental libs/contracts/src libs/testkit/src libs/platform/src libs/rules/src services/generator/src services/draft-store/src services/api-gateway/src
+	@.venv/bin/mypy --no-incremental libs/contracts/src libs/testkit/src tests/support/src libs/platform/src libs/rules/src services/generator/src services/draft-store/src services/api-gateway/src
 
 eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out

@@ -4,6 +4,12 @@ Where they come from, in order: `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` when 
 testcontainers when a Docker engine answers; otherwise the project's own local launcher
 (`deploy/local/infra.sh up`).
 Under CI=true a missing broker or database fails the run; elsewhere the tests that need it skip.
+
+No test sees the caller's service settings: every `GATEWAY_*`, `GENERATOR_*` and `DRAFT_STORE_*`
+variable is taken out of the environment before anything is collected (a developer whose 8001 is
+taken exports `DRAFT_STORE_PORT=8501`, and a `.env` may hold an LLM key). A test that wants a
+setting passes it, or sets it with `monkeypatch`. `scripts/foreign-env.sh` exports every documented
+variable to another value, and CI runs the suite under it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,16 @@ ROOT = Path(__file__).resolve().parent
 LOCAL_KAFKA = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '19092')}"
 LOCAL_PG = f"127.0.0.1:{os.environ.get('PG_PORT', '15432')}"
 LOCAL_DATABASE = f"postgresql://bcrao:bcrao@{LOCAL_PG}/bcrao"
+
+
+SERVICE_PREFIXES = ("GATEWAY_", "GENERATOR_", "DRAFT_STORE_")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs in the controller and in every xdist worker before collection: processes the tests
+    start (the e2e stacks, the fault suite's services) inherit the cleaned environment too."""
+    for name in [n for n in os.environ if n.startswith(SERVICE_PREFIXES)]:
+        del os.environ[name]
 
 
 def _port_open(hostport: str) -> bool:

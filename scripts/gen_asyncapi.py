@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from bcrao_testkit.catalog import BY_NAME
+from bcrao_stacktest.catalog import BY_NAME
 from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent

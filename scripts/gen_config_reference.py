@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from bcrao_testkit.catalog import SERVICES, EnvVar, env_vars
+from bcrao_stacktest.catalog import SERVICES, EnvVar, env_vars
 from pydantic import BaseModel, SecretStr
 
 ROOT = Path(__file__).resolve().parent.parent

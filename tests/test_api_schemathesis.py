@@ -53,7 +53,7 @@ import bcrao_draft_store.demo as draft_store_demo  # noqa: E402
 import bcrao_draft_store.generation_tasks as draft_store_tasks  # noqa: E402
 import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
 import bcrao_draft_store.repository as draft_store_repo  # noqa: E402
-import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
+import bcrao_stacktest.factories as draft_store_testing  # noqa: E402
 from bcrao_contracts import api  # noqa: E402
 from bcrao_contracts.demo import CAMPAIGN  # noqa: E402
 from bcrao_contracts.enums import ErrorCode, Plan  # noqa: E402
@@ -61,13 +61,13 @@ from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
-from bcrao_testkit.inprocess import (  # noqa: E402
+from bcrao_stacktest.inprocess import (  # noqa: E402
     draft_store_app,
     draft_store_database,
     gateway_settings,
     wire_gateway,
 )
+from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from bcrao_platform import topics
-from bcrao_testkit.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
+from bcrao_stacktest.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "deploy/docker/Dockerfile"

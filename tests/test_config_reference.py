@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from bcrao_testkit.catalog import SERVICES, env_vars
+from bcrao_stacktest.catalog import SERVICES, env_vars
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts/gen_config_reference.py"

@@ -27,7 +27,7 @@ from bcrao_generator.llm import LLMRequest, LLMResult, OfflineComposer, OnRestar
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
 from bcrao_generator.prompt import prompt_from_params
-from bcrao_testkit.inprocess import draft_store_app, draft_store_database, internal_client
+from bcrao_stacktest.inprocess import draft_store_app, draft_store_database, internal_client
 
 
 class RecordingComposer:

@@ -15,7 +15,7 @@ import kubernetes_validate.utils as kv
 import pytest
 import yaml
 from bcrao_platform import topics
-from bcrao_testkit.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
+from bcrao_stacktest.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy/k8s"

@@ -94,7 +94,7 @@ TOKEN = "signals-service-token-" + secrets.token_hex(8)
 
 def _draft_store(kafka: str, prefix: str, database: str) -> Any:
     from bcrao_draft_store.app import create_app
-    from bcrao_draft_store.testing import make_settings
+    from bcrao_stacktest.factories import make_settings
 
     return create_app(
         make_settings(
@@ -137,7 +137,7 @@ SERVICES: dict[str, Callable[[str, str, str], Any]] = {
 
 @pytest.fixture(scope="module")
 def store_database(database_url: str) -> Iterator[str]:
-    from bcrao_testkit.inprocess import draft_store_database
+    from bcrao_stacktest.inprocess import draft_store_database
 
     with draft_store_database(database_url, "bcrao_signals") as url:
         yield url

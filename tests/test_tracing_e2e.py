@@ -30,7 +30,7 @@ from bcrao_generator.config import Settings as GeneratorSettings
 from bcrao_generator.llm import OfflineComposer
 from bcrao_platform.settings import sqlalchemy_url
 from bcrao_platform.tracing import configure_tracing
-from bcrao_testkit.inprocess import draft_store_database
+from bcrao_stacktest.inprocess import draft_store_database
 from bcrao_testkit.servers import serve
 from bcrao_testkit.sse_client import read_stream
 from bcrao_testkit.topics import create_topics, drop_topics

@@ -1,7 +1,7 @@
 """The page's own rules of presentation, run in the browser on the modules the page loads, with
 the rules document the gateway serves: ISC shown so it never contradicts a threshold, bands on
-the shown value, the model's title line kept out of the preview, every hit marked, gating in the
-server's order, and the reconnection backoff."""
+the shown value, the model's title line kept out of the preview, every hit marked, gating that
+agrees with the server's (bcrao_rules.gating) on every input, and the reconnection backoff."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bcrao_contracts.enums import AccountStatus, Archetype
+from bcrao_rules.gating import check_gating
 from bcrao_testkit.processes import Stack
 
 from .conftest import token_for
@@ -85,24 +87,41 @@ async def test_bands_follow_the_value_as_shown(ui: Any, score: float, band: str)
     assert await call(ui, "rules.js", "scoreBand", score) == band
 
 
-@pytest.mark.parametrize(
-    ("isc", "archetype", "account", "code"),
-    [
-        (5.0, "Journey", "New", "WARMUP_ARCHETYPE_BLOCKED"),
-        (9.0, "Journey", "New", "WARMUP_ARCHETYPE_BLOCKED"),  # the account rule comes first
-        (9.0, "Journey", "Established", "ISC_ARCHETYPE_BLOCKED"),
-        (7.5, "ProblemSolution", "Established", None),
-        (9.0, "Feedback", "New", None),
-        (4.0, "Journey", "WarmingUp", None),
-    ],
-)
-async def test_gating_explained_in_the_servers_order(
-    ui: Any, isc: float, archetype: str, account: str, code: str | None
-) -> None:
-    gate = await call(ui, "rules.js", "gatingFor", isc, archetype, account)
-    assert (gate["refused"] or {}).get("code") == code
-    if code:
-        assert gate["refused"]["forced"] == "Feedback"
+# Around every threshold of the rules document, and the ends of the scale.
+GATING_ISC = (0.0, 2.99, 3.0, 3.01, 4.99, 5.0, 5.01, 7.49, 7.5, 7.51, 9.0, 10.0)
+
+
+async def test_the_pages_gating_agrees_with_the_servers_on_every_input(ui: Any) -> None:
+    """The page explains gating before a request is sent; bcrao_rules.gating decides it when the
+    request arrives. Every archetype x account status x ISC around each threshold: the same
+    refusal (code and forced archetype), and for an allowed request the same link and
+    product-mention rules."""
+    cases = [
+        (isc, archetype.value, account.value)
+        for isc in GATING_ISC
+        for archetype in Archetype
+        for account in AccountStatus
+    ]
+    shown = await ui.evaluate(
+        """async (cases) => {
+            const rules = await import('/ui/rules.js');
+            return cases.map(([isc, arch, account]) => rules.gatingFor(isc, arch, account));
+        }""",
+        cases,
+    )
+    for (isc, archetype, account), gate in zip(cases, shown, strict=True):
+        decision = check_gating(Archetype(archetype), AccountStatus(account), isc)
+        where = f"{archetype}, {account}, ISC {isc}: page {gate}, server {decision}"
+        refused = gate["refused"] or {}
+        assert refused.get("code") == (decision.code.value if decision.code else None), where
+        if not decision.allowed:
+            assert decision.forced_archetype is not None
+            assert refused["forced"] == decision.forced_archetype.value, where
+            continue
+        words = " ".join(gate["rules"]).lower()
+        assert ("zero links" in words) == decision.zero_links, where
+        assert ("no product pitch" in words) == (decision.product_mention == "none"), where
+        assert ("last paragraph" in words) == (decision.product_mention == "last_paragraph"), where
 
 
 @pytest.mark.parametrize(

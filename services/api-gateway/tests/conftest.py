@@ -1,7 +1,7 @@
 """Gateway test fixtures: explicit settings, a fake draft-store speaking the internal REST of
 docs/INTERNAL_API.md (an in-process FastAPI app behind httpx's ASGITransport), a fake publisher
 and a hand-driven clock. The tests that run the gateway over the real draft-store (the API,
-tenancy, quota and integration suites) take `store_database` and bcrao_testkit.inprocess; the
+tenancy, quota and integration suites) take `store_database` and bcrao_stacktest.inprocess; the
 fake is held to the real service by test_draft_store_contract.py."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings
 from bcrao_gateway.publisher import PublishError
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_stacktest.inprocess import draft_store_database
 from bcrao_testkit.fakes import CapturingPublisher as FakePublisher
-from bcrao_testkit.inprocess import draft_store_database
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 

@@ -14,8 +14,8 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
-from bcrao_testkit.inprocess import (  # noqa: E402
+import bcrao_stacktest.factories as draft_store_testing  # noqa: E402
+from bcrao_stacktest.inprocess import (  # noqa: E402
     GatewayOverStore,
     gateway_over_draft_store,
     gateway_settings,

@@ -34,14 +34,14 @@ pytestmark = pytest.mark.integration
 import bcrao_draft_store.app as draft_store_app  # noqa: E402
 import bcrao_draft_store.db as draft_store_db  # noqa: E402
 import bcrao_draft_store.ingest as draft_store_ingest  # noqa: E402
-import bcrao_draft_store.testing as draft_store_testing  # noqa: E402
+import bcrao_stacktest.factories as draft_store_testing  # noqa: E402
 from bcrao_contracts.events import GenerateRequested  # noqa: E402
-from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client  # noqa: E402
+from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
 from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 from bcrao_testkit.servers import serve  # noqa: E402
 from sqlalchemy import text  # noqa: E402

@@ -28,14 +28,14 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
-from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
-from bcrao_testkit.inprocess import (  # noqa: E402
+from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
+from bcrao_stacktest.inprocess import (  # noqa: E402
     GatewayOverStore,
     gateway_over_draft_store,
     gateway_settings,
 )
+from bcrao_testkit.fakes import CapturingPublisher  # noqa: E402
 
 JWT_SECRET = "tenancy-secret-" + "t" * 40
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}

@@ -18,7 +18,7 @@ import pytest
 from bcrao_contracts.enums import Plan
 from bcrao_contracts.events import GenerateRequested
 from bcrao_rules.drafts import PLAN_LIMITS
-from bcrao_testkit.inprocess import draft_store_app, internal_client
+from bcrao_stacktest.inprocess import draft_store_app, internal_client
 
 from .conftest import CAMPAIGN, SERVICE_TOKEN, TRIAL_LIMIT, FakeDraftStore
 

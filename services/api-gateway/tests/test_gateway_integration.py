@@ -21,15 +21,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
-from bcrao_draft_store.testing import CAMPAIGN  # noqa: E402
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
 from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient  # noqa: E402
 from bcrao_gateway.streaming.hub import TaskHub  # noqa: E402
-from bcrao_testkit.inprocess import gateway_over_draft_store  # noqa: E402
-from bcrao_testkit.inprocess import gateway_settings as inprocess_gateway_settings  # noqa: E402
+from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
+from bcrao_stacktest.inprocess import gateway_over_draft_store  # noqa: E402
+from bcrao_stacktest.inprocess import gateway_settings as inprocess_gateway_settings  # noqa: E402
 
 from .streaming.conftest import TaskEvents as StreamEvents  # noqa: E402
 

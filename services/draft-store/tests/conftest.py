@@ -12,8 +12,8 @@ import pytest
 from bcrao_draft_store.app import create_app
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, upgrade
-from bcrao_draft_store.testing import SERVICE_TOKEN as TOKEN
-from bcrao_draft_store.testing import make_settings
+from bcrao_stacktest.factories import SERVICE_TOKEN as TOKEN
+from bcrao_stacktest.factories import make_settings
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession

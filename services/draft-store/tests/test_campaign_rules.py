@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from bcrao_draft_store.testing import CAMPAIGN
 from bcrao_rules.context import CONTEXT_MIN
+from bcrao_stacktest.factories import CAMPAIGN
 
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
 FIXTURES = Path(__file__).parents[3] / "libs" / "rules" / "tests" / "fixtures"

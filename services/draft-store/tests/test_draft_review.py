@@ -13,7 +13,7 @@ from bcrao_contracts.events import DraftGenerated
 from bcrao_contracts.models import ValidationReport
 from bcrao_draft_store import ingest
 from bcrao_draft_store.db import unit_of_work
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generated_draft
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, generated_draft
 from fastapi import FastAPI
 
 PROMO = "Check out my app at https://invoicely.example/?utm_source=reddit, use my code REDDIT20!"

@@ -17,7 +17,7 @@ from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
 from bcrao_draft_store.handlers import build_router
 from bcrao_draft_store.metrics import Metrics
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, generation_failed
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 from sqlalchemy import func, select
 

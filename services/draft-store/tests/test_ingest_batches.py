@@ -15,7 +15,7 @@ from bcrao_draft_store import generation_tasks, ingest
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.repository.driver import driver as driver_of
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, generation_failed
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 

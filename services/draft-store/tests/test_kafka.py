@@ -13,8 +13,14 @@ from bcrao_draft_store.app import create_broker
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory
 from bcrao_draft_store.models import Draft, UsageUnit
-from bcrao_draft_store.testing import draft_generated, generation_failed
-from bcrao_draft_store.testing_kafka import (
+from bcrao_platform.topics import ensure_topics
+from bcrao_stacktest.factories import draft_generated, generation_failed
+from bcrao_testkit.kafka_faults import break_sequences
+from bcrao_testkit.waits import eventually
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from .kafka_helpers import (
     Records,
     open_tasks,
     publish,
@@ -22,11 +28,6 @@ from bcrao_draft_store.testing_kafka import (
     running_broker,
     running_consumer,
 )
-from bcrao_platform.topics import ensure_topics
-from bcrao_testkit.kafka_faults import break_sequences
-from bcrao_testkit.waits import eventually
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2025, 6, 1, 8, tzinfo=UTC)

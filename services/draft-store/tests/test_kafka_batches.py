@@ -15,11 +15,12 @@ from bcrao_contracts.topics import Topics, dlq
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine
 from bcrao_draft_store.metrics import Metrics
-from bcrao_draft_store.testing import draft_generated
-from bcrao_draft_store.testing_kafka import open_tasks, publish, read, running_consumer
+from bcrao_stacktest.factories import draft_generated
 from bcrao_testkit.waits import eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .kafka_helpers import open_tasks, publish, read, running_consumer
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2025, 7, 1, 8, tzinfo=UTC)

@@ -14,7 +14,7 @@ import pytest
 from bcrao_draft_store.app import create_app
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import upgrade
-from bcrao_draft_store.testing import SERVICE_TOKEN, make_settings
+from bcrao_stacktest.factories import SERVICE_TOKEN, make_settings
 from bcrao_testkit.databases import throwaway_database
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -62,7 +62,7 @@ async def test_metrics_need_their_token_and_parse_as_prometheus(store_database: 
 
 
 async def test_quota_refusals_are_counted_by_reason(settings: Settings, user_id: str) -> None:
-    from bcrao_draft_store.testing import CAMPAIGN
+    from bcrao_stacktest.factories import CAMPAIGN
 
     app = create_app(settings)
     async with serving(app) as client:

@@ -16,7 +16,7 @@ from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.domain import period_start
 from bcrao_draft_store.errors import PlanLimitReached
 from bcrao_draft_store.models import UsageUnit
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, generation_failed
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 

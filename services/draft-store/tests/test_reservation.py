@@ -23,7 +23,7 @@ from bcrao_draft_store.db import session_factory, unit_of_work
 from bcrao_draft_store.errors import PlanLimitReached
 from bcrao_draft_store.repository import quota
 from bcrao_draft_store.repository.driver import driver as driver_of
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 

@@ -11,8 +11,8 @@ from bcrao_draft_store import ingest
 from bcrao_draft_store.app import create_app
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import unit_of_work
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, make_settings
-from bcrao_draft_store.testing import SERVICE_TOKEN as TOKEN
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, make_settings
+from bcrao_stacktest.factories import SERVICE_TOKEN as TOKEN
 from fastapi import FastAPI
 
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}

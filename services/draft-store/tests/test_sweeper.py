@@ -18,11 +18,12 @@ from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
 from bcrao_draft_store.metrics import Metrics
 from bcrao_draft_store.sweeper import SweepPolicy, Swept, run_outbox, sweep_once
-from bcrao_draft_store.testing_kafka import Records, open_tasks, read, running_consumer
 from bcrao_testkit.waits import eventually
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .kafka_helpers import Records, open_tasks, read, running_consumer
 
 pytestmark = pytest.mark.integration
 POLICY = SweepPolicy(unclaimed_after=timedelta(minutes=10), stale_after=timedelta(minutes=30))

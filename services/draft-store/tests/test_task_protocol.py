@@ -9,7 +9,7 @@ import httpx
 import pytest
 from bcrao_draft_store import ingest
 from bcrao_draft_store.db import unit_of_work
-from bcrao_draft_store.testing import CAMPAIGN, draft_generated, generation_failed
+from bcrao_stacktest.factories import CAMPAIGN, draft_generated, generation_failed
 from fastapi import FastAPI
 from sqlalchemy import text
 

@@ -51,10 +51,11 @@ TOKEN = "claim-test-token"
 
 
 def claim_app(
-    statuses: dict[UUID, str], unavailable: set[UUID] | None = None
+    statuses: dict[UUID, str], unavailable: set[UUID] | None = None, down_status: int = 503
 ) -> tuple[Starlette, list[dict[str, Any]]]:
     """draft-store's claim endpoint: a task's status decides the answer (absent → 404); a task
-    in `unavailable` is answered 503, as while draft-store's database is down."""
+    in `unavailable` is answered `down_status`: 503 as while draft-store's database is down,
+    401/403/422 as when it refuses the generator's token or body."""
     received: list[dict[str, Any]] = []
     down = unavailable if unavailable is not None else set()
 
@@ -64,7 +65,7 @@ def claim_app(
         task_id = UUID(request.path_params["task_id"])
         received.append({"task_id": task_id, **(await request.json())})
         if task_id in down:
-            return _error(503, "UNAVAILABLE", {})
+            return _error(down_status, "UNAVAILABLE" if down_status >= 500 else "REFUSED", {})
         status = statuses.get(task_id)
         if status is None:
             return _error(404, "RESOURCE_NOT_FOUND", {})

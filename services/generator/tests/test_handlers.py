@@ -168,18 +168,27 @@ async def test_a_claim_refused_means_no_llm_call_and_no_events(kafka_bootstrap: 
     assert all(r["user_id"] == queued.user_id and UUID(r["attempt_id"]) for r in received)
 
 
+@pytest.mark.parametrize(
+    "down_status",
+    [
+        pytest.param(503, id="draft-store-unavailable"),
+        pytest.param(401, id="token-refused"),
+        pytest.param(422, id="body-refused"),
+    ],
+)
 async def test_a_claim_waits_for_draft_store_and_never_generates_unclaimed(
-    kafka_bootstrap: str,
+    kafka_bootstrap: str, down_status: int
 ) -> None:
-    """While draft-store cannot answer a task's claim, that task waits (no LLM call: it may be
-    a finished task's redelivery), and a task of another partition goes on meanwhile."""
+    """While draft-store cannot answer a task's claim, or refuses it (a wrong token, a contract
+    mismatch: fail closed, ADR 0006), that task waits (no LLM call: it may be a finished task's
+    redelivery), and a task of another partition goes on meanwhile."""
     p = prefix()
     topics = Topics(p)
     await create_generator_topics(kafka_bootstrap, topics, partitions=2)
     done, waiting, other = task(1), task(2), task(3)
     statuses = {done.task_id: "completed", waiting.task_id: "queued", other.task_id: "queued"}
     down = {done.task_id, waiting.task_id}
-    app, received = claim_app(statuses, unavailable=down)
+    app, received = claim_app(statuses, unavailable=down, down_status=down_status)
     llm = GatedLLM()
     llm.release.set()
     async with serve(app) as url:

@@ -67,10 +67,6 @@ class DeadLetter:
         return {name: value.decode() for name, value in self.headers}
 
 
-def dlq_topic(topic: str) -> str:
-    return f"{topic}.dlq"
-
-
 def dead_letter_record(
     value: bytes | None,
     *,

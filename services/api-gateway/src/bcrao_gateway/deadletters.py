@@ -15,7 +15,8 @@ import logging
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from bcrao_platform.deadletter import DeadLetter, dead_letter_for, dlq_topic
+from bcrao_contracts.topics import dlq
+from bcrao_platform.deadletter import DeadLetter, dead_letter_for
 
 from bcrao_gateway.publisher import KafkaPublisher
 
@@ -46,7 +47,7 @@ class DeadLetterWriter:
             self.dropped += 1
             log.warning("too many dead letters in flight; not copying from %s", record.topic)
             return
-        task = asyncio.create_task(self._send(dlq_topic(record.topic), letter))
+        task = asyncio.create_task(self._send(dlq(record.topic), letter))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

@@ -188,10 +188,6 @@ class KafkaPublisher:
                     await self._wake.wait()
             self._wake.clear()
 
-    async def start_with_retry(self) -> None:
-        """Compatibility name for `run()` (the app runs it as a background task)."""
-        await self.run()
-
     async def _probe(self) -> None:
         try:
             if self._admin is None:

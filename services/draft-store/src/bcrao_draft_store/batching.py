@@ -177,10 +177,5 @@ class BatchApplier(Generic[E, R]):
         self.metrics.dead_letters.labels(topic=self.topic, reason=reason).inc()
 
 
-def _task_id(key: bytes | None) -> str | None:
-    """Events are keyed by task id; a poison message's key may be anything (or nothing)."""
-    return key[:64].decode(errors="replace") if key else None
-
-
 def _short(error: object) -> str:
     return str(error).splitlines()[0][:300] if str(error) else type(error).__name__

@@ -12,6 +12,12 @@ be a second LLM call or a draft the user was told was not queued. Only this task
 record runs as its own asyncio task (consumer.py), so other records and partitions go on, and a
 rebalance or a stop cancels the wait like any other in-flight work (the record is redelivered).
 Nothing of this task could be stored while draft-store is away anyway.
+
+A refusal (401/403 — a wrong or rotated service token — or 422 and any other 4xx, a contract
+mismatch) fails closed the same way: the claim is asked again, with an error line naming the
+status, and the task is never generated unclaimed (ADR 0006). Fixing the configuration, or
+rolling back the release that broke it, lets the waiting claims through; a task that waits longer
+than DRAFT_STORE_UNCLAIMED_TASK_SECONDS is swept and its unit given back.
 """
 
 from __future__ import annotations
@@ -33,15 +39,33 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Claim:
     proceed: bool
-    status: str  # running | completed | failed | missing | unclaimed (refused: our config)
+    status: str  # running | completed | failed | missing | ended
 
 
 class _Unavailable(Exception):
     """draft-store answered 5xx: as good as unreachable."""
 
 
-def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError | _Unavailable)
+class _Refused(Exception):
+    """draft-store refused the claim itself (401/403/422, any other 4xx): our configuration or
+    a contract mismatch. Waited out like an outage, never generated through."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _retried(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError | _Unavailable | _Refused)
+
+
+def _on_retry(exc: BaseException) -> None:
+    if isinstance(exc, _Refused):
+        log.error(
+            "claim refused with %d: not generating unclaimed; check the generator's "
+            "draft-store URL and token against draft-store's",
+            exc.status,
+        )
 
 
 class TaskClaims:
@@ -84,7 +108,8 @@ class TaskClaims:
             None,
             self._retry_base,
             self._retry_cap,
-            retry_if=_transient,
+            retry_if=_retried,
+            on_retry=_on_retry,
             logger=log,
             what="claim not answered, draft-store awaited",
         ):
@@ -94,16 +119,13 @@ class TaskClaims:
                 )
                 if response.status_code >= 500:
                     raise _Unavailable(str(response.status_code))
+                if response.status_code not in (200, 404, 409):
+                    raise _Refused(response.status_code)
         if response.status_code == 200:
             return Claim(proceed=True, status="running")
         if response.status_code == 404:
             return Claim(proceed=False, status="missing")
-        if response.status_code == 409:
-            return Claim(proceed=False, status=_conflict_status(response))
-        # 401/403/422: our configuration or a contract mismatch. Failing open keeps the task
-        # moving; the log line says what to fix.
-        log.error("claim refused with %d: generating unclaimed", response.status_code)
-        return Claim(proceed=True, status="unclaimed")
+        return Claim(proceed=False, status=_conflict_status(response))  # 409
 
 
 def _conflict_status(response: httpx.Response) -> str:

@@ -9,7 +9,6 @@ draft per task.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from bcrao_contracts.events import (
     GenerateRequested,
     GenerationFailed,
     ProgressUpdated,
+    UnsupportedEvent,
+    parse_as,
 )
 from bcrao_platform.deadletter import dead_letter_for
 from bcrao_platform.logs import task_scope
@@ -123,24 +124,18 @@ async def _settle_progress(
 
 
 def parse_request(value: bytes | None) -> GenerateRequested:
-    """The record's GenerateRequested, or Poison naming why not (never the payload itself)."""
+    """The record's GenerateRequested (bcrao_contracts.parse_as owns the dispatch on event type
+    and schema version), or Poison naming why not (never the payload itself)."""
     try:
-        raw = json.loads(value or b"")
-    except ValueError as exc:
-        raise Poison("unreadable", "not JSON") from exc
-    if not isinstance(raw, dict):
-        raise Poison("unreadable", "not a JSON object")
-    if raw.get("event_type") != "GenerateRequested" or raw.get("schema_version", 1) != 1:
-        kind = f"{raw.get('event_type')!s:.50} v{raw.get('schema_version')!s:.10}"
-        raise Poison("unsupported", f"not a GenerateRequested this version reads: {kind}")
-    try:
-        return GenerateRequested.parse(raw)
-    except (ValidationError, ValueError) as exc:
-        where = ""
-        if isinstance(exc, ValidationError):
-            first = exc.errors(include_input=False, include_url=False)[0]
-            where = f": {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        return parse_as(value or b"", GenerateRequested)
+    except UnsupportedEvent as exc:
+        raise Poison("unsupported", f"not a GenerateRequested this version reads: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = f": {'.'.join(map(str, first['loc']))}: {first['msg']}"
         raise Poison("unreadable", f"breaks the GenerateRequested schema{where}") from exc
+    except ValueError as exc:  # not JSON, or not an object
+        raise Poison("unreadable", "not a JSON object") from exc
 
 
 async def handle_record(record: ConsumerRecord[bytes, bytes], gen: Generator) -> None:

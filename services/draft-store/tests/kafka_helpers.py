@@ -1,4 +1,4 @@
-"""Helpers for tests of the consumers against the real broker (this service's and the e2e's)."""
+"""Helpers for this service's tests of its consumers against the real broker."""
 
 from __future__ import annotations
 
@@ -12,16 +12,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from bcrao_contracts import api
 from bcrao_contracts.enums import Archetype
+from bcrao_draft_store import generation_tasks
+from bcrao_draft_store import repository as repo
+from bcrao_draft_store.app import create_broker
+from bcrao_draft_store.config import Settings
+from bcrao_draft_store.db import create_engine, session_factory, unit_of_work
+from bcrao_draft_store.handlers import build_router
+from bcrao_draft_store.metrics import Metrics
+from bcrao_stacktest.factories import CAMPAIGN
 from faststream.kafka import KafkaBroker
-
-from . import generation_tasks
-from . import repository as repo
-from .app import create_broker
-from .config import Settings
-from .db import create_engine, session_factory, unit_of_work
-from .handlers import build_router
-from .metrics import Metrics
-from .testing import CAMPAIGN
 
 Records = list[ConsumerRecord[bytes, bytes]]
 

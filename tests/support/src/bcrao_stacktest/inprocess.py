@@ -20,15 +20,15 @@ from bcrao_contracts.models import Draft
 from bcrao_draft_store import ingest
 from bcrao_draft_store.app import create_app as create_draft_store
 from bcrao_draft_store.db import unit_of_work, upgrade
-from bcrao_draft_store.testing import SERVICE_TOKEN, draft_generated, make_settings
 from bcrao_gateway.app import create_app as create_gateway
 from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings as GatewaySettings
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_testkit.databases import throwaway_database
+from bcrao_testkit.fakes import CapturingPublisher
 from fastapi import FastAPI
 
-from .databases import throwaway_database
-from .fakes import CapturingPublisher
+from .factories import SERVICE_TOKEN, draft_generated, make_settings
 
 STORE_URL = "http://draft-store"  # what the gateway's settings name; ASGITransport ignores it
 GATEWAY_URL = "http://gateway"

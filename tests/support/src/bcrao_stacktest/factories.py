@@ -1,4 +1,4 @@
-"""Builders of events and drafts for tests (of this service and of its neighbours)."""
+"""Builders of events, drafts and draft-store settings for the draft-store and gateway suites."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from bcrao_contracts import demo
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import DraftGenerated, GenerationFailed
 from bcrao_contracts.models import GeneratedDraft, Scores, ValidationReport
-
-from .config import Settings
+from bcrao_draft_store.config import Settings
 
 CAMPAIGN = {
     "name": "Invoicely validation",
