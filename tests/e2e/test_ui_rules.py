@@ -78,18 +78,14 @@ async def test_a_broken_rule_shows_in_the_edit_report_and_the_approve_confirmati
     links = report.locator(".rule[data-rule='community.no_links']")
     await expect(links).to_have_class("rule rule-fail")
     await expect(links).to_contain_text("r/SaaS does not allow links")
-    await expect(links.locator(".rule-where")).to_contain_text(
-        "https://notes.example.org/fridays"
-    )
+    await expect(links.locator(".rule-where")).to_contain_text("https://notes.example.org/fridays")
     title_words = report.locator(".rule[data-rule='community.banned_title_words']")
     await expect(title_words).to_contain_text("in the title")
     flair = report.locator(".rule[data-rule='community.flair']")
     await expect(flair).to_contain_text("pick one of “Question”, “Discussion”")
     # Where it breaks is marked in the edited text too.
     edited = page.locator("#detail-view .draft-body").first
-    await expect(edited.locator("mark.hit-rule")).to_have_text(
-        "https://notes.example.org/fridays"
-    )
+    await expect(edited.locator("mark.hit-rule")).to_have_text("https://notes.example.org/fridays")
     await expect(page.locator("#detail-view .edited-title mark.hit-rule")).to_have_text("PSA")
     await shot(page, "ui-rules-edit-report")
     await page.locator("#detail-view [data-testid=draft]").screenshot(
