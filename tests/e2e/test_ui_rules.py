@@ -5,6 +5,7 @@ confirmation, and keeps it in the history. The profile form shows the rules it h
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -54,6 +55,22 @@ async def test_a_broken_rule_shows_in_the_edit_report_and_the_approve_confirmati
     page = await signed_in_page(browser, stack.gateway.url, token_for(stack, user), user)
     problems = page_problems(page)
 
+    # The profile form shows the rules the profile holds; a pasted JSON profile brings its own.
+    await fill_generate_form(page, campaign)
+    await page.click("#profile-edit")
+    await expect(page.locator("#pf-flairs")).to_have_value("Question, Discussion")
+    await expect(page.locator("#pf-links-allowed")).not_to_be_checked()
+    pasted = {**profile, "requirements": {**RULES, "title_max_length": 120}}
+    await page.fill("#profile-json", json.dumps(pasted))
+    await page.click("#profile-json-load")
+    await expect(page.locator("#pf-title-max")).to_have_value("120")
+    await expect(page.locator("#pf-title-words")).to_have_value("PSA")
+    await page.click("#profile-save")
+    await expect(page.locator("#profile-form")).to_have_count(0)
+    async with api(stack, user) as client:
+        saved = (await client.get(f"/v1/campaigns/{campaign}/profiles/SaaS")).json()
+    assert saved["requirements"] == {**RULES, "title_max_length": 120, "title_min_length": None,
+                                     "allowed_link_domains": [], "banned_link_domains": []}  # fmt: skip
     await fill_generate_form(page, campaign)
     await page.click("#generate-btn")
     draft = page.locator("#result [data-testid=draft]")
@@ -74,7 +91,7 @@ async def test_a_broken_rule_shows_in_the_edit_report_and_the_approve_confirmati
 
     report = page.locator("#detail-view [data-testid=edit-report]")
     await expect(report).to_contain_text("needs review")
-    await expect(report).to_contain_text("3 of 3 rules broken")
+    await expect(report).to_contain_text("3 of 4 rules broken")
     links = report.locator(".rule[data-rule='community.no_links']")
     await expect(links).to_have_class("rule rule-fail")
     await expect(links).to_contain_text("r/SaaS does not allow links")
