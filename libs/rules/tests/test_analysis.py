@@ -184,3 +184,28 @@ def test_any_sample_gives_a_profile_the_put_accepts(posts: list[Post]) -> None:
     assert sum(c.weight for c in proposal.isc.components) == pytest.approx(1.0)
     ProfileIn.model_validate(proposal.profile.model_dump(mode="json"))
     assert proposal == propose_profile(list(posts), "freelance")
+
+
+def test_a_sample_where_every_post_has_a_flair_proposes_the_flairs_as_required() -> None:
+    listing = load("reddit_listing.json")
+    children = listing["data"]["children"]
+    for i, child in enumerate(children):
+        child["data"]["link_flair_text"] = ["Question", "Showcase", "Question"][i % 3]
+    proposal = propose_profile(parse_posts(listing), "freelance")
+    assert proposal.profile.requirements is not None
+    assert proposal.profile.requirements.required_flairs == ["Question", "Showcase"]
+    assert any("flair" in note for note in proposal.notes)
+    # The proposal with its rules still goes through PUT unchanged.
+    assert ProfileIn.model_validate(proposal.profile.model_dump(mode="json")) == proposal.profile
+
+    children[0]["data"]["link_flair_text"] = None  # one post without: flairs are optional there
+    assert propose_profile(parse_posts(listing), "freelance").profile.requirements is None
+
+
+def test_pasted_posts_may_carry_their_flair() -> None:
+    pasted = load("pasted_posts.json")
+    for post in pasted["posts"]:
+        post["flair"] = "Discussion"
+    proposal = propose_profile(parse_posts(pasted), "freelance")
+    assert proposal.profile.requirements is not None
+    assert proposal.profile.requirements.required_flairs == ["Discussion"]

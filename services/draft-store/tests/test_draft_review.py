@@ -243,3 +243,119 @@ async def test_a_title_that_is_only_spaces_is_refused(
     assert (await client.patch(url, json={"title": "x" * 301})).status_code == 422
     refused = await client.patch(url, json={"status": "approved", "confirm_needs_review": "yes"})
     assert refused.status_code == 422
+
+
+async def test_an_edit_gets_a_verdict_per_rule_kept_in_the_history(
+    client: httpx.AsyncClient, app: FastAPI, user_id: str
+) -> None:
+    """A Warming-up draft (zero links, the product only at the end) in a community whose profile
+    requires a flair and bans "PSA" in titles: each rule is re-checked on every edit."""
+    named = {**CAMPAIGN, "product_context": demo.CAMPAIGN.product_context}  # "Invoicely is …"
+    response = await client.post(f"{base(user_id)}/campaigns", json=named)
+    campaign = response.json()
+    profile = {**demo.PROFILES["SaaS"].model_dump(mode="json"), "requirements": {
+        "required_flairs": ["Question", "Showcase"], "banned_title_words": ["PSA"]}}  # fmt: skip
+    saved = await client.put(f"{base(user_id)}/campaigns/{campaign['id']}/profiles/SaaS",
+                             json=profile)  # fmt: skip
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["requirements"]["required_flairs"] == ["Question", "Showcase"]
+    task = await client.post(
+        f"{base(user_id)}/campaigns/{campaign['id']}/tasks",
+        json={"subreddit": "SaaS", "archetype": "Journey", "account_status": "WarmingUp"},
+    )
+    params = demo.generation_params(
+        uuid.UUID(campaign["id"]), subreddit="SaaS", archetype=Archetype.JOURNEY,
+        account_status="WarmingUp", zero_links=True, product_mention="last_paragraph",
+    )  # fmt: skip
+    draft = await _store(app, task.json(), user_id, campaign["id"], validation=ValidationReport(),
+                         generation_params=params, flair="Question")  # fmt: skip
+    assert draft["flair"] == "Question"
+    url = f"{base(user_id)}/drafts/{draft['id']}"
+
+    body = "Invoicely started as a spreadsheet.\n\nNotes: https://notes.example.org/x\n\nThat's it."
+    edited = await client.patch(
+        url, json={"user_edits": body, "title": "PSA: my year", "flair": ""}
+    )
+    assert edited.status_code == 200, edited.text
+    report = edited.json()["edit_report"]["validation"]
+    verdicts = {v["rule"]: v for v in report["rule_verdicts"]}
+    assert set(verdicts) == {
+        "gating.zero_links", "gating.product_last_paragraph",
+        "community.flair", "community.banned_title_words",
+    }  # fmt: skip
+    assert not any(v["passed"] for v in verdicts.values())
+    link = verdicts["gating.zero_links"]["locations"][0]
+    assert link["field"] == "body"
+    assert body[link["start"] : link["end"]] == "https://notes.example.org/x"
+    assert verdicts["gating.product_last_paragraph"]["locations"][0]["text"] == "Invoicely"
+    assert verdicts["community.flair"]["allowed"] == ["Question", "Showcase"]
+    assert report["blacklist_hits"] == []  # nothing on the blacklist: the rules alone decide
+    assert edited.json()["needs_review"] is True
+    assert edited.json()["flair"] is None
+
+    refused = await client.patch(url, json={"status": "approved"})
+    assert refused.status_code == 409
+    failed = refused.json()["error"]["details"]["failed_rules"]
+    assert [f["label"] for f in failed] == [
+        "No links", "Product only in the last paragraph", "Post flair", "Words banned in titles",
+    ]  # fmt: skip
+    assert all(f["reason"] for f in failed)
+
+    fixed = await client.patch(
+        url,
+        json={"user_edits": "It started as a spreadsheet.\n\nNow it is Invoicely.",
+              "title": "My first year", "flair": "showcase"},
+    )  # fmt: skip
+    assert fixed.json()["needs_review"] is False
+    assert all(v["passed"] for v in fixed.json()["edit_report"]["validation"]["rule_verdicts"])
+    confirmed = await client.patch(url, json={"status": "approved"})
+    assert confirmed.status_code == 200, confirmed.text
+
+    entries = (await client.get(f"{url}/history")).json()["entries"]
+    assert [(e["action"], e["failed_rules"]) for e in entries] == [
+        ("generated", []),
+        ("edited", ["No links", "Product only in the last paragraph", "Post flair",
+                    "Words banned in titles"]),
+        ("edited", []),
+        ("status_changed", []),
+    ]  # fmt: skip
+    flair_change = [c for c in entries[1]["changes"] if c["field"] == "flair"]
+    assert [c["after_length"] for c in flair_change] == [0]
+
+
+async def test_a_confirmed_approval_keeps_the_failed_rules_in_the_history(
+    client: httpx.AsyncClient, app: FastAPI, user_id: str
+) -> None:
+    campaign = await _campaign(client, user_id)
+    task = await client.post(
+        f"{base(user_id)}/campaigns/{campaign['id']}/tasks",
+        json={"subreddit": "SaaS", "archetype": "Journey", "account_status": "WarmingUp"},
+    )
+    params = demo.generation_params(uuid.UUID(campaign["id"]), subreddit="SaaS",
+                                    account_status="WarmingUp", zero_links=True)  # fmt: skip
+    draft = await _store(app, task.json(), user_id, campaign["id"], validation=ValidationReport(),
+                         generation_params=params)  # fmt: skip
+    url = f"{base(user_id)}/drafts/{draft['id']}"
+    approved = await client.patch(
+        url,
+        json={"user_edits": "See https://x.example.org", "status": "approved",
+              "confirm_needs_review": True},
+    )  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    approval = (await client.get(f"{url}/history")).json()["entries"][-1]
+    assert approval["confirmed_needs_review"] is True
+    assert approval["failed_rules"] == ["No links"]
+
+
+async def test_a_profile_with_bad_requirements_is_refused(
+    client: httpx.AsyncClient, user_id: str
+) -> None:
+    campaign = await _campaign(client, user_id)
+    profile = {**demo.PROFILES["SaaS"].model_dump(mode="json"),
+               "requirements": {"title_min_length": 90, "title_max_length": 20}}  # fmt: skip
+    response = await client.put(
+        f"{base(user_id)}/campaigns/{campaign['id']}/profiles/SaaS", json=profile
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "title_min_length" in response.text

@@ -19,6 +19,7 @@ from bcrao_contracts.events import (
     ProgressUpdated,
 )
 from bcrao_contracts.models import BlacklistEntry, ValidationReport
+from bcrao_contracts.requirements import CommunityRequirements
 from bcrao_generator.llm import LLMRequest, LLMResult, LLMUnavailable, OnRestart, OnText
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
@@ -153,6 +154,25 @@ async def test_zero_link_rules_remove_links_and_record_them() -> None:
     assert "https://" not in outcome.draft.body
     assert outcome.draft.validation.links_removed == ["https://example.com/notes"]
     assert outcome.draft.validation.link_count == 0
+
+
+async def test_every_draft_gets_a_verdict_per_rule_and_a_failed_rule_needs_review() -> None:
+    base = request()
+    assert base.profile is not None
+    rules = CommunityRequirements(
+        title_max_length=20, required_flairs=["Showcase", "Discussion"], banned_title_words=["ate"]
+    )
+    strict = base.profile.model_copy(update={"requirements": rules})
+    outcome, _ = await run(FakeLLM(), account_status=AccountStatus.WARMING_UP, profile=strict)
+    assert isinstance(outcome, DraftGenerated)
+    draft = outcome.draft
+    assert draft.flair == "Discussion"  # the flair that fits a ProblemSolution post
+    verdicts = {v.rule: v for v in draft.validation.rule_verdicts}
+    assert verdicts["gating.zero_links"].passed  # the link was removed before the check
+    assert verdicts["community.flair"].passed
+    assert not verdicts["community.title_length"].passed  # "Late invoices ate my Fridays" is 28
+    assert verdicts["community.banned_title_words"].locations[0].text == "ate"
+    assert draft.validation.needs_review  # no high-severity hit, but failed rules
 
 
 async def test_llm_unavailable_ends_the_task_as_retryable_failure() -> None:

@@ -24,6 +24,7 @@ class PastedPost(Contract):
     body: Annotated[str, Field(max_length=40_000)] = ""
     score: StrictScore = 0
     num_comments: StrictCount = 0
+    flair: Annotated[str, Field(max_length=200)] | None = None
 
 
 class PastedPosts(Contract):
@@ -42,6 +43,7 @@ class RedditPost(_Tolerant):
     score: StrictScore = 0
     num_comments: StrictCount = 0
     url: Annotated[str, Field(max_length=2000)] | None = None
+    link_flair_text: Annotated[str, Field(max_length=200)] | None = None
 
 
 class RedditChild(_Tolerant):

@@ -37,6 +37,7 @@ from .models import (
     StyleGuide,
     normalize_subreddit,
 )
+from .requirements import FLAIR_MAX, CommunityRequirements
 
 Keyword = Annotated[str, Field(min_length=1, max_length=100)]
 SubredditInput = Annotated[str, Field(max_length=30, pattern=SUBREDDIT_INPUT_PATTERN)]
@@ -122,6 +123,7 @@ class ProfileIn(Contract):
     archetype_distribution: dict[Archetype, Annotated[StrictFloat, Field(ge=0, le=1)]] = {}
     sample_size: Annotated[StrictInt, Field(ge=0, le=10_000_000)] = 0
     analyzed_at: datetime | None = None
+    requirements: CommunityRequirements | None = None
 
 
 class Profile(CommunityProfile):
@@ -193,6 +195,10 @@ class DraftPatch(Contract):
         | None
     ) = None
     user_edits: Annotated[str, Field(max_length=BODY_MAX)] | None = None
+    # The post flair; an empty string clears it. Saving it re-checks the draft like an edit.
+    flair: Annotated[str, StringConstraints(strip_whitespace=True, max_length=FLAIR_MAX)] | None = (
+        None
+    )
     confirm_needs_review: Annotated[bool, Field(strict=True)] = False
 
 

@@ -15,7 +15,7 @@ HistoryAction = Literal["generated", "status_changed", "edited", "regenerated"]
 class FieldChange(Contract):
     """One edited field: its length before and after, and a short diff of the changed region."""
 
-    field: Literal["title", "user_edits"]
+    field: Literal["title", "user_edits", "flair"]
     before_length: int
     after_length: int
     diff: str
@@ -33,6 +33,8 @@ class HistoryEntry(Contract):
     # `generated`: the parent this draft was regenerated from; `regenerated`: the new draft.
     related_draft_id: UUID | None = None
     feedback: str | None = None
+    # The labels of the rules the text failed at this point (generated, edited, approved).
+    failed_rules: list[str] = []
 
 
 class DraftHistory(Contract):

@@ -23,6 +23,7 @@ from .enums import (
     Severity,
     Tone,
 )
+from .requirements import CommunityRequirements, RuleVerdict
 
 CONTEXT_MAX = 2000
 FEEDBACK_MAX = 1000
@@ -91,6 +92,7 @@ class CommunityProfile(Contract):
     archetype_distribution: dict[Archetype, Annotated[float, Field(ge=0, le=1)]] = {}
     sample_size: Annotated[int, Field(ge=0)] = 0
     analyzed_at: datetime | None = None
+    requirements: CommunityRequirements | None = None  # the subreddit's posting rules
 
     @field_validator("subreddit", mode="before")
     @classmethod
@@ -223,6 +225,9 @@ class ValidationReport(Contract):
     sentence_count: int = 0
     avg_sentence_length: float = 0.0
     needs_review: bool = False
+    # One verdict per rule that applies (gating constraints, the profile's requirements);
+    # a failed rule sets needs_review too. Reports stored before verdicts existed have none.
+    rule_verdicts: list[RuleVerdict] = []
 
 
 class Scores(Contract):
@@ -256,6 +261,9 @@ class GeneratedDraft(Contract):
     cost_usd: Annotated[float, Field(ge=0)] = 0.0
     generation_params: GenerationParams
     warnings: list[str] = []
+    # The post flair, where the community requires one (the generator picks one of the list;
+    # the user may change it).
+    flair: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class EditReport(Contract):

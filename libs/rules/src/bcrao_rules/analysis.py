@@ -18,6 +18,7 @@ At least 10 posts are needed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import mean
@@ -35,6 +36,7 @@ from bcrao_contracts.analysis import (
 from bcrao_contracts.api import ProfileIn
 from bcrao_contracts.enums import Tone
 from bcrao_contracts.models import isc_tier
+from bcrao_contracts.requirements import FLAIR_MAX, CommunityRequirements
 from pydantic import ValidationError
 
 from .scoring import EMOTION_WORDS, vulnerability_counts, vulnerability_from_count
@@ -45,6 +47,7 @@ MIN_POSTS = 10
 MIN_COMMENTED = 5
 NEUTRAL = 5.0
 HOOKS = 5
+MAX_FLAIRS = 20  # flairs proposed from a sample, most used first
 EXAMPLES = 3
 WEIGHTS: dict[IscComponentName, float] = {
     "jargon_sensitivity": 0.3,
@@ -88,6 +91,7 @@ class Post:
     score: int
     num_comments: int
     url: str | None = None
+    flair: str | None = None
 
     @property
     def text(self) -> str:
@@ -109,7 +113,7 @@ def parse_posts(payload: Any) -> list[Post]:
             raise AnalysisInputError(
                 "the pasted posts are invalid", {"errors": _errors(exc)}
             ) from None
-        return [Post(p.title, p.body, p.score, p.num_comments) for p in pasted.posts]
+        return [Post(p.title, p.body, p.score, p.num_comments, flair=p.flair) for p in pasted.posts]
     listings = payload if isinstance(payload, list) else [payload]
     if not listings or not all(isinstance(x, dict) and "data" in x for x in listings):
         raise AnalysisInputError(
@@ -130,7 +134,14 @@ def parse_posts(payload: Any) -> list[Post]:
                 "the listing is not a Reddit listing of posts", {"errors": _errors(exc)}
             ) from None
         posts += [
-            Post(c.data.title, c.data.selftext, c.data.score, c.data.num_comments, c.data.url)
+            Post(
+                c.data.title,
+                c.data.selftext,
+                c.data.score,
+                c.data.num_comments,
+                c.data.url,
+                c.data.link_flair_text,
+            )
             for c in parsed.data.children
         ]
     return posts
@@ -246,7 +257,9 @@ def propose_profile(posts: Sequence[Post], subreddit: str) -> ProfileProposal:
     isc = round(_clamp(sum(c.value * c.weight for c in components), 1.0, 10.0), 1)
     hooks = list(dict.fromkeys(h for p in by_score[:HOOKS] if (h := _hook(p).strip())))
     examples = [f"{p.title}\n\n{p.body}"[:10_000] for p in by_score if p.body.strip()][:EXAMPLES]
+    requirements, flair_note = _flair_requirements(posts)
     profile = ProfileIn(
+        requirements=requirements,
         isc_score=isc,
         avg_sentence_length=avg,
         dominant_tone=tone,
@@ -265,8 +278,22 @@ def propose_profile(posts: Sequence[Post], subreddit: str) -> ProfileProposal:
             f"grade level {grade:g} (Flesch–Kincaid)",
             tone_note,
             f"quartiles of {q} posts each by score",
+            *([flair_note] if flair_note else []),
         ],
     )
+
+
+def _flair_requirements(posts: Sequence[Post]) -> tuple[CommunityRequirements | None, str | None]:
+    """A community whose every sampled post carries a flair most likely requires one: propose
+    the flairs seen (most used first) as the required list. Other rules (title bounds, links)
+    cannot be told from a sample of posts that passed them, so they are left to the user."""
+    flairs = [p.flair.strip() for p in posts if p.flair and p.flair.strip()]
+    if not flairs or len(flairs) < len(posts):
+        return None, None
+    counts = Counter(f[:FLAIR_MAX] for f in flairs)
+    options = [name for name, _ in counts.most_common(MAX_FLAIRS)]
+    note = f"every sampled post has a flair: proposed as required, one of {', '.join(options)}"
+    return CommunityRequirements(required_flairs=options), note
 
 
 def _has_jargon(post: Post) -> bool:

@@ -9,12 +9,12 @@ from typing import Literal
 from bcrao_contracts.history import FieldChange
 from bcrao_contracts.models import BlacklistEntry, CommunityProfile, EditReport
 
-from . import scoring, validation
+from . import scoring, validation, verdicts
 
 DIFF_CONTEXT = 20
 DIFF_MAX = 240
 
-EditedField = Literal["title", "user_edits"]
+EditedField = Literal["title", "user_edits", "flair"]
 
 
 def check_edit(
@@ -24,10 +24,15 @@ def check_edit(
     blacklist: Sequence[BlacklistEntry],
     profile: CommunityProfile | None,
     checked_at: datetime,
+    rules: verdicts.RuleInputs | None = None,
+    flair: str | None = None,
 ) -> EditReport:
     """Validation and scores of the edited text. Nothing is removed from a person's text, so the
-    report lists links instead of recording removals."""
+    report lists links instead of recording removals. With `rules`, every rule that applies gets
+    its verdict (`bcrao_rules.verdicts`), and a failed one marks the edit needs_review."""
     report = validation.validate(title, body, blacklist=blacklist, links_removed=[])
+    if rules is not None:
+        report = verdicts.with_verdicts(report, verdicts.check_rules(title, body, flair, rules))
     scores = scoring.score(body, profile=profile, link_count=report.link_count)
     return EditReport(title=title, validation=report, scores=scores, checked_at=checked_at)
 

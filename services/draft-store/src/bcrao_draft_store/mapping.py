@@ -54,6 +54,7 @@ def _profile_fields(row: models.CommunityProfile) -> dict[str, Any]:
         "archetype_distribution": dict(row.archetype_distribution),
         "sample_size": row.sample_size,
         "analyzed_at": row.analyzed_at,
+        "requirements": row.requirements,
     }
 
 
@@ -119,6 +120,7 @@ def draft_out(row: models.Draft) -> contracts.Draft:
             "user_title": row.user_title,
             "edit_report": row.edit_report,
             "needs_review": row.needs_review,
+            "flair": row.flair,
             "feedback": (row.generation_params or {}).get("feedback"),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
@@ -143,6 +145,7 @@ def draft_columns(draft: contracts.GeneratedDraft) -> dict[str, Any]:
         "token_count": draft.token_count,
         "cost_usd": draft.cost_usd,
         "needs_review": draft.validation.needs_review,
+        "flair": draft.flair,
     }
 
 
@@ -170,6 +173,7 @@ def history_entry(row: models.DraftHistoryEntry) -> HistoryEntry:
             "to_status": row.to_status,
             "changes": row.changes,
             "confirmed_needs_review": row.confirmed_needs_review,
+            "failed_rules": list(row.failed_rules or []),
         }
     )
 
@@ -188,6 +192,11 @@ def draft_history(
         to_status=DraftStatus.GENERATED,
         related_draft_id=draft.parent_draft_id,
         feedback=(draft.generation_params or {}).get("feedback"),
+        failed_rules=[
+            v.get("label", v.get("rule", "?"))
+            for v in (draft.validation or {}).get("rule_verdicts", [])
+            if not v.get("passed", True)
+        ],
     )
     regenerated = [
         HistoryEntry(

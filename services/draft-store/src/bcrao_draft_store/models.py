@@ -96,6 +96,8 @@ class CommunityProfile(Base):
     archetype_distribution: Mapped[dict[str, float]] = mapped_column(JSONB, default=dict)
     sample_size: Mapped[int] = mapped_column(Integer, default=0)
     analyzed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The community's structured posting rules (bcrao_contracts.requirements), or None.
+    requirements: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
@@ -147,6 +149,8 @@ class Draft(Base):
     generation_params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     warnings: Mapped[list[str]] = mapped_column(JSONB, default=list)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The post flair (the generator's pick where the community requires one; the user's after).
+    flair: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="generated")
     model_used: Mapped[str] = mapped_column(String(200))
     token_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -263,4 +267,8 @@ class DraftHistoryEntry(Base):
     to_status: Mapped[str | None] = mapped_column(String(20))
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     confirmed_needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The labels of the rules the text failed when this entry was written.
+    failed_rules: Mapped[list[str]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
     created_at: Mapped[datetime] = _created()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from bcrao_contracts import api
 from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
-from bcrao_contracts.models import Draft, EditReport
+from bcrao_contracts.models import CommunityProfile, Draft, EditReport, GenerationParams
 from bcrao_rules.context import context_problem, default_context
 from bcrao_rules.edits import check_edit, field_changes
+from bcrao_rules.verdicts import RuleInputs, failed_labels, rule_inputs
 from fastapi import APIRouter, Body, Query
+from pydantic import ValidationError
 
 from . import generation_tasks, mapping, models
 from . import repository as repo
@@ -81,14 +83,17 @@ async def _check_edit(session: SessionDep, draft: models.Draft, now: datetime) -
     blacklist and profile as they are now; on a worker thread under a deadline, because the
     blacklist holds the user's own patterns."""
     entries = await repo.applicable_blacklist(session, draft.campaign_id, draft.subreddit)
-    profile = await repo.get_profile(session, draft.campaign_id, draft.subreddit)
+    row = await repo.get_profile(session, draft.campaign_id, draft.subreddit)
+    profile = mapping.profile_snapshot(row) if row else None
     check = asyncio.to_thread(
         check_edit,
         draft.user_title or draft.title,
         draft.user_edits if draft.user_edits is not None else draft.body,
         blacklist=[mapping.blacklist_out(e) for e in entries],
-        profile=mapping.profile_snapshot(profile) if profile else None,
+        profile=profile,
         checked_at=now,
+        rules=await _rule_inputs(session, draft, profile),
+        flair=draft.flair,
     )
     try:
         return await asyncio.wait_for(check, EDIT_CHECK_TIMEOUT)
@@ -96,17 +101,55 @@ async def _check_edit(session: SessionDep, draft: models.Draft, now: datetime) -
         raise Unavailable("checking the edited text took too long; try again") from None
 
 
+async def _rule_inputs(
+    session: SessionDep, draft: models.Draft, profile: CommunityProfile | None
+) -> RuleInputs | None:
+    """The draft's rules: its gating outcome (stored with its generation parameters), the
+    campaign's product facts and the community's requirements as they are now. None for a draft
+    stored without parameters."""
+    try:
+        params = GenerationParams.parse(draft.generation_params or {})
+    except ValidationError:
+        return None
+    campaign = await repo.get_campaign(session, draft.user_id, draft.campaign_id)
+    if campaign is None:
+        return None
+    return rule_inputs(
+        params,
+        product_context=campaign.product_context,
+        product_url=campaign.product_url,
+        profile=profile,
+    )
+
+
+def _current_report(draft: models.Draft) -> dict[str, Any]:
+    report: dict[str, Any] = (
+        draft.edit_report["validation"] if draft.edit_report else draft.validation
+    )
+    return report
+
+
+def _failed_rules(draft: models.Draft) -> list[dict[str, Any]]:
+    verdicts = _current_report(draft).get("rule_verdicts", [])
+    return [v for v in verdicts if not v.get("passed", True)]
+
+
 def _needs_confirmation(draft: models.Draft) -> Conflict:
-    report = draft.edit_report["validation"] if draft.edit_report else draft.validation
+    report = _current_report(draft)
     high = [hit for hit in report.get("blacklist_hits", []) if hit.get("severity") == "high"]
+    failed = _failed_rules(draft)
     return Conflict(
-        "this draft needs review: its current report has high-severity blacklist hits; "
-        "approve it with confirm_needs_review: true once you have checked them",
+        "this draft needs review: its current report has high-severity blacklist hits or "
+        "failed rules; approve it with confirm_needs_review: true once you have checked them",
         {
             "reason": "needs_review",
             "report": "edit" if draft.edit_report else "generated",
             "high_severity_hits": [
                 {"entry": h.get("entry"), "matched_text": h.get("matched_text")} for h in high
+            ],
+            "failed_rules": [
+                {"rule": v.get("rule"), "label": v.get("label"), "reason": v.get("reason")}
+                for v in failed
             ],
             "confirm_with": {"confirm_needs_review": True},
         },
@@ -117,17 +160,19 @@ def _needs_confirmation(draft: models.Draft) -> Conflict:
 async def update_draft(
     user_id: UserId, draft_id: UUID, body: api.DraftPatch, session: SessionDep, now: NowDep
 ) -> Draft:
-    """Saving `title` or `user_edits` makes the draft `edited` (also from `approved`: changed
-    text needs a new approval) and re-checks the edited text; a `status` in the same body applies
-    after that. Illegal moves answer 409, and so does approving a draft that needs review
-    without `confirm_needs_review`. Every change is recorded in the draft's history."""
+    """Saving `title`, `user_edits` or `flair` makes the draft `edited` (also from `approved`:
+    changed text needs a new approval) and re-checks the edited text, rule by rule; a `status`
+    in the same body applies after that. Illegal moves answer 409, and so does approving a draft
+    that needs review without `confirm_needs_review`. Every change is recorded in the draft's
+    history, with the rules the text failed at that point."""
     draft = await owned_draft(session, user_id, draft_id, lock=True)
     start = DraftStatus(draft.status)
-    edits_saved = body.user_edits is not None or body.title is not None
+    edits_saved = body.user_edits is not None or body.title is not None or body.flair is not None
     status = next_status(start, requested=body.status, edits_saved=edits_saved)
     if edits_saved:
         old_title = draft.user_title or draft.title
         old_body = draft.user_edits if draft.user_edits is not None else draft.body
+        old_flair = draft.flair or ""
         changes = field_changes(
             {
                 "title": (old_title, body.title if body.title is not None else old_title),
@@ -135,12 +180,15 @@ async def update_draft(
                     old_body,
                     body.user_edits if body.user_edits is not None else old_body,
                 ),
+                "flair": (old_flair, body.flair if body.flair is not None else old_flair),
             }
         )
         if body.title is not None:
             draft.user_title = body.title
         if body.user_edits is not None:
             draft.user_edits = body.user_edits
+        if body.flair is not None:
+            draft.flair = body.flair or None
         report = await _check_edit(session, draft, now)
         draft.edit_report = report.model_dump(mode="json")
         draft.needs_review = report.validation.needs_review
@@ -152,6 +200,7 @@ async def update_draft(
             from_status=start.value,
             to_status=DraftStatus.EDITED.value,
             changes=[c.model_dump(mode="json") for c in changes],
+            failed_rules=failed_labels(report.validation),
         )
     before = DraftStatus.EDITED if edits_saved else start
     if status is not before:
@@ -166,6 +215,9 @@ async def update_draft(
             from_status=before.value,
             to_status=status.value,
             confirmed_needs_review=confirmed,
+            failed_rules=[v.get("label") for v in _failed_rules(draft)]
+            if status is DraftStatus.APPROVED
+            else [],
         )
     if edits_saved or status.value != draft.status:
         draft.status = status.value

@@ -19,7 +19,7 @@ import logging
 from bcrao_contracts.enums import ErrorCode, Stage
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, GenerationFailed
 from bcrao_contracts.models import GeneratedDraft
-from bcrao_rules import scoring, validation
+from bcrao_rules import scoring, validation, verdicts
 from bcrao_rules.gating import check_gating
 
 from . import humanizer, postprocess, prompt
@@ -137,6 +137,17 @@ async def run_generation(
             {"reason": "validation_timeout", "timeout_seconds": validation_timeout},
         )
 
+    # Rule by rule: the gating constraints and the community's requirements (a failed rule
+    # marks the draft needs_review like a high-severity hit).
+    flair = verdicts.suggest_flair(profile.requirements if profile else None, request.archetype)
+    rules = verdicts.rule_inputs(
+        params,
+        product_context=request.campaign.product_context,
+        product_url=str(request.campaign.product_url) if request.campaign.product_url else None,
+        profile=profile,
+    )
+    report = verdicts.with_verdicts(report, verdicts.check_rules(title, body, flair, rules))
+
     await progress.status(Stage.SCORING, "Scoring the draft")
     scores = await asyncio.to_thread(
         scoring.score, body, profile=profile, link_count=report.link_count
@@ -170,6 +181,7 @@ async def run_generation(
             }
         ),
         warnings=warnings,
+        flair=flair,
     )
     await progress.status(Stage.FINISHING, "Handing the draft over to be stored")
     return DraftGenerated(

@@ -6,7 +6,7 @@ import { api, enc } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
 import { rateLimitCountdown, showError } from "./errors.js";
-import { currentReport, draftView, highHits, needsReview, shownTitle } from "./draftview.js";
+import { currentReport, draftView, failedRules, highHits, needsReview, ruleItem, shownTitle } from "./draftview.js";
 import { loadHistory } from "./history.js";
 import { allowedTransitions, limits } from "./rules.js";
 import { emit, state } from "./state.js";
@@ -36,11 +36,16 @@ function editor(draft, final) {
   body.value = draft.user_edits ?? draft.body;
   const titleCount = el("p", { id: "title-counter", class: "counter" });
   const bodyCount = el("p", { id: "body-counter", class: "counter" });
+  // The flair: offered from the community's list when its profile requires one.
+  const flairRule = ((currentReport(draft).validation || {}).rule_verdicts || []).find((v) => v.rule === "community.flair");
+  const flairOptions = (flairRule && flairRule.allowed) || [];
+  const flair = el("input", { id: "flair-input", type: "text", maxlength: "64", list: "flair-options", value: draft.flair || "", readonly: final || null, placeholder: flairOptions.length ? `one of: ${flairOptions.join(", ")}` : "none" });
   const save = el("button", { type: "button", id: "edit-save", class: "btn btn-primary", text: "Save title and text", disabled: final || null });
   save.addEventListener("click", () => {
     const patch = {};
     if (title.value.trim() !== shownTitle(draft)) patch.title = title.value.trim();
     if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
+    if (flair.value.trim() !== (draft.flair || "")) patch.flair = flair.value.trim();
     if (!Object.keys(patch).length) return;
     patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
   });
@@ -53,6 +58,9 @@ function editor(draft, final) {
     title, titleCount,
     el("div", { class: "label-row" }, [el("label", { for: "edit-input", text: "Text" }), copyButton("Copy text", () => body.value, "body")]),
     body, bodyCount,
+    el("label", { for: "flair-input", text: "Post flair" }),
+    flair,
+    el("datalist", { id: "flair-options" }, flairOptions.map((o) => el("option", { value: o }))),
     el("div", { class: "actions" }, [save, reset]),
   ]);
   bindCounter(title, titleCount, l.title_max);
@@ -138,14 +146,18 @@ async function refreshSelected() {
 }
 
 function confirmApproval(draft) {
-  const hits = highHits(currentReport(draft));
+  const report = currentReport(draft);
+  const hits = highHits(report);
+  const rules = failedRules(report);
   return confirmDialog({
     title: "Approve a draft that needs review?",
     body: [
-      "The text as it stands has high-severity blacklist hits; posts like this are often removed:",
-      el("ul", { class: "confirm-hits" }, hits.map((h) => el("li", {}, [el("q", { text: h.matched_text }), ` — ${h.description || h.entry}`]))),
+      rules.length ? el("p", { text: `The text as it stands breaks ${rules.length === 1 ? "a rule" : `${rules.length} rules`} of this account or community:` }) : null,
+      rules.length ? el("ul", { class: "rules confirm-rules" }, rules.map(ruleItem)) : null,
+      hits.length ? el("p", { text: "It has high-severity blacklist hits; posts like this are often removed:" }) : null,
+      hits.length ? el("ul", { class: "confirm-hits" }, hits.map((h) => el("li", {}, [el("q", { text: h.matched_text }), ` — ${h.description || h.entry}`]))) : null,
       "Approve it anyway? Your confirmation is recorded with the approval.",
-    ],
+    ].filter(Boolean),
     ok: "Approve anyway",
     danger: true,
   });

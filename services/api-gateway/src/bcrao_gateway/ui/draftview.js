@@ -31,12 +31,46 @@ export function highHits(report) {
   return ((report.validation || {}).blacklist_hits || []).filter((h) => h.severity === "high");
 }
 
+/** The rules the text breaks (each with label, reason and where), from a report. */
+export function failedRules(report) {
+  return ((report.validation || {}).rule_verdicts || []).filter((v) => !v.passed);
+}
+
 function needles(validation) {
   const v = validation || {};
+  const ruleMarks = (v.rule_verdicts || [])
+    .filter((r) => !r.passed)
+    .flatMap((r) => (r.locations || []).filter((l) => l.field !== "flair" && l.text).map((l) => ({ text: l.text, kind: "rule", label: `Breaks a rule: ${r.label}` })));
   return [
     ...(v.blacklist_hits || []).map((h) => ({ text: h.matched_text, kind: `blacklist sev-${h.severity}`, label: `Blacklist (${h.severity}): ${h.description || h.entry}` })),
     ...(v.machine_tells || []).map((t) => ({ text: t.matched_text, kind: "tell", label: `Machine tell: ${t.category}` })),
+    ...ruleMarks,
   ];
+}
+
+const FIELD_WORDS = { title: "in the title", body: "in the text", flair: "flair" };
+
+/** One rule's verdict as a marketer reads it: ✓ or ✗, the rule, why, and where it fails. */
+export function ruleItem(verdict) {
+  const where = verdict.passed ? [] : (verdict.locations || []).filter((l) => l.text);
+  return el("li", { class: `rule rule-${verdict.passed ? "pass" : "fail"}`, dataset: { rule: verdict.rule } }, [
+    el("span", { class: "rule-mark", "aria-hidden": "true", text: verdict.passed ? "✓" : "✗" }),
+    el("span", { class: "rule-text" }, [
+      el("span", { class: "rule-head" }, [
+        el("strong", { class: "rule-label", text: verdict.label }),
+        el("span", { class: "visually-hidden", text: verdict.passed ? " (kept)" : " (broken)" }),
+        el("span", { class: "rule-source muted", text: verdict.source === "community" ? " · community rule" : " · account safety rule" }),
+      ]),
+      el("span", { class: "rule-reason", text: verdict.reason }),
+      where.length ? el("span", { class: "rule-where" }, ["Where: ", ...where.slice(0, 3).flatMap((l, i) => [i ? ", " : "", el("q", { text: l.text }), ` ${FIELD_WORDS[l.field] || ""}`])]) : null,
+    ]),
+  ]);
+}
+
+/** The rules that apply, failed first. */
+export function rulesList(verdicts) {
+  const sorted = [...verdicts].sort((a, b) => Number(a.passed) - Number(b.passed));
+  return el("ul", { class: "rules" }, sorted.map(ruleItem));
 }
 
 /** Paragraphs of `text` with the report's blacklist hits and machine tells marked. */
@@ -100,6 +134,8 @@ export function validationView(validation, { title = "Validation report", warnin
   const hits = v.blacklist_hits || [];
   const tells = v.machine_tells || [];
   const removed = v.links_removed || [];
+  const rules = v.rule_verdicts || [];
+  const broken = rules.filter((r) => !r.passed).length;
   const group = (name, items, render) =>
     el("div", { class: "report-group" }, [
       el("p", { class: "report-title" }, [name, " ", el("span", { class: "count", text: String(items.length) })]),
@@ -108,10 +144,15 @@ export function validationView(validation, { title = "Validation report", warnin
   return el("div", { class: "validation", dataset: { testid: testid || "validation" } }, [
     el("h4", { class: "small-heading", text: title }),
     el("p", { class: "facts" }, [
-      v.needs_review ? badge("needs review", "review") : badge("no high-severity hits", "ok"),
+      v.needs_review ? badge("needs review", "review") : badge(rules.length ? "no high-severity hits, every rule kept" : "no high-severity hits", "ok"),
+      rules.length ? el("span", { class: "rules-summary", text: broken ? `${broken} of ${rules.length} rules broken` : `${rules.length} rules kept` }) : null,
       el("span", { text: `${v.link_count ?? 0} link(s)` }),
       el("span", { text: `${v.sentence_count ?? 0} sentences, ${fmtNumber(v.avg_sentence_length)} words avg` }),
     ]),
+    rules.length ? el("div", { class: "report-group" }, [
+      el("p", { class: "report-title" }, ["Rules ", el("span", { class: `count${broken ? " count-bad" : ""}`, text: broken ? `${broken} broken` : "all kept" })]),
+      rulesList(rules),
+    ]) : null,
     group("Blacklist hits", hits, (hit) => el("li", {}, [badge(hit.severity, `sev-${hit.severity}`), " ", el("q", { text: hit.matched_text }), el("span", { class: "muted", text: ` — ${hit.description || hit.entry} (${hit.category})` })])),
     group("Machine tells", tells, (t) => el("li", {}, [el("span", { class: "tell-category", text: t.category }), ": ", el("q", { text: t.matched_text })])),
     group("Links removed", removed, (link) => el("li", {}, [el("code", { text: link })])),
@@ -130,6 +171,7 @@ export function draftView(draft, { withTitle = true } = {}) {
       statusBadge(draft.status),
       needsReview(draft) ? badge("needs review", "review") : null,
       el("span", { text: `r/${draft.subreddit}` }),
+      draft.flair ? el("span", { class: "flair", text: `flair: ${draft.flair}` }) : null,
       el("span", { text: archetypeLabel(draft.archetype) }),
       el("span", { text: `${ACCOUNT_LABELS[draft.account_status] || draft.account_status} account` }),
       draft.parent_draft_id ? el("span", { text: "regenerated" }) : null,

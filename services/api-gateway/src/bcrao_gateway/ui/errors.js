@@ -86,8 +86,9 @@ export function showFieldErrors(form, error) {
       leftover.push(item);
       continue;
     }
-    const index = fieldName(item.field).split(".")[1];
-    slot.append(el("span", { text: index !== undefined ? `item ${Number(index) + 1}: ${item.message}` : item.message }), " ");
+    const sub = fieldName(item.field).split(".")[1];
+    const where = sub === undefined ? "" : /^\d+$/.test(sub) ? `item ${Number(sub) + 1}: ` : `${sub.replace(/_/g, " ")}: `;
+    slot.append(el("span", { text: `${where}${item.message}` }), " ");
     slot.hidden = false;
   }
   return leftover;

@@ -7,7 +7,7 @@ import { showError } from "./errors.js";
 import { emit } from "./state.js";
 
 const ACTIONS = { generated: "Generated", created: "Generated", status_changed: "Status changed", edited: "Edited", regenerated: "Regenerated" };
-const FIELD_NAMES = { title: "title", user_edits: "text" };
+const FIELD_NAMES = { title: "title", user_edits: "text", flair: "flair" };
 
 /** Changes come as a list of {field, before_length, after_length, diff} (or, from older
  * servers, an object of field → value). */
@@ -49,6 +49,7 @@ function entryItem(entry) {
     ]),
     entry.confirmed_needs_review ? el("span", { class: "timeline-confirmed", text: "Approved with its high-severity hits confirmed." }) : null,
     changes ? el("span", { class: "timeline-changes", text: changes }) : null,
+    (entry.failed_rules || []).length ? el("span", { class: "timeline-rules", text: `Rules broken: ${entry.failed_rules.join(", ")}` }) : null,
     entry.feedback ? el("span", { class: "timeline-feedback" }, ["Feedback: ", el("q", { text: entry.feedback })]) : null,
     link(entry),
   ]);

@@ -35,9 +35,43 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     example_posts: el("textarea", { id: "pf-examples", rows: "4" }),
     sample_size: num("pf-sample", { step: "1", min: "0" }),
   };
+  // The community's posting rules (profile.requirements), checked on every draft and edit.
+  const rules = {
+    title_min_length: num("pf-title-min", { step: "1", min: "1", max: "300" }),
+    title_max_length: num("pf-title-max", { step: "1", min: "1", max: "300" }),
+    links_allowed: el("input", { id: "pf-links-allowed", type: "checkbox" }),
+    allowed_link_domains: el("input", { id: "pf-allowed-sites", type: "text", placeholder: "github.com, youtube.com" }),
+    banned_link_domains: el("input", { id: "pf-banned-sites", type: "text", placeholder: "bit.ly, medium.com" }),
+    required_flairs: el("input", { id: "pf-flairs", type: "text", placeholder: "Question, Showcase" }),
+    banned_title_words: el("input", { id: "pf-title-words", type: "text", placeholder: "help, PSA" }),
+  };
+  const list = (input) => input.value.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+  const fillRules = (r) => {
+    const req = r || {};
+    rules.title_min_length.value = req.title_min_length ?? "";
+    rules.title_max_length.value = req.title_max_length ?? "";
+    rules.links_allowed.checked = req.links_allowed !== false;
+    for (const key of ["allowed_link_domains", "banned_link_domains", "required_flairs", "banned_title_words"]) rules[key].value = (req[key] || []).join(", ");
+  };
+  const readRules = () => {
+    const number = (input) => (input.value.trim() === "" ? null : Number(input.value));
+    const req = {
+      title_min_length: number(rules.title_min_length),
+      title_max_length: number(rules.title_max_length),
+      links_allowed: rules.links_allowed.checked,
+      allowed_link_domains: list(rules.allowed_link_domains),
+      banned_link_domains: list(rules.banned_link_domains),
+      required_flairs: list(rules.required_flairs),
+      banned_title_words: list(rules.banned_title_words),
+    };
+    const empty = req.title_min_length === null && req.title_max_length === null && req.links_allowed
+      && !req.allowed_link_domains.length && !req.banned_link_domains.length && !req.required_flairs.length && !req.banned_title_words.length;
+    return empty ? null : req;
+  };
   const fill = (p) => {
-    const { isc_score, avg_sentence_length, formality_level, dominant_tone, top_success_hooks, example_posts, sample_size, subreddit: _s, campaign_id: _c, isc_tier: _t, updated_at: _u, ...rest } = p || {};
+    const { isc_score, avg_sentence_length, formality_level, dominant_tone, top_success_hooks, example_posts, sample_size, requirements, subreddit: _s, campaign_id: _c, isc_tier: _t, updated_at: _u, ...rest } = p || {};
     extra = rest;
+    fillRules(requirements);
     inputs.isc_score.value = isc_score ?? "";
     inputs.avg_sentence_length.value = avg_sentence_length ?? "";
     inputs.formality_level.value = formality_level ?? "";
@@ -57,6 +91,7 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
       top_success_hooks: inputs.top_success_hooks.value.split("\n").map((s) => s.trim()).filter(Boolean),
       example_posts: inputs.example_posts.value.split(POST_SEPARATOR).map((s) => s.trim()).filter(Boolean),
       sample_size: number(inputs.sample_size) ?? 0,
+      requirements: readRules(),
     };
   };
 
@@ -69,6 +104,20 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     field("top_success_hooks", "Top hooks", inputs.top_success_hooks, "(one per line)"),
     field("example_posts", "Example posts", inputs.example_posts, "(separate posts with a line of ---)"),
     field("sample_size", "Sample size (posts)", inputs.sample_size),
+    el("fieldset", { class: "community-rules", dataset: { field: "requirements" } }, [
+      el("legend", { text: `r/${subreddit}'s posting rules` }),
+      el("p", { class: "field-error", hidden: true }),
+      el("p", { class: "hint", text: "Every draft and every edit is checked against these; a broken rule marks the draft “needs review”. Leave a box empty when the community has no such rule." }),
+      el("div", { class: "field-row" }, [
+        field("rules-title_min_length", "Shortest title (characters)", rules.title_min_length),
+        field("rules-title_max_length", "Longest title (characters)", rules.title_max_length),
+      ]),
+      el("div", { class: "field checkbox", dataset: { field: "rules-links_allowed" } }, [rules.links_allowed, el("label", { for: "pf-links-allowed", text: " Links are allowed in posts" })]),
+      field("rules-allowed_link_domains", "Links only to these sites", rules.allowed_link_domains, "(comma-separated; empty: any site)"),
+      field("rules-banned_link_domains", "Never link to these sites", rules.banned_link_domains, "(comma-separated)"),
+      field("rules-required_flairs", "Every post needs one of these flairs", rules.required_flairs, "(comma-separated)"),
+      field("rules-banned_title_words", "Words not allowed in titles", rules.banned_title_words, "(comma-separated)"),
+    ]),
     el("div", { class: "actions" }, [
       el("button", { type: "submit", id: "profile-save", class: "btn btn-primary", text: "Save profile" }),
       el("button", { type: "button", class: "btn btn-ghost", text: "Cancel", on: { click: cancel } }),
@@ -175,6 +224,7 @@ function proposalView(answer, use) {
       el("dt", { text: "Formality" }), el("dd", { text: `grade ${fmtNumber(p.formality_level)}` }),
       el("dt", { text: "Tone" }), el("dd", { text: p.dominant_tone || "neutral" }),
       el("dt", { text: "Top hooks" }), el("dd", { text: (p.top_success_hooks || []).join(" · ") || "none" }),
+      ...((p.requirements || {}).required_flairs || []).length ? [el("dt", { text: "Required flair" }), el("dd", { class: "proposal-flairs", text: `one of ${p.requirements.required_flairs.join(", ")}` })] : [],
     ]),
     el("p", { class: "small-heading", text: "How it was estimated" }),
     el("dl", { class: "details explanation" }, explanationRows(answer)),
