@@ -50,12 +50,18 @@ TEST_MARKERS := not soak and (not faults or fault_smoke)
 
 # The test databases are thrown away: a PostgreSQL started for them may skip fsync (see
 # deploy/local/postgres.sh; `make up` starts it crash-safe).
+# Most of the suite waits (process start-ups, group joins, a browser, a broker restart), so it
+# runs on more pytest-xdist workers than cores: each worker has its own stacks, topic prefixes,
+# consumer groups and throwaway databases. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
+
 test: export BCRAO_PG_MODE := fast-unsafe
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
-	@$(PY) -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(XDIST) -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 test-unit: setup ## Only the tests that need no broker or database
-	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(XDIST) -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # pytest-randomly is off by default (pyproject addopts: -p no:randomly); this turns it on. It
 # prints the seed it used; SEED=<n> repeats that order.

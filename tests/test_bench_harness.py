@@ -141,7 +141,9 @@ def test_cpu_accounting_gives_a_busy_process_its_own_time_under_its_group(tmp_pa
         child.wait()
     assert spent >= 0.3
     assert used.groups.get("load generator", 0.0) >= spent - 0.05
-    assert 0 < used.busy <= 1.0
+    # Reading every process's /proc entry takes a while on a busy machine, and the processes read
+    # last keep running meanwhile: the share may pass 1 by that skew, never by much.
+    assert 0 < used.busy <= 1.05
     assert "load generator 0." in used.describe(10, "thing")
     assert " ms/thing)" in used.describe(10, "thing")
     assert cpu.Usage.from_dict(used.as_dict()) == used

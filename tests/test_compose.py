@@ -22,7 +22,7 @@ from bcrao_stacktest.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "deploy/docker/Dockerfile"
-JOBS = {"kafka-topics", "migrate"}
+JOBS = ("kafka-topics", "migrate")
 # Stand-ins for the ${VAR:?…} secrets compose asks the operator for, long enough to validate.
 OPERATOR_ENV = {"BCRAO_SERVICE_TOKEN": "s" * 40, "BCRAO_JWT_SECRET": "j" * 64}
 
@@ -67,7 +67,7 @@ def dockerfile_stages() -> dict[str, list[str]]:
 
 
 def test_every_service_is_declared(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {s.name for s in SERVICES} | JOBS | {"kafka", "postgres"}
+    assert set(compose["services"]) == {s.name for s in SERVICES} | set(JOBS) | {"kafka", "postgres"}
 
 
 @pytest.mark.parametrize("name", [*BY_NAME, *JOBS])

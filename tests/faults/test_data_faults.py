@@ -57,7 +57,6 @@ async def test_poison_on_every_topic_lands_in_the_dlq_and_work_goes_on(
     assert not missing, f"not dead-lettered ({len(missing)} of {len(placed)}): {listed}"
 
 
-@pytest.mark.fault_smoke
 async def test_every_group_rewound_redelivers_nothing_twice(
     run_factory: RunFactory, infra: Infra
 ) -> None:

@@ -80,7 +80,6 @@ async def test_generator_sigkill_mid_generation_then_restart(run_factory: RunFac
     assert report.ok, run.fail_message(report)
 
 
-@pytest.mark.fault_smoke
 async def test_generator_sigkill_second_instance_takes_over(run_factory: RunFactory) -> None:
     run = await run_factory(LoadPlan(users=4, generations=24, rate=4))
     group = run.stack.groups["generator"]
@@ -115,7 +114,6 @@ def drafts_stored(run: Run) -> int:
     return len(run.stack.snapshot()[1])
 
 
-@pytest.mark.fault_smoke
 async def test_draft_store_sigkill_right_after_drafts_commit(run_factory: RunFactory) -> None:
     """Best effort at "between its commit and its offset commit": killed as soon as a new draft
     row is visible, three times under load; the redelivered DraftGenerated must change nothing."""

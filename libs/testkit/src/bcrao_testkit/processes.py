@@ -45,7 +45,9 @@ class Service:
             stdin=subprocess.DEVNULL,
         )
 
-    def wait_healthy(self, timeout: float = 60) -> None:
+    def wait_healthy(self, timeout: float = 120) -> None:
+        # Generous: on two busy cores a start (imports, migrations, a group join) can take a
+        # minute; the wait ends as soon as the service answers.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
