@@ -81,12 +81,13 @@ fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMP
 compose-check: setup ## Check the Dockerfile, docker-compose.yml and deploy/k8s against the settings classes (offline)
 	@$(PY) -m pytest tests/test_compose.py tests/test_k8s.py -q
 
-docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/ and the Strimzi KafkaTopics from the code
+docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/, RELEASES.md and the Strimzi KafkaTopics
 	@bash scripts/bootstrap.sh
 	@$(PY) scripts/gen_config_reference.py
 	@$(PY) scripts/gen_strimzi_topics.py
 	@$(PY) scripts/gen_asyncapi.py
 	@$(PY) scripts/gen_openapi.py
+	@$(PY) scripts/release.py render
 
 faults: setup ## Every fault of tests/faults (own Kafka and PostgreSQL), checker table at the end
 	@$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
