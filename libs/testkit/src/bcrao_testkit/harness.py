@@ -39,6 +39,8 @@ class FaultStack:
     log_dir: Path
     llm_chunk_delay: float = 0.05
     generator_env: dict[str, str] = field(default_factory=dict)
+    # service name -> interpreter of another checkout (a release) to run it on
+    pythons: dict[str, str] = field(default_factory=dict)
     db_url: str = ""
     stack: Stack | None = None
     llm: subprocess.Popen[bytes] | None = None
@@ -66,7 +68,10 @@ class FaultStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = create_database(self.server_url, prefix="bcrao_faults")
         self.stack = Stack(
-            kafka=self.kafka, database_url=sqlalchemy_url(self.db_url), log_dir=self.log_dir
+            kafka=self.kafka,
+            database_url=sqlalchemy_url(self.db_url),
+            log_dir=self.log_dir,
+            pythons=dict(self.pythons),
         )
         await create_topics(self.kafka, self.s.topic_prefix)
         await asyncio.to_thread(self._start_processes)
