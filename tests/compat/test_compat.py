@@ -36,6 +36,7 @@ async def test_cell(
     )
     results.append(result)
     report = result.report
+    assert result.draft_store_ready, f"draft-store never became ready\n{result.logs}"
     assert report.ok, f"{report.explain()}\n{result.logs}"
     assert report.completed > 0, "no generation completed"
     assert report.failed > 0, "the failure path (a gated request) did not run"

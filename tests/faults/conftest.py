@@ -108,6 +108,7 @@ async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIter
         *,
         llm_chunk_delay: float = 0.05,
         generator_env: dict[str, str] | None = None,
+        pythons: dict[str, str] | None = None,
     ) -> Run:
         stack = FaultStack(
             infra.kafka.bootstrap,
@@ -115,6 +116,7 @@ async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIter
             infra.state / "logs" / request.node.name,
             llm_chunk_delay=llm_chunk_delay,
             generator_env=generator_env or {},
+            pythons=pythons or {},
         )
         stacks.append(stack)  # stopped at teardown even when it fails to start
         await stack.start()

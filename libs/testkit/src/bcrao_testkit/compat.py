@@ -12,14 +12,19 @@ gated requests that must fail (the failure path), deleted drafts; then the histo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from .harness import FaultStack
 from .history import Report, check
 from .load import LoadDriver, LoadPlan, user_token
 from .releases import SERVICES, Checkout
+from .waits import NeverHappened, eventually
 
 CURRENT, RELEASE = "current", "release"
 
@@ -62,11 +67,17 @@ class CellResult:
     commits: dict[str, str]  # service -> the commit its source came from ("current" if here)
     streamed: int  # streams that received at least one text chunk before `complete`
     seconds: float
+    draft_store_ready: bool  # /readyz: at the schema revision it accepts, consumers running
     logs: str = field(repr=False, default="")
 
     @property
     def ok(self) -> bool:
-        return self.report.ok and self.report.completed > 0 and self.streamed > 0
+        return (
+            self.report.ok
+            and self.report.completed > 0
+            and self.streamed > 0
+            and self.draft_store_ready
+        )
 
 
 async def run_cell(
@@ -77,9 +88,18 @@ async def run_cell(
     log_dir: Path,
     checkouts: dict[str, Checkout],
     plan: LoadPlan | None = None,
+    draft_store_env: dict[str, str] | None = None,
+    prepare: Callable[[str], None] | None = None,
 ) -> CellResult:
     started = time.monotonic()
-    stack = FaultStack(kafka, server_url, log_dir / cell.label, pythons=cell.pythons(checkouts))
+    stack = FaultStack(
+        kafka,
+        server_url,
+        log_dir / cell.label,
+        pythons=cell.pythons(checkouts),
+        draft_store_env=draft_store_env or {},
+        prepare=prepare,
+    )
     driver: LoadDriver | None = None
     try:
         await stack.start()
@@ -90,6 +110,7 @@ async def run_cell(
             plan or small_plan(),
             set_plan=stack.set_plan,
         )
+        ready = await _ready(stack.draft_store.url)
         await driver.setup()
         await driver.run()
         await driver.drain()
@@ -107,12 +128,35 @@ async def run_cell(
             s: checkouts[s].commit if cell.version_of(s) == RELEASE else CURRENT for s in SERVICES
         }
         return CellResult(
-            cell, report, versions, commits, streamed, time.monotonic() - started, stack.logs()
+            cell,
+            report,
+            versions,
+            commits,
+            streamed,
+            time.monotonic() - started,
+            ready,
+            stack.logs(),
         )
     finally:
         if driver is not None:
             await driver.close()
         await asyncio.to_thread(stack.stop)
+
+
+async def _ready(url: str) -> bool:
+    """draft-store's /readyz answers 200: it accepts the schema's revision, its consumers run."""
+    async with httpx.AsyncClient(timeout=2) as client:
+
+        async def answers() -> bool:
+            with contextlib.suppress(httpx.HTTPError):
+                return (await client.get(url + "/readyz")).status_code == 200
+            return False
+
+        try:
+            await eventually(answers, "draft-store ready", hang_guard=60, every=0.2)
+        except NeverHappened:
+            return False
+    return True
 
 
 def table(results: list[CellResult]) -> str:
