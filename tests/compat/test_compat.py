@@ -3,7 +3,8 @@
 For each service, its last release (RELEASES.toml, run from its own worktree and environment)
 against the current other two, and the current service against the last releases of the other
 two: generations streamed end to end, gated requests that must fail, and the history checker.
-`make test` runs the three "release" cells (one per service); `make compat` all six.
+`make test` runs one "release" cell per service (draft-store's is test_migrations.py);
+`make compat` all six and the migration test.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ LOGS = Path(__file__).resolve().parents[2] / ".state" / "compat" / "logs"
 
 
 def marks(cell: Cell) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.compat_smoke] if cell.side == RELEASE else []
+    # make test: the gateway's and the generator's release cells here; draft-store's release
+    # cell runs there as test_migrations.py (the same cell, on the schema the current code
+    # migrated to), so each service has one cell in CI at the cost of three deployments.
+    smoke = cell.side == RELEASE and cell.subject != "draft-store"
+    return [pytest.mark.compat_smoke] if smoke else []
 
 
 @pytest.mark.parametrize("cell", [pytest.param(c, id=c.label, marks=marks(c)) for c in matrix()])
