@@ -7,7 +7,7 @@ PY := .venv/bin/python
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),demo)
 PYTEST_ARGS ?=
 
-.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit test-random lint eval bench fuzz compose-check docs faults soak
+.PHONY: help setup infra-up infra-down up down status logs token plan test test-unit test-random lint eval bench fuzz compose-check docs faults soak compat
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,9 @@ plan: ## Change a user's plan: make plan USER=<name> PLAN=trial|starter|growth
 	@test -n "$(PLAN)" || { echo "usage: make plan USER=<name> PLAN=trial|starter|growth" >&2; exit 2; }
 	@bash scripts/with-env.sh $(PY) -m bcrao_draft_store.cli set-plan "$(TOKEN_USER)" "$(PLAN)"
 
-# `make test` runs the fault suite's smoke subset only; `make faults` runs every fault.
-TEST_MARKERS := not soak and (not faults or fault_smoke)
+# `make test` runs the fault suite's smoke subset only (`make faults` runs every fault) and one
+# compatibility cell per service (`make compat` runs the whole matrix).
+TEST_MARKERS := not soak and (not faults or fault_smoke) and (not compat or compat_smoke)
 
 # The test databases are thrown away: a PostgreSQL started for them may skip fsync (see
 # deploy/local/postgres.sh; `make up` starts it crash-safe).
@@ -87,15 +88,21 @@ fuzz: infra-up ## Property-based API test (schemathesis); SCHEMATHESIS_MAX_EXAMP
 compose-check: setup ## Check the Dockerfile, docker-compose.yml and deploy/k8s against the settings classes (offline)
 	@$(PY) -m pytest tests/test_compose.py tests/test_k8s.py -q
 
-docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/ and the Strimzi KafkaTopics from the code
+docs: ## Regenerate docs/CONFIGURATION.md, docs/asyncapi/, docs/openapi/, RELEASES.md and the Strimzi KafkaTopics
 	@bash scripts/bootstrap.sh
 	@$(PY) scripts/gen_config_reference.py
 	@$(PY) scripts/gen_strimzi_topics.py
 	@$(PY) scripts/gen_asyncapi.py
 	@$(PY) scripts/gen_openapi.py
+	@$(PY) scripts/release.py render
 
 faults: setup ## Every fault of tests/faults (own Kafka and PostgreSQL), checker table at the end
 	@$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
+
+# Each service's last release (RELEASES.toml; a worktree under .state/releases/ with its own
+# locked environment) against the current other two, and the reverse; prints the matrix.
+compat: infra-up ## The compatibility matrix: each service's last release against the current others, and the reverse
+	@$(PY) -m pytest tests/compat -m compat $(PYTEST_ARGS)
 
 soak: setup ## 1,000 generations from 50 users: zero lost, zero doubled, and the throughput
 	@$(PY) -m pytest tests/faults/test_soak.py -m soak -s $(PYTEST_ARGS)

@@ -16,12 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import jwt
 import pytest
 from bcrao_testkit.chaos import LocalKafka, LocalPostgres, remove_state
 from bcrao_testkit.harness import FaultStack
 from bcrao_testkit.history import Report, check, recovery_seconds
-from bcrao_testkit.load import LoadDriver, LoadPlan
+from bcrao_testkit.load import LoadDriver, LoadPlan, user_token
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".state" / "faults"
@@ -63,12 +62,6 @@ def infra() -> Iterator[Infra]:
                 print(f"fault infra teardown: {exc}")
         if not os.environ.get("BCRAO_KEEP_FAULT_STATE"):
             remove_state(state)
-
-
-def token_for(secret: str, user: str) -> str:
-    now = int(time.time())
-    claims = {"sub": user, "iss": "bcrao-drafts", "aud": "bcrao-api", "iat": now, "exp": now + 7200}
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 @dataclass
@@ -115,6 +108,7 @@ async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIter
         *,
         llm_chunk_delay: float = 0.05,
         generator_env: dict[str, str] | None = None,
+        pythons: dict[str, str] | None = None,
     ) -> Run:
         stack = FaultStack(
             infra.kafka.bootstrap,
@@ -122,13 +116,14 @@ async def run_factory(infra: Infra, request: pytest.FixtureRequest) -> AsyncIter
             infra.state / "logs" / request.node.name,
             llm_chunk_delay=llm_chunk_delay,
             generator_env=generator_env or {},
+            pythons=pythons or {},
         )
         stacks.append(stack)  # stopped at teardown even when it fails to start
         await stack.start()
         secret = stack.s.jwt_secret
         driver = LoadDriver(
             stack.gateway.url,
-            lambda user: token_for(secret, user),
+            lambda user: user_token(secret, user),
             plan or LoadPlan(),
             set_plan=stack.set_plan,
         )

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 import httpx
+import psycopg
 import pytest
 from bcrao_draft_store.app import create_app
 from bcrao_draft_store.config import Settings
@@ -114,6 +115,22 @@ async def test_readiness_needs_the_migrated_head(database_url: str, revision: st
     assert ready.status_code == 503
     details = ready.json()["error"]["details"]
     assert (details["database"], details["migrations"]) == (True, False)
+
+
+async def test_readiness_accepts_a_schema_a_later_release_migrated(database_url: str) -> None:
+    """During a rolling update the new release's migration runs first: this release, still
+    serving, must stay ready on a revision it does not know (expand/contract, ADR 0007)."""
+
+    def migrate_then_later_release(url: str) -> None:
+        upgrade(url)
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = 'f00d_a_later_release'")
+
+    with throwaway_database(database_url, "bcrao_ready", migrate_then_later_release) as url:
+        async with serving(create_app(make_settings(url))) as client:
+            ready = await client.get("/readyz")
+    details = ready.json()["error"]["details"]  # 503 here: no consumer runs in this test
+    assert (details["database"], details["migrations"]) == (True, True)
 
 
 @pytest.mark.integration

@@ -12,6 +12,7 @@ import contextlib
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,12 @@ class FaultStack:
     log_dir: Path
     llm_chunk_delay: float = 0.05
     generator_env: dict[str, str] = field(default_factory=dict)
+    # service name -> interpreter of another checkout (a release) to run it on
+    pythons: dict[str, str] = field(default_factory=dict)
+    draft_store_env: dict[str, str] = field(default_factory=dict)
+    # Run on the new database before any service starts (e.g. migrate it with this checkout's
+    # code, for a previous draft-store release that must work on the migrated schema).
+    prepare: Callable[[str], None] | None = None
     db_url: str = ""
     stack: Stack | None = None
     llm: subprocess.Popen[bytes] | None = None
@@ -65,8 +72,13 @@ class FaultStack:
     async def start(self) -> FaultStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = create_database(self.server_url, prefix="bcrao_faults")
+        if self.prepare is not None:
+            await asyncio.to_thread(self.prepare, self.db_url)
         self.stack = Stack(
-            kafka=self.kafka, database_url=sqlalchemy_url(self.db_url), log_dir=self.log_dir
+            kafka=self.kafka,
+            database_url=sqlalchemy_url(self.db_url),
+            log_dir=self.log_dir,
+            pythons=dict(self.pythons),
         )
         await create_topics(self.kafka, self.s.topic_prefix)
         await asyncio.to_thread(self._start_processes)
@@ -82,6 +94,7 @@ class FaultStack:
                 # within the checker's settle time instead of the production default (600 s).
                 "DRAFT_STORE_UNCLAIMED_TASK_SECONDS": "120",
                 "DRAFT_STORE_SWEEP_INTERVAL_SECONDS": "10",
+                **self.draft_store_env,
             },
         )
         self.s.services["draft-store"] = store

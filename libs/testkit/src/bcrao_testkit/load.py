@@ -24,6 +24,15 @@ from .sse_client import Followed, Frame, follow_stream
 NONCE = re.compile(r"fz-[0-9a-f]{12}")
 
 
+def user_token(secret: str, user: str, ttl: int = 7200) -> str:
+    """A user token the gateways of a test deployment accept (HS256, the dev issuer/audience)."""
+    import jwt
+
+    now = int(time.time())
+    claims = {"sub": user, "iss": "bcrao-drafts", "aud": "bcrao-api", "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
 @dataclass
 class LoadRecord:
     submissions: list[Submission] = field(default_factory=list)

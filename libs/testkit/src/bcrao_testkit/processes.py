@@ -1,4 +1,9 @@
-"""The three services as real OS processes, for end-to-end tests and benchmarks."""
+"""The three services as real OS processes, for end-to-end tests and benchmarks.
+
+Each service runs on an interpreter of its own choosing: this checkout's (`sys.executable`) by
+default, or another checkout's environment (`Stack.pythons`, e.g. a release's worktree from
+`bcrao_testkit.releases.checkout`), whose editable installs bring that checkout's source.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class Service:
     env: dict[str, str]
     port: int
     log_path: Path
+    python: str = sys.executable  # the interpreter (and so the environment and source) it runs on
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -37,9 +43,11 @@ class Service:
 
     def start(self) -> None:
         log = self.log_path.open("ab")
+        # Another checkout's interpreter must not see this one's environment or source path.
+        inherited = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", MODULES[self.name]],
-            env={**os.environ, **self.env},
+            [self.python, "-m", MODULES[self.name]],
+            env={**inherited, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -75,9 +83,16 @@ class Service:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
-    def replacement(self) -> Service:
-        """The same service again (same settings, port and log), not started yet."""
-        return Service(self.name, dict(self.env), self.port, self.log_path)
+    def replacement(self, python: str | None = None) -> Service:
+        """The same service again (same settings, port and log), not started yet; on another
+        interpreter (another version of the service) when `python` is given."""
+        return Service(self.name, dict(self.env), self.port, self.log_path, python or self.python)
+
+    def version(self) -> str:
+        """The version the running process reports on /healthz."""
+        answer = httpx.get(self.url + "/healthz", timeout=5)
+        answer.raise_for_status()
+        return str(answer.json()["version"])
 
     def tail(self, lines: int = 40) -> str:
         try:
@@ -98,6 +113,8 @@ class Stack:
     service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     generator_env: dict[str, str] = field(default_factory=dict)
     gateway_env: dict[str, str] = field(default_factory=dict)
+    # service name -> interpreter to run it on (another checkout's .venv/bin/python)
+    pythons: dict[str, str] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
 
     def _common(self, prefix: str) -> dict[str, str]:
@@ -152,7 +169,8 @@ class Stack:
             }
         env.update(extra or {})
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        return Service(name, env, port, self.log_dir / f"{name}-{port}.log")
+        python = self.pythons.get(name, sys.executable)
+        return Service(name, env, port, self.log_dir / f"{name}-{port}.log", python)
 
     def create_topics(self) -> None:
         """Like a real deployment: every topic exists before any service (the one command)."""

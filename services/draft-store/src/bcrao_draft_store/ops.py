@@ -44,6 +44,17 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this code's migration scripts."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(r.revision for r in ScriptDirectory.from_config(config).walk_revisions())
+
+
 def consumers_alive(broker: KafkaBroker) -> bool:
     """Every subscriber started and its consume loop is still running (FastStream restarts a
     loop that crashed; one that is gone means no message is being read)."""
@@ -58,12 +69,17 @@ def consumers_alive(broker: KafkaBroker) -> bool:
 
 
 async def database_at_head(runtime: Runtime) -> bool:
-    """True at the expected revision; False when the schema is older, newer or not migrated."""
+    """True at the expected revision, or at a later one this code does not know (a newer
+    release migrated it: migrations are expand/contract, so this release still works on it,
+    ADR 0007); False when the schema is older or not migrated."""
     async with runtime.engine.connect() as connection:
         if await connection.scalar(text("SELECT to_regclass('alembic_version')")) is None:
             return False
         rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        return frozenset(row[0] for row in rows) == migration_heads()
+        revisions = frozenset(row[0] for row in rows)
+    if revisions == migration_heads():
+        return True
+    return bool(revisions) and not revisions & known_revisions()
 
 
 @router.get("/healthz")
