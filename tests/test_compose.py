@@ -67,7 +67,8 @@ def dockerfile_stages() -> dict[str, list[str]]:
 
 
 def test_every_service_is_declared(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {s.name for s in SERVICES} | set(JOBS) | {"kafka", "postgres"}
+    expected = {s.name for s in SERVICES} | set(JOBS) | {"kafka", "postgres"}
+    assert set(compose["services"]) == expected
 
 
 @pytest.mark.parametrize("name", [*BY_NAME, *JOBS])

@@ -15,10 +15,19 @@ HistoryAction = Literal["generated", "status_changed", "edited", "regenerated"]
 class FieldChange(Contract):
     """One edited field: its length before and after, and a short diff of the changed region."""
 
-    field: Literal["title", "user_edits", "flair"]
+    field: Literal["title", "user_edits"]
     before_length: int
     after_length: int
     diff: str
+
+
+class FlairChange(Contract):
+    """The post flair, before and after (empty: none). Its own optional field rather than a
+    third `FieldChange.field` value: a gateway of an earlier release reads this history too, and
+    an enum value it does not know would fail its parse (ADR 0007)."""
+
+    before: str = ""
+    after: str = ""
 
 
 class HistoryEntry(Contract):
@@ -28,6 +37,7 @@ class HistoryEntry(Contract):
     from_status: DraftStatus | None = None
     to_status: DraftStatus | None = None
     changes: list[FieldChange] = []
+    flair_change: FlairChange | None = None
     # Approving a draft whose report has high-severity hits needs an explicit confirmation.
     confirmed_needs_review: bool = False
     # `generated`: the parent this draft was regenerated from; `regenerated`: the new draft.

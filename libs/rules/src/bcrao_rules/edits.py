@@ -14,7 +14,7 @@ from . import scoring, validation, verdicts
 DIFF_CONTEXT = 20
 DIFF_MAX = 240
 
-EditedField = Literal["title", "user_edits", "flair"]
+EditedField = Literal["title", "user_edits"]
 
 
 def check_edit(

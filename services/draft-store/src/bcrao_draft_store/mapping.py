@@ -172,6 +172,7 @@ def history_entry(row: models.DraftHistoryEntry) -> HistoryEntry:
             "from_status": row.from_status,
             "to_status": row.to_status,
             "changes": row.changes,
+            "flair_change": row.flair_change,
             "confirmed_needs_review": row.confirmed_needs_review,
             "failed_rules": list(row.failed_rules or []),
         }

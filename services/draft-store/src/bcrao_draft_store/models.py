@@ -271,4 +271,6 @@ class DraftHistoryEntry(Base):
     failed_rules: Mapped[list[str]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb")
     )
+    # An edit that changed the post flair: {"before": ..., "after": ...}.
+    flair_change: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _created()

@@ -180,9 +180,9 @@ async def update_draft(
                     old_body,
                     body.user_edits if body.user_edits is not None else old_body,
                 ),
-                "flair": (old_flair, body.flair if body.flair is not None else old_flair),
             }
         )
+        new_flair = body.flair if body.flair is not None else old_flair
         if body.title is not None:
             draft.user_title = body.title
         if body.user_edits is not None:
@@ -200,6 +200,9 @@ async def update_draft(
             from_status=start.value,
             to_status=DraftStatus.EDITED.value,
             changes=[c.model_dump(mode="json") for c in changes],
+            flair_change={"before": old_flair, "after": new_flair}
+            if new_flair != old_flair
+            else None,
             failed_rules=failed_labels(report.validation),
         )
     before = DraftStatus.EDITED if edits_saved else start

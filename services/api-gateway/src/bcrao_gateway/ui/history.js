@@ -7,7 +7,7 @@ import { showError } from "./errors.js";
 import { emit } from "./state.js";
 
 const ACTIONS = { generated: "Generated", created: "Generated", status_changed: "Status changed", edited: "Edited", regenerated: "Regenerated" };
-const FIELD_NAMES = { title: "title", user_edits: "text", flair: "flair" };
+const FIELD_NAMES = { title: "title", user_edits: "text" };
 
 /** Changes come as a list of {field, before_length, after_length, diff} (or, from older
  * servers, an object of field → value). */
@@ -39,7 +39,11 @@ function entryItem(entry) {
   const to = entry.to_status ?? entry.to;
   const moved = entry.action === "status_changed" || (from && to && from !== to);
   const fromTo = moved && (from || to) ? ` ${from ?? "—"} → ${to ?? "—"}` : "";
-  const changes = changesText(entry.changes);
+  const flair = entry.flair_change;
+  const changes = [
+    changesText(entry.changes),
+    flair ? `flair: ${flair.before || "none"} → ${flair.after || "none"}` : "",
+  ].filter(Boolean).join(" · ");
   return el("li", { class: "timeline-item", dataset: { action: entry.action } }, [
     el("span", { class: "timeline-when muted", text: fmtDate(entry.at) }),
     el("span", { class: "timeline-what" }, [

@@ -1,4 +1,4 @@
-"""community requirements on profiles, the draft's flair, failed rules in the history
+"""community requirements on profiles, the flair of drafts, failed rules and flair changes
 
 Revision ID: 0005_rule_verdicts
 Revises: 0004_draft_history_and_edit_reports
@@ -17,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # All three are nullable or defaulted: adding them rewrites no existing row.
+    # All four are nullable or defaulted: adding them rewrites no existing row.
     op.add_column(
         "community_profiles",
         sa.Column("requirements", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -32,9 +32,14 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.add_column(
+        "draft_history",
+        sa.Column("flair_change", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("draft_history", "flair_change")
     op.drop_column("draft_history", "failed_rules")
     op.drop_column("drafts", "flair")
     op.drop_column("community_profiles", "requirements")
