@@ -28,7 +28,9 @@ def check_edit(
     """Validation and scores of the edited text. Nothing is removed from a person's text, so the
     report lists links instead of recording removals."""
     report = validation.validate(title, body, blacklist=blacklist, links_removed=[])
-    scores = scoring.score(body, profile=profile, link_count=report.link_count)
+    scores = scoring.score(
+        body, profile=profile, link_count=report.link_count, findings=report.writing_findings
+    )
     return EditReport(title=title, validation=report, scores=scores, checked_at=checked_at)
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from bcrao_contracts.enums import ErrorCode, Stage
+from bcrao_contracts.enums import ErrorCode, HumanizerLevel, Stage
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, GenerationFailed
 from bcrao_contracts.models import GeneratedDraft
 from bcrao_rules import scoring, validation
@@ -52,6 +53,21 @@ def _failed(
         details=details or {},
         retryable=retryable,
     )
+
+
+def writing_inputs(request: GenerateRequested) -> dict[str, Any]:
+    """What the writing findings compare a draft with: the text it must not paste (the user's
+    context, the product description), what it must be about, and whether the Reddit-casual
+    level asked for lowercase starts."""
+    campaign = request.campaign
+    topic = [*campaign.keywords, campaign.product_context, request.context, request.subreddit]
+    if request.feedback:
+        topic.append(request.feedback)
+    return {
+        "sources": [request.context, campaign.product_context],
+        "topic": topic,
+        "casual": request.humanizer_level is HumanizerLevel.CASUAL,
+    }
 
 
 async def run_generation(
@@ -104,7 +120,8 @@ async def run_generation(
     await progress.status(Stage.VALIDATING, "Checking the draft against the rules")
     title, body = postprocess.split_title(result.text)
     grade = profile.formality_level if profile else None
-    body = humanizer.humanize(body, seed=seed, grade_level=grade)
+    level = request.humanizer_level
+    body = humanizer.humanize(body, seed=seed, grade_level=grade, level=level)
     removed: list[str] = []
     if decision.zero_links:
         title, removed_from_title = postprocess.remove_links(title)
@@ -120,7 +137,12 @@ async def run_generation(
             retryable=True,
         )
     check = asyncio.to_thread(
-        validation.validate, title, body, blacklist=request.blacklist, links_removed=removed
+        validation.validate,
+        title,
+        body,
+        blacklist=request.blacklist,
+        links_removed=removed,
+        **writing_inputs(request),
     )
     try:
         report = await asyncio.wait_for(check, validation_timeout)
@@ -139,7 +161,11 @@ async def run_generation(
 
     await progress.status(Stage.SCORING, "Scoring the draft")
     scores = await asyncio.to_thread(
-        scoring.score, body, profile=profile, link_count=report.link_count
+        scoring.score,
+        body,
+        profile=profile,
+        link_count=report.link_count,
+        findings=report.writing_findings,
     )
 
     warnings = [] if profile else ["no_profile"]

@@ -106,6 +106,7 @@ def generation_params(request: GenerateRequested, decision: GatingDecision) -> G
         context=request.context,
         feedback=request.feedback,
         parent_draft_id=request.parent_draft_id,
+        parent_draft=request.parent_draft,
         profile=request.profile,
         blacklist=_blacklist_used(list(request.blacklist)),
         campaign=PromptCampaign(id=campaign.id, keywords=list(campaign.keywords), product=product),
@@ -113,6 +114,7 @@ def generation_params(request: GenerateRequested, decision: GatingDecision) -> G
         product_mention=decision.product_mention,
         zero_links=decision.zero_links,
         promotional_language=decision.promotional_language,
+        humanizer_level=request.humanizer_level,
     )
 
 
