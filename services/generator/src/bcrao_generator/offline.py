@@ -29,6 +29,7 @@ from bcrao_contracts.events import GenerateRequested
 from bcrao_rules.gating import GatingDecision
 from bcrao_rules.textstats import split_sentences, words
 from bcrao_rules.validation import blacklist_hits
+from bcrao_rules.writing import pasted_spans
 
 from . import offline_bank as bank
 from .humanizer import seeded_random
@@ -41,7 +42,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 DEFAULT_AVG_SENTENCE = 15.0
 QUOTE_MAX_WORDS = 7  # writing findings call 8+ words copied from the request "pasted input"
-DESCRIPTION_MAX_WORDS = 7
+DESCRIPTION_MAX_WORDS = 6  # "is" + the description stays under the 8 words of "pasted input"
 NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _INSTRUCTION = re.compile(
     r"^(?:please\s+)?(?:write|post|make|mention|focus|keep|include|talk|explain|describe|share|"
@@ -51,12 +52,14 @@ _INSTRUCTION = re.compile(
 _ABOUT = re.compile(r"\babout\s+([^.,;:!?\n]{3,60})", re.I)
 # "Acme Notes is a note-taking app": a name of up to four capitalised words, then its description.
 _PRODUCT_IS = re.compile(
-    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+[A-Z][\w.\-]{0,40}){0,3})\s+(?:is|are)\s+(?P<desc>.+)$"
+    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+(?:[A-Z]|\d)[\w.\-]{0,40}){0,3})\s+(?:is|are)\s+"
+    r"(?P<desc>.+)$"
 )
 _SAFE_WORD = re.compile(r"^[\w$%&'’.\-/+]+$")
 _TRAILING_FUNCTION = _word_set(
     "a an the and or but for to of with who that which by in on at from as is are your our"
 )
+_CUT_BEFORE = _word_set("for with that who which in on to from by at of")
 # Nouns that do not take a plural: a keyword ending in one stays as written.
 _MASS = _word_set(
     """software hardware feedback advice research data information equipment music time money
@@ -86,8 +89,10 @@ _DROP = re.compile(
     re.I,
 )
 _ASK = re.compile(
-    r"\b(?:ask|asking|talk|write|focus|more|cover|covering|post|questions?)\s+"
-    r"(?:(?:people|them|the community|readers|folks)\s+)?(?:about|on)\s+(?P<what>[^.;!?\n]{3,80})",
+    r"\b(?:(?:ask|asking|talk|write|focus|more|post|questions?)\s+"
+    r"(?:(?:people|them|the community|readers|folks)\s+)?(?:about|on)|"
+    r"(?:cover|covering|include|including)(?!\s+(?:the|my|our)\s+(?:product|app|link)))"
+    r"\s+(?P<what>[^.;!?\n]{3,80})",
     re.I,
 )
 _ASK_TAIL = re.compile(r"\s*(?:,.*|\binstead\b.*|\btoo\b|\bas well\b|\bplease\b)\s*$", re.I)
@@ -138,6 +143,12 @@ def _clean_words(text: str) -> list[str]:
 
 def _short(words_: list[str], limit: int) -> str:
     kept = words_[:limit]
+    if len(words_) > limit:
+        # Cut before a preposition rather than after an adjective: "an online Spanish course",
+        # not "an online Spanish course for adult".
+        cuts = [i for i, w in enumerate(words_[: limit + 1]) if w.lower() in _CUT_BEFORE]
+        if cuts and cuts[-1] >= 2:
+            kept = words_[: cuts[-1]]
     while kept and kept[-1].lower().strip(".,") in _TRAILING_FUNCTION:
         kept.pop()
     return " ".join(kept).strip(" ,.;:")
@@ -150,6 +161,8 @@ def product_facts(context: str) -> tuple[str | None, str | None]:
     match = _PRODUCT_IS.match(first)
     name = match.group("name") if match else None
     desc = match.group("desc") if match else first
+    if not match and (verb := re.search(r"\b(?:is|are)\s+", first)):
+        desc = first[verb.end() :]  # "The Trailpack 30 is ...": what it is, without a name
     desc = re.split(
         r"\s*[:;(—–]\s*|\s+-\s+|,?\s+(?:and|but|so|who|that|which|where)\b", desc, maxsplit=1
     )[0]
@@ -248,10 +261,14 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
     allow_product = decision.product_mention != "none" and "less_salesy" not in flags
     name_res = [re.compile(rf"\b{re.escape(name)}\b", re.I)] if name and not allow_product else []
 
+    sources = [request.context, request.campaign.product_context]
+
     def banned(text: str) -> bool:
         if any(p.search(text) for p in drop_res + name_res):
             return True
-        return bool(blacklist_hits(text, request.blacklist))
+        # A quote or description next to the template's own words can still make 8 copied
+        # words in a row: that is pasted input (bcrao_rules.writing), so the fill is refused.
+        return bool(blacklist_hits(text, request.blacklist)) or bool(pasted_spans(text, sources))
 
     product: list[str] = []
     if allow_product:

@@ -195,11 +195,11 @@ F_TITLES = (
     "Asking r/{sub} about {topic}",
     "Where does my thinking on {topic} go wrong?",
     "Help me find the flaw in my approach to {topic}",
-    "I've been doing {topic} the same way for {months} months, so what am I missing?",
+    "I've handled {topic} the same way for {months} months, so what am I missing?",
 )
 F_INTRO = (
     "I'd like a reality check from people here who know more about {topic} than I do.",
-    "I've been working on an approach to {topic}, and I'm honestly not sure it holds up.",
+    "I've been working on an approach to {topic}, and I'm not sure that it holds up.",
     "You all know {topic} better than I do, so I'm asking before I sink more time in.",
     "I'm a bit stuck on {topic}, and I think r/{sub} is the right place to ask.",
     "Before I commit to anything around {topic}, I want people who know it to find the holes.",
