@@ -12,7 +12,6 @@ from bcrao_generator.evaluation import (
     TARGETS,
     campaign_request,
     evaluate,
-    gating_breaches,
     generate,
     grammar,
     missed,
@@ -21,6 +20,7 @@ from bcrao_generator.evaluation import (
 )
 from bcrao_generator.languagetool import LanguageToolServer
 from bcrao_generator.llm import LLMRequest, LLMResult, OfflineComposer, OnRestart, OnText
+from bcrao_generator.obedience import gating_breaches
 from bcrao_rules.gating import check_gating
 
 OFFLINE = OfflineComposer(chunk_delay_ms=0)

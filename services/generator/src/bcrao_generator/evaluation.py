@@ -37,13 +37,14 @@ from bcrao_contracts.models import (
 )
 from bcrao_rules import scoring
 from bcrao_rules.gating import GatingDecision, check_gating
-from bcrao_rules.textstats import find_links, split_paragraphs, split_sentences, words
+from bcrao_rules.textstats import split_sentences, words
 from bcrao_rules.writing import content_words, pasted_spans
 
 from .config import Settings
 from .eval_matrix import CAMPAIGNS, EvalCampaign
 from .languagetool import EXCLUDED_RULES, LanguageToolServer
 from .llm import LLM, OfflineComposer, build_llm
+from .obedience import gating_breaches
 from .offline import product_facts
 from .pipeline import run_generation
 from .progress import Progress
@@ -75,12 +76,6 @@ LEAK_LEXICON = frozenset(
     freelance freelancer freelancers saas startup founder server deploy codebase investors
     funding"""
     )
-)
-PITCH = re.compile(
-    r"\b(?:check (?:it|this) out|check out|sign up|try it|give it a (?:try|go)|link below|"
-    r"free trial|discount|what finally worked|switched to|ended up with|haven't gone back|"
-    r"you should (?:try|use)|highly recommend)\b",
-    re.I,
 )
 _NUMBER = (
     r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -]"
@@ -196,11 +191,6 @@ def _request_text(request: GenerateRequested) -> str:
     return " ".join(parts).lower()
 
 
-def _product_markers(request: GenerateRequested) -> list[str]:
-    name, desc = product_facts(request.campaign.product_context)
-    return [m for m in (name, desc.split(" ", 1)[1] if desc else None) if m]
-
-
 def own_checks(
     request: GenerateRequested, decision: GatingDecision, draft: DraftGenerated
 ) -> list[Finding]:
@@ -237,28 +227,6 @@ def own_checks(
     if report.writing_findings and shown in ("good", "excellent"):
         found.append(Finding("banded_above_moderate", f"{shown} with writing findings"))
     return found
-
-
-def gating_breaches(
-    request: GenerateRequested, decision: GatingDecision, title: str, body: str
-) -> list[str]:
-    """The gating constraints the text breaks: links where there must be none, the product where
-    it must not appear (or outside the last paragraph), a pitch where promotion must be minimal."""
-    breaches: list[str] = []
-    text = f"{title}\n\n{body}"
-    if decision.zero_links and find_links(text):
-        breaches.append(f"links where there must be none: {find_links(text)}")
-    markers = _product_markers(request)
-    mentions = lambda t: [m for m in markers if m.lower() in t.lower()]  # noqa: E731
-    if decision.product_mention == "none" and mentions(text):
-        breaches.append(f"the product appears where it must not: {mentions(text)}")
-    if decision.product_mention == "last_paragraph":
-        early = [p for p in [title, *split_paragraphs(body)[:-1]] if mentions(p)]
-        if early:
-            breaches.append(f"the product before the last paragraph: {early[0][:80]}")
-    if decision.promotional_language == "minimal" and PITCH.search(text):
-        breaches.append(f"a pitch where promotion must be minimal: {PITCH.search(text)}")
-    return breaches
 
 
 def _decide(request: GenerateRequested) -> GatingDecision:
