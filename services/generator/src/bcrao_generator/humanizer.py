@@ -118,8 +118,8 @@ FILLER_PREFIXES = ("honestly, ", "tbh ", "ngl ", "I mean, ", "fwiw, ")
 FILLER_SUFFIXES = (", idk", " tbh", " honestly")
 FILLERS = ("honestly", "tbh", "ngl", "i mean", "idk", "fwiw")
 CASUAL_ENDINGS = ("anyway", "Anyway.", "curious what others think", "Curious what others think.")
-LIGHT_PREFIXES = ("Honestly, ", "I mean, ", "To be fair, ")
-LIGHT_SUFFIXES = (", honestly", ", to be fair")
+LIGHT_PREFIXES = ("Honestly, ",)
+LIGHT_SUFFIXES = (", honestly",)
 LIGHT_ENDINGS = ("Curious what others think.", "Anyway, that's where I am.")
 _ADJECTIVES = re.compile(
     r"\b(annoying|hard|slow|messy|weird|expensive|bad|painful|confusing|frustrating|tedious|"
@@ -317,6 +317,8 @@ def _add_light_filler(sentence: str, rng: random.Random) -> str:
     """A filler that reads as written on purpose: capitalised in front, or after a comma."""
     if sentence.lower().startswith(FILLERS) or "honestly" in sentence.lower():
         return sentence
+    if "," in " ".join(sentence.split()[:3]):
+        return sentence  # "Looking back, ..." already opens with an aside
     lowered = _lower_start(sentence)
     if lowered != sentence or re.match(r"I\b", sentence):
         return rng.choice(LIGHT_PREFIXES) + lowered

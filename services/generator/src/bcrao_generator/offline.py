@@ -184,7 +184,8 @@ def _quote(context: str) -> str | None:
         if _INSTRUCTION.match(sentence):
             continue
         for clause in re.split(r"\s*[,;:—–()]\s*|\s+(?:and|but|because|so|although)\s+", sentence):
-            clean = _clean_words(clause.strip().rstrip(".!?"))
+            clause = re.sub(r"^(?:and|but|so|because|although)\s+", "", clause.strip(), flags=re.I)
+            clean = _clean_words(clause.rstrip(".!?"))
             if 3 <= len(clean) <= QUOTE_MAX_WORDS and len(clean) == len(clause.split()):
                 quote = " ".join(clean)
                 if not re.match(r"I\b|[A-Z][a-z]*[A-Z]|[A-Z]{2}", quote):
