@@ -12,9 +12,10 @@ PYTEST_ARGS ?=
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: ## Python environment (uv, locked deps) and the Kafka jars
+setup: ## Python environment (uv, locked deps), the Kafka and the LanguageTool jars
 	@bash scripts/bootstrap.sh
 	@bash deploy/local/kafka.sh fetch
+	@bash deploy/local/languagetool.sh fetch
 
 infra-up: setup ## Start the local Kafka (KRaft) and PostgreSQL
 	@bash deploy/local/infra.sh up
@@ -75,7 +76,7 @@ lint: setup ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy --no-incremental libs/contracts/src libs/testkit/src tests/support/src libs/platform/src libs/rules/src services/generator/src services/draft-store/src services/api-gateway/src
 
-eval: setup ## Evaluate the generation pipeline over the fixed matrix (report in eval/out)
+eval: setup ## Nine products x archetypes x accounts x seeds, LanguageTool and own checks (report in eval/out)
 	@bash scripts/with-env.sh $(PY) -m bcrao_generator.evaluation --out eval/out
 
 BENCH_SOAK_SECONDS ?= 300

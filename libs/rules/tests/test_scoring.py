@@ -163,7 +163,7 @@ def test_every_score_is_explained_in_one_line() -> None:
     explanations = scores.breakdown["explanations"]
     assert set(explanations) == {
         "vulnerability", "rhythm_match", "formality_match", "burstiness",
-        "jargon_penalty", "link_penalty", "overall",
+        "jargon_penalty", "link_penalty", "overall", "writing_findings",
     }  # fmt: skip
     assert all("\n" not in line and line for line in explanations.values())
     assert "leverage, seamless" in explanations["jargon_penalty"]

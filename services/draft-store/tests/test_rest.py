@@ -295,9 +295,32 @@ async def test_regeneration_carries_the_parent_and_this_rounds_feedback(
     assert event["feedback"] == "shorter please"
     assert (event["subreddit"], event["archetype"]) == ("SaaS", "Journey")
     assert event["context"] == "chasing invoices"  # the parent's generation_params win
+    assert event["parent_draft"] == {
+        "title": parent["title"],
+        "body": parent["body"],
+        "edited": False,
+    }
     no_body = await client.post(f"{base(user_id)}/drafts/{parent['id']}/tasks")
     assert no_body.status_code == 201
     assert no_body.json()["feedback"] is None
+
+
+async def test_a_regeneration_shows_the_model_the_users_edits(
+    client: httpx.AsyncClient, app: FastAPI, user_id: str
+) -> None:
+    campaign = await _campaign(client, user_id)
+    parent = await _stored_draft(client, app, user_id, campaign["id"])
+    edits = {"title": "My edited title", "user_edits": "My edited text.\n\nSecond paragraph."}
+    assert (await client.patch(f"{base(user_id)}/drafts/{parent['id']}", json=edits)).is_success
+    response = await client.post(
+        f"{base(user_id)}/drafts/{parent['id']}/tasks", json={"feedback": "drop the word widget"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["parent_draft"] == {
+        "title": "My edited title",
+        "body": "My edited text.\n\nSecond paragraph.",
+        "edited": True,
+    }
 
 
 async def test_task_state_includes_the_draft(

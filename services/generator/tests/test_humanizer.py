@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from bcrao_contracts.enums import HumanizerLevel
 from bcrao_generator.humanizer import FILLERS, TRANSFORMS, Odds, humanize, intensity_for_grade
 from bcrao_rules.textstats import split_paragraphs, split_sentences
+
+CASUAL = HumanizerLevel.CASUAL
 
 SEEDS = [f"task-{i}" for i in range(200)]
 
@@ -114,7 +117,7 @@ def test_i_and_proper_nouns_are_never_lowercased() -> None:
 
 def test_common_sentence_starts_are_lowercased_sometimes() -> None:
     text = "First line here. The second one. The third one. The fourth one. The fifth one."
-    outs = [humanize(text, seed=seed, grade_level=1) for seed in SEEDS]
+    outs = [humanize(text, seed=seed, grade_level=1, level=CASUAL) for seed in SEEDS]
     assert any(re.search(r"\. the ", out) for out in outs)
     assert all(out.startswith("First") for out in outs)  # the opening sentence keeps its capital
 
@@ -126,7 +129,7 @@ def test_fillers_land_in_middle_sentences_only() -> None:
     assert not FILLER_RE.search(POST)
     with_filler = 0
     for seed in SEEDS:
-        sentences = split_sentences(humanize(POST, seed=seed, grade_level=1))
+        sentences = split_sentences(humanize(POST, seed=seed, grade_level=1, level=CASUAL))
         assert not FILLER_RE.search(sentences[0])
         assert not FILLER_RE.search(sentences[-1])
         with_filler += any(FILLER_RE.search(s) for s in sentences[1:-1])
@@ -152,7 +155,7 @@ def test_higher_intensity_changes_more() -> None:
 
 
 def test_occasional_devices_appear_across_seeds() -> None:
-    outs = [humanize(POST, seed=seed, grade_level=1) for seed in SEEDS]
+    outs = [humanize(POST, seed=seed, grade_level=1, level=CASUAL) for seed in SEEDS]
     assert any("-- wait actually" in out for out in outs)
     assert any(" — " in out for out in outs)
     assert any(not out.rstrip().endswith((".", "?", "!")) for out in outs)
@@ -164,7 +167,7 @@ def test_occasional_devices_appear_across_seeds() -> None:
 
 def test_casual_ending_is_not_added_twice() -> None:
     for seed in SEEDS:
-        out = humanize(TELLS, seed=seed, grade_level=1)
+        out = humanize(TELLS, seed=seed, grade_level=1, level=CASUAL)
         assert out.lower().count("anyway") == 1, out
 
 
@@ -176,7 +179,7 @@ def test_a_prefixed_filler_never_stands_before_a_capitalised_word() -> None:
     )
     pattern = re.compile(r"\b(?:tbh|ngl|honestly,|I mean,|fwiw,) ([A-Z]\w*)", re.IGNORECASE)
     for n in range(200):
-        out = humanize(text, seed=f"seed-{n}", grade_level=2.0)
+        out = humanize(text, seed=f"seed-{n}", grade_level=2.0, level=CASUAL)
         for match in pattern.finditer(out):
             assert match.group(1) == "I" or match.group(1).islower(), out
 
@@ -211,3 +214,27 @@ def test_the_transforms_run_in_a_fixed_order() -> None:
         "casual_ending",
         "dropped_period",
     ]
+
+
+def test_light_never_starts_a_sentence_in_lower_case_or_ends_without_punctuation() -> None:
+    for seed in SEEDS:
+        for grade in (1, 4, 8, 12):
+            out = humanize(POST, seed=seed, grade_level=grade)  # light is the default
+            starts = [s for s in split_sentences(out) if s[:1].isalpha()]
+            assert all(s[:1].isupper() for s in starts), out
+            assert out.rstrip()[-1] in ".!?", out
+            assert not re.search(r"\b(?:tbh|ngl|idk|fwiw)\b", out), out
+
+
+def test_light_still_adds_a_touch_and_casual_adds_more() -> None:
+    light = [humanize(POST, seed=seed, grade_level=2) for seed in SEEDS]
+    casual = [humanize(POST, seed=seed, grade_level=2, level=CASUAL) for seed in SEEDS]
+    assert sum(out != POST for out in light) > len(SEEDS) // 2
+    assert any(re.search(r"(?:^|[.!?]\s)[a-z]", out) for out in casual)
+    assert not any(re.search(r"(?:^|[.!?]\s)[a-z]", out) for out in light)
+
+
+def test_off_only_removes_machine_tells() -> None:
+    text = "Furthermore, the beds were a mess. I moved them twice. Hope this helps!"
+    out = humanize(text, seed="s", grade_level=2, level=HumanizerLevel.OFF)
+    assert out == "The beds were a mess. I moved them twice."

@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
-from bcrao_contracts.enums import AccountStatus, Archetype, ErrorCode, Stage
+from bcrao_contracts.enums import (
+    AccountStatus,
+    Archetype,
+    BlacklistKind,
+    ErrorCode,
+    Severity,
+    Stage,
+)
 from bcrao_contracts.events import (
     DraftGenerated,
     GenerateRequested,
@@ -20,12 +28,22 @@ from bcrao_contracts.events import (
 )
 from bcrao_contracts.models import BlacklistEntry, ValidationReport
 from bcrao_contracts.requirements import CommunityRequirements
-from bcrao_generator.llm import LLMRequest, LLMResult, LLMUnavailable, OnRestart, OnText
+from bcrao_generator.config import Settings
+from bcrao_generator.llm import (
+    LLMRequest,
+    LLMResult,
+    LLMUnavailable,
+    OnRestart,
+    OnText,
+    OpenAILLM,
+)
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
 from bcrao_generator.prompt import prompt_from_params
 from bcrao_rules import validation as rules_validation
 from bcrao_rules.textstats import split_paragraphs
+from bcrao_testkit import fake_openai
+from bcrao_testkit.servers import serve
 
 from .factories import request
 from .test_prompt import CASES as PROMPT_CASES
@@ -334,3 +352,48 @@ async def test_a_validation_past_its_deadline_fails_that_task_only(
     assert Stage.SCORING not in sink.stages()
     bystander, _ = await _generate(_request(5), FakeLLM())
     assert isinstance(bystander, DraftGenerated)
+
+
+async def test_a_high_severity_hit_on_the_llm_path_gets_one_repair_round() -> None:
+    entry = BlacklistEntry(
+        id=UUID(int=77),
+        pattern="spreadsheet",
+        kind=BlacklistKind.LITERAL,
+        description="tools talk reads as an ad here",
+        severity=Severity.HIGH,
+    )
+    req = request("SaaS", Archetype.PROBLEM_SOLUTION, AccountStatus.ESTABLISHED).model_copy(
+        update={"blacklist": [entry]}
+    )
+    async with serve(fake_openai.create_app()) as url:
+        settings = Settings(
+            llm_api_key=fake_openai.API_KEY,
+            llm_base_url=f"{url}/v1",
+            llm_model="m",
+            llm_fallback_model="m",
+            llm_prices={"m": (1.0, 2.0)},
+        )
+        llm = OpenAILLM(settings)
+        sink = Sink()
+        try:
+            outcome = await run_generation(
+                req, llm=llm, progress=Progress(req.task_id, sink, interval=0)
+            )
+        finally:
+            await llm.aclose()
+        async with httpx.AsyncClient() as client:
+            sent = (await client.get(f"{url}/_requests")).json()["requests"]
+    assert isinstance(outcome, DraftGenerated)
+    draft = outcome.draft
+    assert len(sent) == 2  # bounded: the draft, then one repair
+    assert sent[1]["messages"][-2]["role"] == "assistant"
+    assert '- remove "spreadsheet"' in sent[1]["messages"][-1]["content"]
+    assert "spreadsheet" not in draft.body.lower()
+    assert draft.validation.blacklist_hits == []
+    assert draft.validation.repaired == ['remove "spreadsheet" (tools talk reads as an ad here)']
+    params = draft.generation_params
+    assert params.repair_prompt_tokens == fake_openai.PROMPT_TOKENS
+    assert params.repair_completion_tokens
+    assert draft.token_count == params.prompt_tokens + params.completion_tokens
+    assert params.prompt_tokens == 2 * fake_openai.PROMPT_TOKENS  # both rounds are paid for
+    assert any(e.restart for e in sink.events)  # the stream was told the text starts over

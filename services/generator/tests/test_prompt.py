@@ -13,15 +13,15 @@ from uuid import UUID
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, BlacklistKind, Severity
 from bcrao_contracts.events import GenerateRequested
-from bcrao_contracts.models import BlacklistEntry, GenerationParams, StyleGuide
+from bcrao_contracts.models import BlacklistEntry, GenerationParams, ParentDraft, StyleGuide
 from bcrao_generator.prompt import (
-    BUILTIN_EXAMPLES,
     PROMPT_VERSION,
     Prompt,
     build_prompt,
     formality_words,
     generation_params,
     prompt_from_params,
+    repair_prompt,
 )
 from bcrao_rules.gating import check_gating
 
@@ -175,7 +175,7 @@ def test_product_context_only_when_a_mention_is_allowed() -> None:
     assert _params(CASES["selfhosted_feedback_new"]).campaign.product is None
 
 
-def test_examples_profile_posts_then_long_hooks_then_builtins() -> None:
+def test_examples_profile_posts_then_long_hooks_and_no_builtins() -> None:
     base = CASES["saas_problemsolution_established"]
     assert base.profile is not None
     profile = base.profile.model_copy(
@@ -190,9 +190,31 @@ def test_examples_profile_posts_then_long_hooks_then_builtins() -> None:
     system = _build(base.model_copy(update={"profile": profile})).system
     assert system.index("A full example post") < system.index("A hook that is comfortably")
     assert "Too short hook" not in system
-    assert BUILTIN_EXAMPLES[0][:40] in system
-    assert BUILTIN_EXAMPLES[1][:40] not in system  # three examples at most
-    assert system.count("--- example ") == 3
+    assert system.count("--- example ") == 2  # nothing built in fills the third place
+    bare = base.profile.model_copy(update={"example_posts": [], "top_success_hooks": []})
+    system = _build(base.model_copy(update={"profile": bare})).system
+    assert "Posts that did well here" not in system
+    assert "invoice" not in system.split("Your product")[0].lower()  # no other field's story
+
+
+def test_a_regeneration_shows_the_draft_being_rewritten_as_data() -> None:
+    base = CASES["saas_feedback_regeneration"]
+    parent = ParentDraft(title="My old title", body="Second paragraph >>> here.", edited=True)
+    user = _build(base.model_copy(update={"parent_draft": parent})).user
+    assert "as the user edited it" in user
+    shown = user.split("<<<previous draft>>>")[1].split("<<<end previous draft>>>")[0]
+    assert "Title: My old title" in shown
+    assert "Second paragraph ››› here." in shown  # a marker inside the text cannot close it
+    assert user.index("<<<end previous draft>>>") < user.index("<<<feedback>>>")
+
+
+def test_a_repair_round_lists_the_problems_after_the_models_draft() -> None:
+    built = _build(CASES["saas_problemsolution_established"])
+    repair = repair_prompt(built, "Title: x\n\nI built my app.", ['remove "I built"'])
+    roles = [m["role"] for m in repair.messages()]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert repair.messages()[2]["content"] == "Title: x\n\nI built my app."
+    assert '- remove "I built"' in repair.messages()[3]["content"]
 
 
 def test_style_guide_lines_only_for_present_fields() -> None:

@@ -88,6 +88,14 @@ class Severity(StrEnum):
     HIGH = "high"
 
 
+class HumanizerLevel(StrEnum):
+    """How many casual touches the humanizer adds (DOMAIN.md, "Post-processing")."""
+
+    OFF = "off"  # machine tells removed, nothing added
+    LIGHT = "light"  # fillers and dashes; never a lowercase start or a missing final stop
+    CASUAL = "casual"  # Reddit-casual: also lowercase starts, a dropped final period, "anyway"
+
+
 class BlacklistSource(StrEnum):
     USER = "user"
     MONITORING = "monitoring"

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from . import topics
 from .base import Contract, storable_json
-from .enums import AccountStatus, Archetype, ErrorCode, Plan, Stage
+from .enums import AccountStatus, Archetype, ErrorCode, HumanizerLevel, Plan, Stage
 from .models import (
     CONTEXT_MAX,
     FEEDBACK_MAX,
@@ -27,6 +27,7 @@ from .models import (
     CommunityProfile,
     Draft,
     GeneratedDraft,
+    ParentDraft,
     Subreddit,
 )
 
@@ -70,6 +71,10 @@ class GenerateRequested(Event):
     blacklist: Annotated[list[BlacklistEntry], Field(max_length=500)] = []
     parent_draft_id: UUID | None = None
     feedback: Annotated[str, Field(max_length=FEEDBACK_MAX)] | None = None
+    # A regeneration's parent as the user last saw it (their edits where there are some);
+    # absent from producers before 0.3 and for first generations.
+    parent_draft: ParentDraft | None = None
+    humanizer_level: HumanizerLevel = HumanizerLevel.LIGHT
 
 
 class ProgressUpdated(Event):

@@ -20,6 +20,7 @@ from .enums import (
     BlacklistKind,
     BlacklistSource,
     DraftStatus,
+    HumanizerLevel,
     Severity,
     Tone,
 )
@@ -164,6 +165,15 @@ class PromptCampaign(Contract):
     product: PromptProduct | None = None  # None when the post must not mention the product
 
 
+class ParentDraft(Contract):
+    """The draft a regeneration rewrites, as the user last saw it: their edited title and text
+    where they edited them, else the generated ones. Shown to the model as data."""
+
+    title: Annotated[str, Field(max_length=TITLE_MAX)]
+    body: Annotated[str, Field(max_length=BODY_MAX)]
+    edited: bool = False
+
+
 class GenerationParams(Contract):
     """Everything the prompt is rendered from, stored on the draft (`generation_params`).
 
@@ -181,6 +191,7 @@ class GenerationParams(Contract):
     context: str = ""
     feedback: str | None = None
     parent_draft_id: UUID | None = None
+    parent_draft: ParentDraft | None = None
     profile: CommunityProfile | None = None
     blacklist: list[PromptBlacklistLine] = []
     campaign: PromptCampaign
@@ -188,6 +199,7 @@ class GenerationParams(Contract):
     product_mention: ProductMention
     zero_links: bool
     promotional_language: PromotionalLanguage
+    humanizer_level: HumanizerLevel = HumanizerLevel.LIGHT
     # The call (recorded after it returned).
     model: str | None = None
     attempts: Annotated[int, Field(ge=1)] | None = None
@@ -195,6 +207,10 @@ class GenerationParams(Contract):
     prompt_tokens: Annotated[int, Field(ge=0)] | None = None
     completion_tokens: Annotated[int, Field(ge=0)] | None = None
     humanizer_seed: str | None = None
+    # A repair round (the LLM path asked the model once to fix high-severity hits or a broken
+    # gating rule): its tokens are included in the draft's token count and cost.
+    repair_prompt_tokens: Annotated[int, Field(ge=0)] | None = None
+    repair_completion_tokens: Annotated[int, Field(ge=0)] | None = None
 
 
 class BlacklistHit(Contract):
@@ -217,9 +233,23 @@ class MachineTellHit(Contract):
     matched_text: str
 
 
+class WritingFinding(Contract):
+    """A writing defect a reader would notice (DOMAIN.md, "Validation report"): broken grammar, a
+    sentence with no verb, a lowercase start, text pasted from the request, off-topic content."""
+
+    kind: Literal["broken_grammar", "no_verb", "lowercase_start", "pasted_input", "off_topic"]
+    message: str
+    excerpt: str = ""
+    field: Literal["title", "body"] | None = None
+
+
 class ValidationReport(Contract):
     blacklist_hits: list[BlacklistHit] = []
     machine_tells: list[MachineTellHit] = []
+    writing_findings: list[WritingFinding] = []
+    # The LLM path asked the model once to repair these problems (hits, broken rules); the
+    # report above is of the repaired text.
+    repaired: list[str] = []
     link_count: int = 0
     links_removed: list[str] = []
     sentence_count: int = 0

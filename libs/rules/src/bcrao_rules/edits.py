@@ -33,7 +33,9 @@ def check_edit(
     report = validation.validate(title, body, blacklist=blacklist, links_removed=[])
     if rules is not None:
         report = verdicts.with_verdicts(report, verdicts.check_rules(title, body, flair, rules))
-    scores = scoring.score(body, profile=profile, link_count=report.link_count)
+    scores = scoring.score(
+        body, profile=profile, link_count=report.link_count, findings=report.writing_findings
+    )
     return EditReport(title=title, validation=report, scores=scores, checked_at=checked_at)
 
 

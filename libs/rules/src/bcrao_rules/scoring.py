@@ -8,9 +8,10 @@ no penalties reaches 10; the penalties subtract at their own weight.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from bcrao_contracts.models import CommunityProfile, Scores
+from bcrao_contracts.models import CommunityProfile, Scores, WritingFinding
 
 from .textstats import (
     avg_sentence_length,
@@ -63,6 +64,9 @@ SCORE_BANDS: tuple[tuple[float, str], ...] = (
     (0.0, "low"),
 )
 SHOWN_DECIMALS = 1
+# A draft with writing findings (bcrao_rules.writing) cannot band above "moderate": the overall
+# score is capped just below "good", whatever the surface features say.
+WRITING_FINDINGS_CAP = 5.9
 
 
 def _clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
@@ -123,6 +127,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _findings_line(findings: Sequence[WritingFinding]) -> str:
+    if not findings:
+        return "no writing findings: nothing capped"
+    kinds = ", ".join(dict.fromkeys(f.kind.replace("_", " ") for f in findings))
+    return (
+        f"{_plural(len(findings), 'writing finding')} ({kinds}): the overall score is capped "
+        f"at {WRITING_FINDINGS_CAP:g} (moderate) until they are fixed"
+    )
+
+
 def _explain(parts: dict[str, float], overall: float, facts: dict[str, Any]) -> dict[str, str]:
     c = facts["counts"]
     vulnerability = (
@@ -173,6 +187,12 @@ def _explain(parts: dict[str, float], overall: float, facts: dict[str, Any]) -> 
         f"weighted sub-scores {positive:.2f} minus penalties {penalties:.2f} = {overall:.1f} "
         f"({band(overall)})"
     )
+    if facts["findings"] and facts["uncapped"] > overall:
+        summary = (
+            f"weighted sub-scores {positive:.2f} minus penalties {penalties:.2f} = "
+            f"{facts['uncapped']:.1f}, capped at {overall:.1f} ({band(overall)}) by "
+            f"{_plural(len(facts['findings']), 'writing finding')}"
+        )
     return {
         "vulnerability": vulnerability,
         "rhythm_match": rhythm,
@@ -181,10 +201,19 @@ def _explain(parts: dict[str, float], overall: float, facts: dict[str, Any]) -> 
         "jargon_penalty": jargon,
         "link_penalty": link,
         "overall": summary,
+        "writing_findings": _findings_line(facts["findings"]),
     }
 
 
-def score(body: str, *, profile: CommunityProfile | None, link_count: int) -> Scores:
+def score(
+    body: str,
+    *,
+    profile: CommunityProfile | None,
+    link_count: int,
+    findings: Sequence[WritingFinding] = (),
+) -> Scores:
+    """The scores of a body; `findings` (the validation report's writing findings) cap the
+    overall score at WRITING_FINDINGS_CAP."""
     counts = vulnerability_counts(body)
     vulnerability = vulnerability_from_count(counts["n"])
 
@@ -211,8 +240,11 @@ def score(body: str, *, profile: CommunityProfile | None, link_count: int) -> Sc
         "jargon_penalty": round(jargon_penalty(len(jargon_terms), word_count), 2),
         "link_penalty": round(link_penalty(link_count), 2),
     }
-    overall = round(overall_score(parts), 2)
+    uncapped = round(overall_score(parts), 2)
+    overall = min(uncapped, WRITING_FINDINGS_CAP) if findings else uncapped
     facts: dict[str, Any] = {
+        "findings": list(findings),
+        "uncapped": uncapped,
         "counts": counts,
         "profile": profile is not None,
         "draft_avg": draft_avg,
@@ -240,6 +272,8 @@ def score(body: str, *, profile: CommunityProfile | None, link_count: int) -> Sc
         "positive_weight_total": round(POSITIVE_TOTAL, 4),
         "profile": profile is not None,
         "band": band(overall),
+        "writing_findings": len(findings),
+        "uncapped_overall": uncapped,
         "explanations": _explain(parts, overall, facts),
     }
     return Scores(**parts, overall=overall, breakdown=breakdown)

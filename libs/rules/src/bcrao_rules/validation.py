@@ -17,6 +17,7 @@ from typing import Any
 from bcrao_contracts.enums import Severity
 from bcrao_contracts.models import BlacklistEntry, BlacklistHit, MachineTellHit, ValidationReport
 
+from . import writing
 from .blacklist import PatternError, compile_pattern
 from .textstats import avg_sentence_length, find_links, split_paragraphs, split_sentences, words
 
@@ -227,7 +228,13 @@ def validate(
     *,
     blacklist: Sequence[BlacklistEntry],
     links_removed: Sequence[str],
+    sources: Sequence[str] = (),
+    topic: Sequence[str] = (),
+    casual: bool = False,
 ) -> ValidationReport:
+    """`sources`, `topic` and `casual` feed the writing findings (bcrao_rules.writing): the text
+    that must not be pasted, what the draft must be about, and whether lowercase starts were
+    asked for (the Reddit-casual humanizer level)."""
     # One text, so that a pattern spanning title and body (rare) is still found once.
     combined = f"{title}{TITLE_BODY_SEPARATOR}{body}"
     bl_hits = blacklist_hits(combined, blacklist, title_length=len(title))
@@ -237,6 +244,7 @@ def validate(
     return ValidationReport(
         blacklist_hits=bl_hits,
         machine_tells=tells,
+        writing_findings=writing.findings(title, body, sources=sources, topic=topic, casual=casual),
         link_count=len(find_links(combined)),
         links_removed=list(links_removed),
         sentence_count=len(split_sentences(body)),

@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -46,8 +47,20 @@ PROMPT_TOKENS = 412
 KEEP_REQUESTS = 1000  # /_requests is for tests; a benchmark's thousands of bodies are not kept
 
 
+_REMOVE = re.compile(r'^- remove "([^"\n]+)"', re.MULTILINE)
+
+
 def draft_text(messages: list[dict[str, Any]]) -> str:
-    """A draft the generator's checks accept (title, paragraphs, a closing question)."""
+    """A draft the generator's checks accept (title, paragraphs, a closing question).
+
+    A repair round (the model's own draft as an assistant message, then a list of problems)
+    gets that draft back with every `- remove "<text>"` of the list taken out, as an obedient
+    model would answer it."""
+    if any(m.get("role") == "assistant" for m in messages):
+        draft = str(next(m for m in reversed(messages) if m.get("role") == "assistant")["content"])
+        for phrase in _REMOVE.findall(str(messages[-1].get("content", ""))):
+            draft = re.sub(rf"\s*\b{re.escape(phrase)}\b", "", draft, flags=re.IGNORECASE)
+        return draft
     user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
     topic = " ".join(str(user).split()[:12]) or "this"
     return (

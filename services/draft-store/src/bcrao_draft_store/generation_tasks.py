@@ -186,7 +186,7 @@ async def open_regeneration(
         "parent_draft_id": UUID(str(snapshot.parent["id"])),
         "feedback": request.feedback or None,
     }
-    return await _open(
+    event = await _open(
         session,
         user_id=user_id,
         snapshot=snapshot,
@@ -195,6 +195,18 @@ async def open_regeneration(
         fields=fields,
         now=now,
     )
+    # The draft as the user last saw it goes to the model next to the feedback (not into the
+    # task's stored request: the drafts table already holds it).
+    return event.model_copy(update={"parent_draft": _parent_draft(snapshot.parent)})
+
+
+def _parent_draft(parent: dict[str, Any]) -> contracts.ParentDraft | None:
+    title = parent.get("user_title") or parent.get("title")
+    body = parent.get("user_edits") if parent.get("user_edits") is not None else parent.get("body")
+    if not title or body is None:
+        return None
+    edited = parent.get("user_title") is not None or parent.get("user_edits") is not None
+    return contracts.ParentDraft(title=title, body=body, edited=edited)
 
 
 async def claim_task(session: AsyncSession, user_id: str, task_id: UUID, attempt_id: UUID) -> None:

@@ -1,11 +1,17 @@
-"""`make eval`: the fixed matrix of DOMAIN.md's demo campaign through the real pipeline.
+"""`make eval`: the generation pipeline over many products, judged as a reader would judge it.
 
-Subreddits (SaaS, freelance, selfhosted) × archetypes × account statuses, plus a regeneration
-with feedback, with whatever LLM is configured (the offline composer without a key). Writes
-`report.md` and `report.json`.
+The matrix (eval_matrix.py): nine campaigns from unrelated fields × every archetype × every
+account status × several seeds, each through the real pipeline (gating, prompt, the configured
+LLM or the offline composer, humanizer at the default level, validation, scoring), plus ten seeds
+of one request per campaign (do the titles vary?) and a regeneration with feedback per campaign
+(shown the parent draft; is the feedback followed?).
 
-Every draft's title and body are also checked for grammar defects (`grammar.py`), over the matrix
-and over `--seeds` random task ids (200 by default); the command exits 1 when it finds any.
+Each draft is checked by LanguageTool (grammar, casing and punctuation; see languagetool.py for
+the excluded rule ids) and by the project's own checks: content leaked from another domain,
+pasted input, quoted words that are not the user's, title/body contradictions, blacklist hits
+the generator wrote itself, broken gating rules, and a draft with writing findings banded above
+moderate. `report.md` and `report.json` in --out list every finding with its draft; the command
+exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -13,268 +19,460 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
+import re
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from statistics import mean
 from typing import Any
 
-from bcrao_contracts import demo
-from bcrao_contracts.enums import AccountStatus, Archetype
+from bcrao_contracts.enums import AccountStatus, Archetype, BlacklistKind, Severity
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, ProgressUpdated
-from bcrao_contracts.models import BlacklistEntry, CampaignSnapshot, CommunityProfile
-from bcrao_rules.textstats import split_paragraphs
+from bcrao_contracts.models import (
+    BlacklistEntry,
+    CampaignSnapshot,
+    CommunityProfile,
+    ParentDraft,
+)
+from bcrao_rules import scoring
+from bcrao_rules.gating import GatingDecision, check_gating
+from bcrao_rules.textstats import split_sentences, words
+from bcrao_rules.writing import content_words, pasted_spans
 
 from .config import Settings
-from .grammar import defects
-from .llm import LLM, build_llm
+from .eval_matrix import CAMPAIGNS, EvalCampaign
+from .languagetool import EXCLUDED_RULES, LanguageToolServer
+from .llm import LLM, OfflineComposer, build_llm
+from .obedience import gating_breaches
+from .offline import product_facts
 from .pipeline import run_generation
 from .progress import Progress
 
 NAMESPACE = uuid.UUID("6f1c1e4a-0000-4000-8000-00000000e7a1")
-CONTEXT = "Chasing late payments from freelance clients eats a day of every month"
-FEEDBACK = "Shorter please, and less salesy: no product name at all"
+SEEDS = 3
+TITLE_SEEDS = 10
+TARGETS: dict[str, tuple[str, float]] = {
+    "languagetool_per_100_words": ("<=", 0.3),
+    "leaked_sentences": ("<=", 0),
+    "pasted_inputs": ("<=", 0),
+    "quoted_sample_words": ("<=", 0),
+    "title_body_contradictions": ("<=", 0),
+    "self_made_blacklist_hits": ("<=", 0),
+    "broken_gating": ("<=", 0),
+    "feedback_followed_pct": (">=", 100.0),
+    "min_distinct_titles_of_10": (">=", 8),
+    "findings_banded_above_moderate": ("<=", 0),
+}
+# Words that name facts of one domain. A draft sentence with one of them that the request does not
+# contain tells a story the user never gave (the offline composer's banks once did: emails,
+# laptops, a VA, revenue, users for a garden-planning app).
+LEAK_LEXICON = frozenset(
+    str.split(
+        """email emails laptop laptops va vas revenue users user customers customer clients client
+    invoice invoices invoicing paying mrr arr signups sign-ups upvotes launch pricing bug
+    bugs feature features app apps code coding spreadsheet spreadsheets stripe churn
+    onboarding subscribers subscription trial dollars employees employee hired hire
+    freelance freelancer freelancers saas startup founder server deploy codebase investors
+    funding"""
+    )
+)
+_NUMBER = (
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -]"
+    r"(month|week|hour|day|year)s?\b"
+)
 
 
 def _id(*parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "/".join(parts))
 
 
-def demo_request(
-    subreddit: str,
+def campaign_request(
+    c: EvalCampaign,
     archetype: Archetype,
     status: AccountStatus,
     *,
+    seed: int = 0,
     feedback: str | None = None,
-    parent: uuid.UUID | None = None,
+    parent: ParentDraft | None = None,
 ) -> GenerateRequested:
-    campaign_id = _id("campaign")
-    profile = demo.PROFILES.get(subreddit)
-    entries = [
-        BlacklistEntry(id=_id("blacklist", str(i)), campaign_id=campaign_id, **e.model_dump())
-        for i, e in enumerate(demo.BLACKLIST)
-        if e.subreddit in (None, subreddit)
+    campaign_id = _id(c.key)
+    profile = (
+        CommunityProfile(
+            subreddit=c.subreddit,
+            isc_score=c.isc,
+            avg_sentence_length=c.avg_sentence,
+            formality_level=c.grade,
+            example_posts=list(c.example_posts),
+        )
+        if c.isc is not None
+        else None
+    )
+    blacklist = [
+        BlacklistEntry(
+            id=_id(c.key, "blacklist", literal),
+            campaign_id=campaign_id,
+            pattern=literal,
+            kind=BlacklistKind.LITERAL,
+            description=f"moderators remove posts that say {literal!r}",
+            severity=Severity.HIGH,
+        )
+        for literal in c.blacklist
     ]
     return GenerateRequested(
-        task_id=_id(subreddit, archetype, status, feedback or ""),
+        task_id=_id(c.key, archetype, status, str(seed), feedback or ""),
         producer="evaluation",
-        user_id=demo.DEMO_USER,
+        user_id="eval",
         campaign=CampaignSnapshot(
             id=campaign_id,
-            name=demo.CAMPAIGN.name,
-            product_context=demo.CAMPAIGN.product_context,
-            product_url=demo.CAMPAIGN.product_url,
-            keywords=demo.CAMPAIGN.keywords,
+            name=c.name,
+            product_context=c.product_context,
+            product_url=c.product_url,
+            keywords=list(c.keywords),
         ),
-        subreddit=subreddit,
+        subreddit=c.subreddit,
         archetype=archetype,
         account_status=status,
-        context=CONTEXT,
-        profile=CommunityProfile(subreddit=subreddit, **profile.model_dump()) if profile else None,
-        blacklist=entries,
-        parent_draft_id=parent,
+        context=c.context,
+        profile=profile,
+        blacklist=blacklist,
+        parent_draft_id=_id(c.key, "parent", str(seed)) if parent else None,
+        parent_draft=parent,
         feedback=feedback,
     )
 
 
 @dataclass
+class Finding:
+    check: str
+    detail: str
+
+
+@dataclass
 class Case:
-    subreddit: str
+    campaign: str
     archetype: str
     account_status: str
-    regeneration: bool
+    seed: int
+    kind: str = "matrix"  # matrix, titles, parent, regeneration
     gated: str | None = None
     title: str = ""
-    chars: int = 0
+    body: str = ""
     words: int = 0
-    paragraphs: int = 0
-    links: int = 0
-    links_removed: int = 0
-    blacklist_hits: list[str] = field(default_factory=list)
-    machine_tells: list[str] = field(default_factory=list)
-    needs_review: bool = False
-    scores: dict[str, float] = field(default_factory=dict)
-    chunks: int = 0
-    model: str = ""
-    grammar_defects: list[str] = field(default_factory=list)
+    overall: float = 0.0
+    band: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    writing_findings: list[str] = field(default_factory=list)
+    languagetool: list[str] = field(default_factory=list)
 
 
-async def run_case(llm: LLM, request: GenerateRequested) -> tuple[Case, DraftGenerated | None]:
-    events: list[ProgressUpdated] = []
+async def generate(llm: LLM, request: GenerateRequested) -> DraftGenerated | None:
+    async def collect(_event: ProgressUpdated) -> None:
+        return None
 
-    async def collect(event: ProgressUpdated) -> None:
-        events.append(event)
+    outcome = await run_generation(
+        request, llm=llm, progress=Progress(request.task_id, collect, interval=0)
+    )
+    return outcome if isinstance(outcome, DraftGenerated) else None
 
-    outcome = await run_generation(request, llm=llm, progress=Progress(request.task_id, collect))
-    case = Case(
-        subreddit=request.subreddit,
+
+def _request_text(request: GenerateRequested) -> str:
+    profile = request.profile
+    parts = [
+        request.context,
+        request.campaign.product_context,
+        request.campaign.name,
+        " ".join(request.campaign.keywords),
+        request.subreddit,
+        request.feedback or "",
+        *(profile.example_posts if profile else []),
+        *(profile.top_success_hooks if profile else []),
+    ]
+    return " ".join(parts).lower()
+
+
+def own_checks(
+    request: GenerateRequested, decision: GatingDecision, draft: DraftGenerated
+) -> list[Finding]:
+    """The project's own checks of one generated draft (LanguageTool runs separately)."""
+    title, body = draft.draft.title, draft.draft.body
+    text = f"{title}\n\n{body}"
+    known = set(words(_request_text(request)))
+    found: list[Finding] = []
+    for sentence in [title, *split_sentences(body)]:
+        leaked = {w for w in (t.lower() for t in words(sentence)) if w in LEAK_LEXICON} - known
+        if leaked:
+            found.append(Finding("leaked", f"{', '.join(sorted(leaked))}: {sentence}"))
+    for span in pasted_spans(text, [request.context, request.campaign.product_context]):
+        found.append(Finding("pasted", span))
+    # Quotes are the user's words only: never the community's sample posts.
+    campaign = request.campaign
+    user_words = " ".join(
+        [request.context, campaign.product_context, campaign.name, *campaign.keywords]
+    ).lower()
+    for quoted in re.findall(r'"([^"\n]{1,200})"', text):
+        if quoted.lower() not in user_words:
+            found.append(Finding("quoted_sample", quoted))
+    in_title = {(n, u) for n, u in re.findall(_NUMBER, title.lower())}
+    in_body = {(n, u) for n, u in re.findall(_NUMBER, body.lower())}
+    for number, unit in in_title:
+        others = {n for n, u in in_body if u == unit}
+        if others and number not in others:
+            found.append(Finding("contradiction", f"title {number} {unit}s, body {others}"))
+    for hit in draft.draft.validation.blacklist_hits:
+        found.append(Finding("self_blacklist", f"{hit.entry}: {hit.matched_text}"))
+    found += [Finding("gating", g) for g in gating_breaches(request, decision, title, body)]
+    report = draft.draft.validation
+    shown = scoring.band(draft.draft.scores.overall)
+    if report.writing_findings and shown in ("good", "excellent"):
+        found.append(Finding("banded_above_moderate", f"{shown} with writing findings"))
+    return found
+
+
+def _decide(request: GenerateRequested) -> GatingDecision:
+    profile = request.profile
+    return check_gating(
+        request.archetype, request.account_status, profile.isc_score if profile else None
+    )
+
+
+def _case(c: EvalCampaign, request: GenerateRequested, seed: int, kind: str) -> Case:
+    return Case(
+        campaign=c.key,
         archetype=request.archetype.value,
         account_status=request.account_status.value,
-        regeneration=request.feedback is not None,
-        chunks=sum(e.kind == "chunk" for e in events),
+        seed=seed,
+        kind=kind,
     )
-    if not isinstance(outcome, DraftGenerated):
-        case.gated = outcome.code.value
-        return case, None
+
+
+def _fill(case: Case, request: GenerateRequested, outcome: DraftGenerated | None) -> Case:
+    decision = _decide(request)
+    if outcome is None:
+        case.gated = decision.code.value if decision.code else "failed"
+        return case
     draft = outcome.draft
-    report = draft.validation
-    case.title = draft.title
-    case.chars = len(draft.body)
-    case.words = len(draft.body.split())
-    case.paragraphs = len(split_paragraphs(draft.body))
-    case.links = report.link_count
-    case.links_removed = len(report.links_removed)
-    case.blacklist_hits = [f"{h.entry} ({h.severity.value})" for h in report.blacklist_hits]
-    case.machine_tells = sorted({h.category for h in report.machine_tells})
-    case.needs_review = report.needs_review
-    case.model = draft.model_used
-    case.grammar_defects = [
-        f"{d.kind}: {d.excerpt}" for d in defects(f"{draft.title}\n\n{draft.body}")
+    case.title, case.body = draft.title, draft.body
+    case.words = len(words(f"{draft.title} {draft.body}"))
+    case.overall = draft.scores.overall
+    case.band = scoring.band(draft.scores.overall)
+    case.writing_findings = [
+        f"{f.kind}: {f.excerpt or f.message}" for f in draft.validation.writing_findings
     ]
-    case.scores = {
-        k: round(float(v), 2)
-        for k, v in draft.scores.model_dump().items()
-        if isinstance(v, int | float)
-    }
-    return case, outcome
+    case.findings = own_checks(request, decision, outcome)
+    return case
 
 
-async def evaluate(llm: LLM) -> list[Case]:
+async def evaluate(llm: LLM, seeds: int = SEEDS) -> dict[str, Any]:
     cases: list[Case] = []
-    for subreddit in demo.CAMPAIGN.target_subreddits:
+    distinct: dict[str, int] = {}
+    feedback: list[dict[str, Any]] = []
+    for c in CAMPAIGNS:
         for archetype in Archetype:
             for status in AccountStatus:
-                case, _ = await run_case(llm, demo_request(subreddit, archetype, status))
-                cases.append(case)
-    parent_request = demo_request("SaaS", Archetype.PROBLEM_SOLUTION, AccountStatus.ESTABLISHED)
-    regen = demo_request(
-        "SaaS",
-        Archetype.PROBLEM_SOLUTION,
-        AccountStatus.ESTABLISHED,
-        feedback=FEEDBACK,
-        parent=_id("parent-draft", str(parent_request.task_id)),
+                for seed in range(seeds):
+                    request = campaign_request(c, archetype, status, seed=seed)
+                    case = _case(c, request, seed, "matrix")
+                    cases.append(_fill(case, request, await generate(llm, request)))
+        # Ten seeds of one request: do the titles vary?
+        allowed = next(
+            a
+            for a in Archetype
+            if _decide(campaign_request(c, a, AccountStatus.ESTABLISHED)).allowed
+        )
+        titles = []
+        for seed in range(100, 100 + TITLE_SEEDS):
+            request = campaign_request(c, allowed, AccountStatus.ESTABLISHED, seed=seed)
+            case = _fill(_case(c, request, seed, "titles"), request, await generate(llm, request))
+            cases.append(case)
+            titles.append(case.title)
+        distinct[c.key] = len(set(titles))
+        feedback.append(await feedback_case(llm, c, allowed))
+    return {"cases": cases, "distinct_titles": distinct, "feedback": feedback}
+
+
+async def feedback_case(llm: LLM, c: EvalCampaign, archetype: Archetype) -> dict[str, Any]:
+    """A draft, then its regeneration with the campaign's feedback, shown the parent draft."""
+    parent_request = campaign_request(c, archetype, AccountStatus.ESTABLISHED, seed=7)
+    parent = await generate(llm, parent_request)
+    assert parent is not None
+    shown = ParentDraft(title=parent.draft.title, body=parent.draft.body)
+    request = campaign_request(
+        c, archetype, AccountStatus.ESTABLISHED, seed=7, feedback=c.feedback, parent=shown
     )
-    case, _ = await run_case(llm, regen)
-    cases.append(case)
-    return cases
-
-
-async def seed_sweep(llm: LLM, seeds: int, *, rng_seed: int = 20261202) -> list[Case]:
-    """`seeds` random cells of the matrix, each with a random task id (so other templates)."""
-    rng = random.Random(rng_seed)
-    cases = []
-    for _ in range(seeds):
-        request = demo_request(
-            rng.choice(list(demo.CAMPAIGN.target_subreddits)),
-            rng.choice(list(Archetype)),
-            rng.choice(list(AccountStatus)),
-        ).model_copy(update={"task_id": uuid.UUID(int=rng.getrandbits(128), version=4)})
-        case, _ = await run_case(llm, request)
-        cases.append(case)
-    return cases
-
-
-def grammar_totals(cases: list[Case]) -> dict[str, int]:
-    drafted = [c for c in cases if c.gated is None]
-    return {"drafts": len(drafted), "grammar_defects": sum(len(c.grammar_defects) for c in drafted)}
-
-
-def summary(cases: list[Case]) -> dict[str, Any]:
-    drafted = [c for c in cases if c.gated is None]
+    child = await generate(llm, request)
+    assert child is not None
+    text = f"{child.draft.title}\n\n{child.draft.body}"
+    missing = sorted(content_words(c.asked) - content_words(text)) if c.asked else []
+    kept = [d for d in c.dropped if re.search(rf"\b{re.escape(d)}\b", text, re.I)]
+    name, _ = product_facts(c.product_context)
+    no_product = re.search(r"no product|not name the product|less of a pitch|salesy", c.feedback)
+    named = bool(no_product and name and name.lower() in text.lower())
+    changed = child.draft.title.strip().lower() != parent.draft.title.strip().lower()
+    ok = not missing and not kept and not named and changed
     return {
-        "cases": len(cases),
-        "drafted": len(drafted),
-        "gated": len(cases) - len(drafted),
-        "mean_overall": round(mean(c.scores["overall"] for c in drafted), 2) if drafted else None,
-        "mean_words": round(mean(c.words for c in drafted), 1) if drafted else None,
-        "with_links": sum(c.links > 0 for c in drafted),
-        "with_blacklist_hits": sum(bool(c.blacklist_hits) for c in drafted),
-        "with_machine_tells": sum(bool(c.machine_tells) for c in drafted),
-        "needs_review": sum(c.needs_review for c in drafted),
-        "single_paragraph": sum(c.paragraphs < 2 for c in drafted),
-        "grammar_defects": sum(len(c.grammar_defects) for c in drafted),
+        "campaign": c.key,
+        "feedback": c.feedback,
+        "parent_title": parent.draft.title,
+        "title": child.draft.title,
+        "body": child.draft.body,
+        "asked_missing": missing,
+        "dropped_still_there": kept,
+        "product_named": named,
+        "title_changed": changed,
+        "followed": ok,
+        "findings": [asdict(f) for f in own_checks(request, _decide(request), child)],
     }
 
 
-def markdown(cases: list[Case], model: str, totals: dict[str, Any]) -> str:
+def grammar(cases: Sequence[Case], server: LanguageToolServer) -> None:
+    drafted = [c for c in cases if c.gated is None]
+    results = server.check([f"{c.title}\n\n{c.body}" for c in drafted])
+    for case, matches in zip(drafted, results, strict=True):
+        case.languagetool = [f"{m.rule}: {m.message} [{m.excerpt}]" for m in matches]
+
+
+def totals(result: dict[str, Any], *, with_languagetool: bool) -> dict[str, Any]:
+    cases: list[Case] = result["cases"]
+    drafted = [c for c in cases if c.gated is None]
+    words_total = sum(c.words for c in drafted)
+
+    def count(check: str) -> int:
+        own = sum(1 for c in drafted for f in c.findings if f.check == check)
+        regen = sum(1 for r in result["feedback"] for f in r["findings"] if f["check"] == check)
+        return own + regen
+
+    followed = [r["followed"] for r in result["feedback"]]
+    out: dict[str, Any] = {
+        "campaigns": len(CAMPAIGNS),
+        "drafts": len(drafted),
+        "gated": len(cases) - len(drafted),
+        "words": words_total,
+        "leaked_sentences": count("leaked"),
+        "pasted_inputs": count("pasted"),
+        "quoted_sample_words": count("quoted_sample"),
+        "title_body_contradictions": count("contradiction"),
+        "self_made_blacklist_hits": count("self_blacklist"),
+        "broken_gating": count("gating"),
+        "feedback_followed_pct": round(100.0 * sum(followed) / len(followed), 1),
+        "min_distinct_titles_of_10": min(result["distinct_titles"].values()),
+        "findings_banded_above_moderate": count("banded_above_moderate"),
+        "drafts_with_writing_findings": sum(bool(c.writing_findings) for c in drafted),
+    }
+    if with_languagetool:
+        matches = sum(len(c.languagetool) for c in drafted)
+        out["languagetool_matches"] = matches
+        out["languagetool_per_100_words"] = round(100.0 * matches / max(1, words_total), 3)
+    return out
+
+
+def missed(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for key, (op, target) in TARGETS.items():
+        if key not in summary:
+            continue
+        value = summary[key]
+        if (op == "<=" and value > target) or (op == ">=" and value < target):
+            out.append(f"{key} = {value} (target {op} {target:g})")
+    return out
+
+
+def markdown(result: dict[str, Any], summary: dict[str, Any], model: str) -> str:
     lines = [
         f"# Generation evaluation — {model}",
         "",
-        " · ".join(f"{k}: {v}" for k, v in totals.items()),
-        "",
-        "| subreddit | archetype | account | regen | gated | words | ¶ | links | blacklist "
-        "| machine tells | vuln | rhythm | formality | burst | overall | title |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| measure | value | target |",
+        "|---|---|---|",
     ]
-    for c in cases:
-        s = c.scores
-        cells = [
-            f"r/{c.subreddit}",
-            c.archetype,
-            c.account_status,
-            "yes" if c.regeneration else "",
-            c.gated or "",
-            str(c.words or ""),
-            str(c.paragraphs or ""),
-            f"{c.links} (-{c.links_removed})" if c.gated is None else "",
-            ", ".join(c.blacklist_hits),
-            ", ".join(c.machine_tells),
-            *(
-                f"{s[k]:.1f}" if k in s else ""
-                for k in (
-                    "vulnerability",
-                    "rhythm_match",
-                    "formality_match",
-                    "burstiness",
-                    "overall",
-                )
-            ),
-            c.title.replace("|", "/")[:70],
+    for key, value in summary.items():
+        op, target = TARGETS.get(key, ("", ""))
+        lines.append(f"| {key} | {value} | {op} {target} |")
+    lines += ["", "LanguageTool rules excluded:", ""]
+    lines += [f"- `{rule}`: {why}" for rule, why in EXCLUDED_RULES.items()]
+    lines += ["", "## Distinct titles over 10 seeds", ""]
+    lines += [f"- {k}: {v}" for k, v in result["distinct_titles"].items()]
+    lines += ["", "## Feedback cases", ""]
+    for r in result["feedback"]:
+        lines += [
+            f"### {r['campaign']}: {'followed' if r['followed'] else 'NOT followed'}",
+            f"feedback: {r['feedback']}",
+            f"parent title: {r['parent_title']}",
+            f"missing: {r['asked_missing']} · still there: {r['dropped_still_there']} · "
+            f"product named: {r['product_named']} · title changed: {r['title_changed']}",
+            "",
+            f"**{r['title']}**",
+            "",
+            r["body"],
+            "",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["## Findings, with their drafts", ""]
+    for c in result["cases"]:
+        problems = [f"{f.check}: {f.detail}" for f in c.findings]
+        problems += [f"writing: {w}" for w in c.writing_findings]
+        problems += [f"languagetool: {m}" for m in c.languagetool]
+        if c.gated is None and problems:
+            lines += [
+                f"### {c.campaign} · {c.archetype} · {c.account_status} · seed {c.seed} · "
+                f"{c.overall:.1f} {c.band}",
+                *[f"- {p}" for p in problems],
+                "",
+                f"**{c.title}**",
+                "",
+                c.body,
+                "",
+            ]
+    lines += [
+        "## Cases",
+        "",
+        "| campaign | archetype | account | seed | kind | gated | words | overall | band | title |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in result["cases"]:
+        lines.append(
+            f"| {c.campaign} | {c.archetype} | {c.account_status} | {c.seed} | {c.kind} | "
+            f"{c.gated or ''} | {c.words or ''} | {c.overall if c.gated is None else ''} | "
+            f"{c.band} | {c.title.replace('|', '/')[:80]} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Evaluate the generation pipeline.")
     parser.add_argument("--out", type=Path, default=Path("eval/out"))
-    parser.add_argument("--seeds", type=int, default=200, help="random task ids to check")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds per matrix cell")
+    parser.add_argument("--languagetool-url", default=None, help="a running LanguageTool")
+    parser.add_argument("--no-languagetool", action="store_true", help="skip the grammar check")
     args = parser.parse_args(argv)
     settings = Settings(offline_chunk_delay_ms=0)
     llm = build_llm(settings)
-    cases = asyncio.run(evaluate(llm))
-    sweep = asyncio.run(seed_sweep(llm, args.seeds))
-    totals = summary(cases)
-    sweep_totals = grammar_totals(sweep)
+    result = asyncio.run(evaluate(llm, args.seeds))
+    if not args.no_languagetool:
+        with LanguageToolServer(url=args.languagetool_url) as server:
+            grammar(result["cases"], server)
+    summary = totals(result, with_languagetool=not args.no_languagetool)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(
-        json.dumps(
-            {
-                "model": llm.name,
-                "summary": totals,
-                "seed_sweep": {"seeds": args.seeds, **sweep_totals},
-                "cases": [asdict(c) for c in cases],
-                "sweep_defects": [d for c in sweep for d in c.grammar_defects],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    report = markdown(cases, llm.name, totals)
-    report += (
-        f"\nGrammar over {args.seeds} random seeds: {sweep_totals['drafts']} drafts, "
-        f"{sweep_totals['grammar_defects']} defects.\n"
-    )
-    (args.out / "report.md").write_text(report)
-    print(report)
+    serialisable = {
+        "model": llm.name,
+        "summary": summary,
+        "targets": {k: f"{op} {v:g}" for k, (op, v) in TARGETS.items()},
+        "excluded_languagetool_rules": EXCLUDED_RULES,
+        "distinct_titles": result["distinct_titles"],
+        "feedback": result["feedback"],
+        "cases": [asdict(c) for c in result["cases"]],
+    }
+    (args.out / "report.json").write_text(json.dumps(serialisable, indent=2) + "\n")
+    (args.out / "report.md").write_text(markdown(result, summary, llm.name))
+    print("| measure | value | target |")
+    for key, value in summary.items():
+        op, target = TARGETS.get(key, ("", ""))
+        print(f"| {key} | {value} | {op} {target} |")
     print(f"report: {args.out / 'report.md'} and {args.out / 'report.json'}", file=sys.stderr)
-    found = totals["grammar_defects"] + sweep_totals["grammar_defects"]
-    if found:
-        print(f"eval: {found} grammar defects (see the report)", file=sys.stderr)
+    if failures := missed(summary):
+        print("eval: targets missed: " + "; ".join(failures), file=sys.stderr)
         sys.exit(1)
 
+
+__all__ = ["OfflineComposer", "evaluate", "gating_breaches", "main", "own_checks", "totals"]
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,12 @@
 """Deterministic humanizer: removes machine tells and roughens the polish of generated text.
 
+Three levels (`HumanizerLevel`, per campaign, DOMAIN.md): `off` only removes machine tells;
+`light` (the default) adds a few fillers that read as written on purpose ("Honestly, ...",
+"..., honestly."), an em-dash for a semicolon and sometimes a short closing line, and never a
+lowercase start after a full stop or an ending without punctuation; `casual` (Reddit-casual) adds
+lowercase starts, tbh/ngl/idk fillers, a self-correction, a casual "anyway" and a dropped final
+period, and the validation report knows they were asked for.
+
 The RNG is seeded from the task id so a draft can be reproduced. Paragraph breaks are structure
 the author chose, so they are never merged; only a paragraph made entirely of removed tells goes.
 URLs and code are swapped for placeholders first, so nothing inside them is rewritten.
@@ -13,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bcrao_contracts.enums import HumanizerLevel
 from bcrao_rules.textstats import sentence_spans, split_paragraphs
 from bcrao_rules.validation import GREETING_RE
 
@@ -110,6 +118,9 @@ FILLER_PREFIXES = ("honestly, ", "tbh ", "ngl ", "I mean, ", "fwiw, ")
 FILLER_SUFFIXES = (", idk", " tbh", " honestly")
 FILLERS = ("honestly", "tbh", "ngl", "i mean", "idk", "fwiw")
 CASUAL_ENDINGS = ("anyway", "Anyway.", "curious what others think", "Curious what others think.")
+LIGHT_PREFIXES = ("Honestly, ",)
+LIGHT_SUFFIXES = (", honestly",)
+LIGHT_ENDINGS = ("Curious what others think.", "Anyway, that's where I am.")
 _ADJECTIVES = re.compile(
     r"\b(annoying|hard|slow|messy|weird|expensive|bad|painful|confusing|frustrating|tedious|"
     r"stressful|useful|simple|easy|awkward|tricky|brutal)\b"
@@ -302,6 +313,20 @@ def _casual_ending(last: str, rng: random.Random) -> str:
     return rng.choice(list(options))
 
 
+def _add_light_filler(sentence: str, rng: random.Random) -> str:
+    """A filler that reads as written on purpose: capitalised in front, or after a comma."""
+    if sentence.lower().startswith(FILLERS) or "honestly" in sentence.lower():
+        return sentence
+    if "," in " ".join(sentence.split()[:3]):
+        return sentence  # "Looking back, ..." already opens with an aside
+    lowered = _lower_start(sentence)
+    if lowered != sentence or re.match(r"I\b", sentence):
+        return rng.choice(LIGHT_PREFIXES) + lowered
+    if sentence.endswith(".") and not sentence.endswith(".."):
+        return sentence[:-1] + rng.choice(LIGHT_SUFFIXES) + "."
+    return sentence
+
+
 # -- the transforms, applied in this order; each draws from the same seeded RNG ----------------
 
 
@@ -376,6 +401,28 @@ def dropped_period(text: _Text, rng: random.Random, intensity: float, odds: Odds
         text.put(slots[-1], final[:-1])
 
 
+def light_fillers(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """One or two fillers in middle sentences, written like a person writes them on purpose."""
+    middle = text.middle()
+    if not middle:
+        return
+    count = min(2, round(intensity * len(middle) * odds.filler_share))
+    if count == 0 and rng.random() < intensity:
+        count = 1
+    for slot in sorted(rng.sample(middle, min(count, len(middle)))):
+        text.put(slot, _add_light_filler(text.get(slot), rng))
+
+
+def light_ending(text: _Text, rng: random.Random, intensity: float, odds: Odds) -> None:
+    """Sometimes a short, fully punctuated closing line (not after a question)."""
+    slots = text.slots()
+    if not slots or text.get(slots[-1]).endswith("?"):
+        return
+    line = text.line_of(slots[-1])
+    if rng.random() < odds.casual_ending * intensity * 0.5:
+        line.sentences.append(rng.choice(LIGHT_ENDINGS))
+
+
 Transform = Callable[[_Text, random.Random, float, Odds], None]
 TRANSFORMS: tuple[Transform, ...] = (
     lowercase_starts,
@@ -385,17 +432,30 @@ TRANSFORMS: tuple[Transform, ...] = (
     casual_ending,
     dropped_period,
 )
+LEVELS: dict[HumanizerLevel, tuple[Transform, ...]] = {
+    HumanizerLevel.OFF: (),
+    HumanizerLevel.LIGHT: (light_fillers, em_dash, light_ending),
+    HumanizerLevel.CASUAL: TRANSFORMS,
+}
 
 
-def humanize(text: str, *, seed: str, grade_level: float | None, odds: Odds = DEFAULT_ODDS) -> str:
-    """Machine tells out, then each transform in turn; paragraph breaks are always kept."""
+def humanize(
+    text: str,
+    *,
+    seed: str,
+    grade_level: float | None,
+    odds: Odds = DEFAULT_ODDS,
+    level: HumanizerLevel = HumanizerLevel.LIGHT,
+) -> str:
+    """Machine tells out, then each transform of the level in turn; paragraph breaks are always
+    kept."""
     if not text.strip():
         return text
     rng = seeded_random(seed)
     intensity = intensity_for_grade(grade_level)
     protected, saved = _protect(text)
     parsed = _Text(_remove_tells(_parse(protected)))
-    for transform in TRANSFORMS:
+    for transform in LEVELS[level]:
         transform(parsed, rng, intensity, odds)
     result = _restore(_render(parsed.paragraphs), saved).strip()
     return result or text.strip()

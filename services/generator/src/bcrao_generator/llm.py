@@ -292,6 +292,9 @@ class OfflineComposer:
     """Used when no key is configured: a deterministic composer, streamed like a model would."""
 
     name = "offline-composer"
+    # The composer checks every fill against the request itself; asking it again would write
+    # the same text, so the pipeline's repair round is for models only.
+    repairs = False
 
     def __init__(self, *, chunk_delay_ms: int = 25) -> None:
         self._delay = chunk_delay_ms / 1000

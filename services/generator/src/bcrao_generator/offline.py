@@ -1,196 +1,197 @@
 """The offline composer: a plausible draft without an LLM, deterministic for a task id.
 
 Used when no LLM key is configured (demos, tests, development). It fills archetype-shaped
-paragraphs from sentence banks, weaves in the user's context as their own sentences, borrows the
-community's vocabulary, and obeys the gating decision exactly like the prompt asks a model to.
-Templates keep the topic in object position and use the past tense where they can, so a plural or
-singular topic both read correctly.
+paragraphs from domain-neutral sentence banks (offline_bank.py) with the request's own facts:
+the campaign's keywords as noun phrases (`inflect` picks plural or mass form and the article),
+the product's name and a short description, a clause of the user's context quoted once as
+theirs (never a pasted sentence: at most 7 words), and what a regeneration's feedback asked to
+cover. Numbers are time spans drawn once per draft, so the title and the body agree.
+
+It obeys the request like the prompt asks a model to: every sentence is checked against the
+request's own blacklist and the words the feedback asked to drop, and another is picked when it
+would hit one; the product appears only where gating allows it (never for "none", only in the
+last paragraph for "last_paragraph", never as a pitch where promotion must be minimal), with its
+link only where links are allowed. A regeneration's title differs from its parent's unless the
+feedback asked to keep it.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
 
+import inflect
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
 from bcrao_rules.gating import GatingDecision
 from bcrao_rules.textstats import split_sentences, words
-from bcrao_rules.validation import BUZZWORD_RE
+from bcrao_rules.validation import blacklist_hits
+from bcrao_rules.writing import pasted_spans
 
 from . import offline_bank as bank
 from .humanizer import seeded_random
 from .postprocess import remove_links
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 DEFAULT_AVG_SENTENCE = 15.0
-MAX_CONTEXT_SENTENCES = 4
+QUOTE_MAX_WORDS = 7  # writing findings call 8+ words copied from the request "pasted input"
+DESCRIPTION_MAX_WORDS = 6  # "is" + the description stays under the 8 words of "pasted input"
+NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _INSTRUCTION = re.compile(
     r"^(?:please\s+)?(?:write|post|make|mention|focus|keep|include|talk|explain|describe|share|"
-    r"use|add|avoid|don'?t|do not|emphasi[sz]e|highlight|target|aim|create|draft|generate)\b",
+    r"use|add|avoid|don'?t|do not|emphasi[sz]e|highlight|target|aim|create|draft|generate|ask)\b",
     re.I,
 )
 _ABOUT = re.compile(r"\babout\s+([^.,;:!?\n]{3,60})", re.I)
 # "Acme Notes is a note-taking app": a name of up to four capitalised words, then its description.
 _PRODUCT_IS = re.compile(
-    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+[A-Z][\w.\-]{0,40}){0,3})\s+(?:is|are)\s+(?P<desc>.+)$"
+    r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+(?:[A-Z]|\d)[\w.\-]{0,40}){0,3})\s+(?:is|are)\s+"
+    r"(?P<desc>.+)$"
 )
-_STOPWORDS = frozenset(
-    [
-        "about",
-        "after",
-        "again",
-        "actually",
-        "already",
-        "always",
-        "another",
-        "anyone",
-        "anything",
-        "around",
-        "because",
-        "before",
-        "being",
-        "better",
-        "between",
-        "could",
-        "didn't",
-        "doesn't",
-        "during",
-        "enough",
-        "every",
-        "everyone",
-        "first",
-        "getting",
-        "going",
-        "having",
-        "itself",
-        "little",
-        "really",
-        "should",
-        "something",
-        "still",
-        "their",
-        "there",
-        "these",
-        "thing",
-        "things",
-        "think",
-        "those",
-        "though",
-        "through",
-        "today",
-        "together",
-        "under",
-        "until",
-        "using",
-        "which",
-        "while",
-        "would",
-        "without",
-        "years",
-        "people",
-        "month",
-        "months",
-        "weeks",
-    ]
+_SAFE_WORD = re.compile(r"^[\w$%&'’.\-/+]+$")
+_TRAILING_FUNCTION = _word_set(
+    "a an the and or but for to of with who that which by in on at from as is are your our"
 )
+_CUT_BEFORE = _word_set("for with that who which in on to from by at of")
+# Nouns that do not take a plural: a keyword ending in one stays as written.
+_MASS = _word_set(
+    """software hardware feedback advice research data information equipment music time money
+    food health fitness education flow traffic content marketing design planning furniture gear
+    soil water weather art coffee tea code security privacy safety management work homework
+    knowledge progress productivity wellbeing nutrition storage mail news staff training support
+    compost mulch produce clothing jewelry insurance accounting bookkeeping tax rent income pay
+    payroll sleep stress weight energy power electricity help care childcare healthcare transport
+    maintenance housing fundraising"""
+)
+_MASS_SUFFIXES = ("ing", "ion", "ness", "ity", "ism", "ics", "ware", "work")
+# What a regeneration's feedback asks for.
 _FEEDBACK_FLAGS = {
     "shorter": r"short|too long|concise|brief|trim|cut down|less text|wordy",
     "longer": r"longer|more detail|too short|expand|elaborate",
-    "less_salesy": r"sales|promo|pitch|\bads?\b|advert|marketing|product|spam",
+    "less_salesy": r"sales|promo|pitch|\bads?\b|advert|spam|(?:don'?t|do not|never|no)\s+"
+    r"(?:name|mention)\w*\s+(?:the|my|our)\s+(?:product|app|tool|brand)|no product",
     "no_links": r"link|url",
     "more_questions": r"question|\bask",
     "more_personal": r"personal|vulnerab|emotion|human|story|relatable",
+    "keep_title": r"keep (?:the|my) title|same title|title (?:is|was) (?:fine|good|great)",
 }
+_DROP = re.compile(
+    r"\b(?:drop|remove|lose|cut|avoid|without|stop (?:using|saying)|don'?t (?:use|say)|"
+    r"do not (?:use|say)|no more)\s+(?:the\s+)?(?:words?|phrases?|terms?)?\s*"
+    r"[\"'“‘]?(?P<what>[\w'’\-]+(?:\s+[\w'’\-]+){0,2}?)[\"'”’]?(?=\s*(?:[.,;!?]|\band\b|$))",
+    re.I,
+)
+_ASK = re.compile(
+    r"\b(?:(?:ask|asking|talk|write|focus|more|post|questions?)\s+"
+    r"(?:(?:people|them|the community|readers|folks)\s+)?(?:about|on)|"
+    r"(?:cover|covering|include|including)(?!\s+(?:the|my|our)\s+(?:product|app|link)))"
+    r"\s+(?P<what>[^.;!?\n]{3,80})",
+    re.I,
+)
+_ASK_TAIL = re.compile(r"\s*(?:,.*|\binstead\b.*|\btoo\b|\bas well\b|\bplease\b)\s*$", re.I)
 
 
-@dataclass(frozen=True)
-class _Material:
-    topic: str
-    context: tuple[str, ...]
-    vocabulary: tuple[str, ...]
-    tool: str | None
-    product: str | None
-    target: float
-    flags: frozenset[str]
+@cache
+def _inflect() -> inflect.engine:
+    return inflect.engine()
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text[-1:] in ".!?" else text + "."
+def noun_phrase(keyword: str) -> str:
+    """A keyword as a noun phrase that reads without an article: plural unless mass or a name.
+
+    "garden planner" → "garden planners", "raised beds", "invoicing", "cash flow", "SaaS".
+    """
+    text = " ".join(keyword.split())
+    if not text:
+        return text
+    parts = text.split(" ")
+    last = parts[-1]
+    named = any(c.isupper() for c in text)  # "SaaS", "Arduino": a name keeps its form
+    if not named:
+        text = text.lower()
+        parts = text.split(" ")
+        last = parts[-1]
+    low = last.lower()
+    if named or not last.isalpha() or low in _MASS or low.endswith(_MASS_SUFFIXES):
+        return text
+    if _inflect().singular_noun(low) is not False:  # already plural
+        return text
+    plural = _inflect().plural_noun(low)
+    return " ".join([*parts[:-1], plural]) if isinstance(plural, str) and plural else text
 
 
-def _product_phrase(context: str) -> tuple[str, str | None]:
-    """(phrase for a sentence, product name if one is given) from the campaign's product context."""
+def capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _clean_words(text: str) -> list[str]:
+    """Words of a description up to the first one that is not plain text (markup, code)."""
+    out: list[str] = []
+    for word in text.split():
+        if not _SAFE_WORD.match(word):
+            break
+        out.append(word)
+    return out
+
+
+def _short(words_: list[str], limit: int) -> str:
+    kept = words_[:limit]
+    if len(words_) > limit:
+        # Cut before a preposition rather than after an adjective: "an online Spanish course",
+        # not "an online Spanish course for adult".
+        cuts = [i for i, w in enumerate(words_[: limit + 1]) if w.lower() in _CUT_BEFORE]
+        if cuts and cuts[-1] >= 2:
+            kept = words_[: cuts[-1]]
+    while kept and kept[-1].lower().strip(".,") in _TRAILING_FUNCTION:
+        kept.pop()
+    return " ".join(kept).strip(" ,.;:")
+
+
+def product_facts(context: str) -> tuple[str | None, str | None]:
+    """(name, description as a noun phrase with its article) from the campaign's product context;
+    the description keeps at most 7 words, so it is never a pasted sentence."""
     first = (split_sentences(context) or [context])[0].strip().rstrip(".!")
     match = _PRODUCT_IS.match(first)
     name = match.group("name") if match else None
     desc = match.group("desc") if match else first
-    desc = re.split(r"\s*[:;(—]\s*|\s+-\s+", desc, maxsplit=1)[0].strip()
-    desc = " ".join(desc.split()[:14])
-    if desc[:1].isupper() and desc.split()[0].lower() in {"a", "an", "the", "my", "our"}:
-        desc = desc[0].lower() + desc[1:]
-    return (f"{name}, {desc}" if name else desc), name
+    if not match and (verb := re.search(r"\b(?:is|are)\s+", first)):
+        desc = first[verb.end() :]  # "The Trailpack 30 is ...": what it is, without a name
+    desc = re.split(
+        r"\s*[:;(—–]\s*|\s+-\s+|,?\s+(?:and|but|so|who|that|which|where)\b", desc, maxsplit=1
+    )[0]
+    short = _short(_clean_words(desc), DESCRIPTION_MAX_WORDS)
+    if not short or len(short.split()) < 2:
+        return name, None
+    head = short.split()[0].lower()
+    if head in {"a", "an", "the", "my", "our"}:
+        short = head + short[len(head) :]
+    elif not short[:1].isupper() or not match:
+        short = _inflect().a(short[:1].lower() + short[1:])
+    return name, short
 
 
-def _topic(request: GenerateRequested) -> str:
-    context = request.context.lower()
-    keywords = list(request.campaign.keywords)
-    # Whole words only: a keyword "ai" must not be found inside "said".
-    found = sorted(
-        (match.start(), k)
-        for k in keywords
-        if (match := re.search(rf"\b{re.escape(k.lower())}\b", context)) is not None
-    )
-    if found:
-        return found[0][1].lower() if not found[0][1].isupper() else found[0][1]
-    about = _ABOUT.search(request.context)
-    if about and len(about.group(1).split()) <= 8:
-        return about.group(1).strip()
-    return keywords[0].lower() if keywords else "this"
-
-
-def _context_sentences(
-    request: GenerateRequested, product_name: str | None, allow: bool
-) -> tuple[str, ...]:
-    text, _ = remove_links(request.context)  # the composer adds the product link itself, once
-    kept: list[str] = []
+def _quote(context: str) -> str | None:
+    """A clause of the user's context of 3-7 words, to quote once as theirs."""
+    text, _ = remove_links(context)
     for sentence in split_sentences(text):
-        if _INSTRUCTION.match(sentence) or len(words(sentence)) < 3:
-            continue  # directions to the writer, not content of the post
-        if product_name and not allow and product_name.lower() in sentence.lower():
+        if _INSTRUCTION.match(sentence):
             continue
-        kept.append(_sentence(sentence))
-    return tuple(kept[:MAX_CONTEXT_SENTENCES])
-
-
-def _vocabulary(request: GenerateRequested) -> tuple[tuple[str, ...], str | None]:
-    profile = request.profile
-    if profile is None:
-        return (), None
-    style = profile.style_guide
-    avoid = {w.lower() for w in style.words_to_avoid} if style else set()
-    chosen = [w for w in (style.words_to_use if style else []) if w.lower() not in avoid]
-    tools = [t for t in (style.loved_tools if style else []) if t.lower() not in avoid]
-    counts: Counter[str] = Counter()
-    for text in [*profile.example_posts, *profile.top_success_hooks]:
-        for word in words(text):
-            low = word.lower()
-            # Only lowercase occurrences: capitalised words are mostly names ("Google Photos").
-            if (
-                word.isalpha()
-                and word.islower()
-                and len(low) >= 6
-                and low not in _STOPWORDS
-                and low not in avoid
-                and not low.endswith(("ly", "ed", "ing"))
-                and not BUZZWORD_RE.search(low)
-            ):
-                counts[low] += 1
-    chosen += [w for w, _ in counts.most_common(6) if w not in {c.lower() for c in chosen}]
-    return tuple(chosen), (tools[0] if tools else None)
+        for clause in re.split(r"\s*[,;:—–()]\s*|\s+(?:and|but|because|so|although)\s+", sentence):
+            clause = re.sub(r"^(?:and|but|so|because|although)\s+", "", clause.strip(), flags=re.I)
+            clean = _clean_words(clause.rstrip(".!?"))
+            if 3 <= len(clean) <= QUOTE_MAX_WORDS and len(clean) == len(clause.split()):
+                quote = " ".join(clean)
+                if not re.match(r"I\b|[A-Z][a-z]*[A-Z]|[A-Z]{2}", quote):
+                    quote = quote[:1].lower() + quote[1:]
+                return quote
+    return None
 
 
 def _flags(feedback: str | None) -> frozenset[str]:
@@ -198,64 +199,160 @@ def _flags(feedback: str | None) -> frozenset[str]:
     return frozenset(name for name, pattern in _FEEDBACK_FLAGS.items() if re.search(pattern, text))
 
 
+def dropped_words(feedback: str | None) -> tuple[str, ...]:
+    """The words a regeneration's feedback asked to drop ("drop the word widget")."""
+    found = []
+    for match in _DROP.finditer(feedback or ""):
+        what = match.group("what").strip(" '\"").lower()
+        if what and what not in {"it", "that", "this", "links", "link", "the product"}:
+            found.append(what)
+    return tuple(dict.fromkeys(found))
+
+
+def asked_topic(feedback: str | None) -> str | None:
+    """What a regeneration's feedback asked the draft to cover ("ask about how people ...")."""
+    match = _ASK.search(feedback or "")
+    if not match:
+        return None
+    what = _ASK_TAIL.sub("", match.group("what")).strip(" ,'\"")
+    what = re.sub(r"^(?:the topic of|the subject of)\s+", "", what, flags=re.I)
+    if not 1 <= len(what.split()) <= 10:
+        return None
+    return what[:1].lower() + what[1:] if not re.match(r"[A-Z]{2}|I\b", what) else what
+
+
+def _topics(request: GenerateRequested, banned: Callable[[str], bool]) -> list[str]:
+    """Keywords as noun phrases, the one the context mentions first, none the request bans."""
+    context = request.context.lower()
+    keywords = [k for k in request.campaign.keywords if k.strip()]
+    mentioned = sorted(
+        (m.start(), i)
+        for i, k in enumerate(keywords)
+        if (m := re.search(rf"\b{re.escape(k.lower())}\b", context)) is not None
+    )
+    order = [i for _, i in mentioned] + [i for i in range(len(keywords))]
+    phrases = [noun_phrase(keywords[i]) for i in dict.fromkeys(order)]
+    about = None if mentioned else _ABOUT.search(request.context)
+    if about and len(about.group(1).split()) <= 5:
+        phrases.insert(0, about.group(1).strip().lower())
+    usable = [p for p in dict.fromkeys(phrases) if p and not banned(p)]
+    return usable or ["this"]
+
+
+@dataclass
+class _Material:
+    topics: list[str]
+    product: list[str]  # ways to name the product, best first; empty when it must not appear
+    pitch_ok: bool  # a fix-style product sentence ("what finally worked was X") is allowed
+    mention: str  # gating's product_mention
+    quote: str | None
+    asked: str | None
+    target: float
+    flags: frozenset[str]
+    parent_title: str | None
+    sub: str
+    banned: Callable[[str], bool] = field(repr=False, default=lambda _t: False)
+
+
 def _material(request: GenerateRequested, decision: GatingDecision) -> _Material:
     flags = _flags(request.feedback)
-    phrase, name = _product_phrase(request.campaign.product_context)
+    drop = dropped_words(request.feedback)
+    drop_res = [re.compile(rf"\b{re.escape(d)}\b", re.I) for d in drop]
+    name, desc = product_facts(request.campaign.product_context)
     allow_product = decision.product_mention != "none" and "less_salesy" not in flags
-    product = phrase
-    url = request.campaign.product_url
-    if allow_product and url and not decision.zero_links and "no_links" not in flags:
-        product = f"{phrase} ({url})"
-    vocabulary, tool = _vocabulary(request)
-    target = request.profile.avg_sentence_length if request.profile else DEFAULT_AVG_SENTENCE
+    name_res = [re.compile(rf"\b{re.escape(name)}\b", re.I)] if name and not allow_product else []
+
+    sources = [request.context, request.campaign.product_context]
+
+    def banned(text: str) -> bool:
+        if any(p.search(text) for p in drop_res + name_res):
+            return True
+        # A quote or description next to the template's own words can still make 8 copied
+        # words in a row: that is pasted input (bcrao_rules.writing), so the fill is refused.
+        return bool(blacklist_hits(text, request.blacklist)) or bool(pasted_spans(text, sources))
+
+    product: list[str] = []
+    if allow_product:
+        choices = [f"{name}, {desc}" if name and desc else None, name, desc]
+        product = [c for c in dict.fromkeys(choices) if c and not banned(c)]
+        url = request.campaign.product_url
+        if product and url and not decision.zero_links and "no_links" not in flags:
+            # The link once, with the first phrase, unless the request bans it (a blacklisted
+            # name inside the host, a link pattern): then the phrase goes without it.
+            linked = f"{product[0]} ({url})"
+            product = [linked, *product] if not banned(linked) else product
+    quote = _quote(request.context)
+    if quote and (banned(quote) or (name and not allow_product and name.lower() in quote.lower())):
+        quote = None
+    asked = asked_topic(request.feedback)
+    if asked and banned(asked):
+        asked = None
+    parent = request.parent_draft
     return _Material(
-        topic=_topic(request),
-        context=_context_sentences(request, name, allow_product),
-        vocabulary=vocabulary,
-        tool=tool,
-        product=product if allow_product else None,
-        target=target,
+        topics=_topics(request, banned),
+        product=product,
+        pitch_ok=decision.promotional_language != "minimal",
+        mention=decision.product_mention,
+        quote=quote,
+        asked=asked,
+        target=request.profile.avg_sentence_length if request.profile else DEFAULT_AVG_SENTENCE,
         flags=flags,
+        parent_title=parent.title if parent else None,
+        sub=f"{request.subreddit}",
+        banned=banned,
     )
 
 
 class _Writer:
-    """Picks templates whose length lands near a per-sentence target drawn around the average."""
+    """Picks templates whose length lands near a per-sentence target drawn around the average,
+    skipping any whose fill the request bans (blacklist, dropped words, a product name)."""
 
     def __init__(self, rng: random.Random, material: _Material) -> None:
         self.rng = rng
         self.m = material
         self.used: set[str] = set()
+        months = rng.randint(1, 6)  # three to eight months
+        topic = material.topics[0]
         self.values = {
-            "topic": material.topic,
-            "months": str(rng.randint(3, 9)),
-            "weeks": str(rng.randint(2, 7)),
-            "hours": str(rng.randint(4, 14)),
-            "count": str(rng.randint(3, 9)),
-            "dollars": f"{rng.randint(8, 60) * 100:,}",
-            "users": str(rng.randint(12, 60)),
-            "paying": str(rng.randint(2, 9)),
-            "calls": str(rng.randint(9, 25)),
-            "lost": str(rng.randint(5, 20)),
-            "mrr": str(rng.randint(3, 30) * 10),
-            "tool": material.tool or "the tool everyone recommends",
-            "term": rng.choice(material.vocabulary) if material.vocabulary else material.topic,
-            "product": material.product or "",
+            "topic": topic,
+            "topic2": material.topics[1] if len(material.topics) > 1 else topic,
+            "months": NUMBER_WORDS[months],
+            "weeks": NUMBER_WORDS[rng.randint(0, 4)],
+            "hours": NUMBER_WORDS[rng.randint(1, 6)],
+            "mid": NUMBER_WORDS[months - 1],
+            "sub": material.sub,
+            "quote": material.quote or "",
+            "asked": material.asked or "",
         }
 
-    def one(self, templates: tuple[str, ...], **extra: str) -> str:
-        avg = self.m.target
+    def _fill(self, template: str, values: dict[str, str]) -> str:
+        text = template.format(**values)
+        return capitalize(text)
+
+    def one(self, templates: tuple[str, ...], **extra: str) -> str | None:
+        values = {**self.values, **extra}
         # A wide spread around the community average: human sentence lengths are bursty.
+        avg = self.m.target
         target = min(45.0, max(3.0, self.rng.gauss(avg, 0.5 * avg)))
         fresh = [t for t in templates if t not in self.used] or list(templates)
-        candidates = self.rng.sample(fresh, min(4, len(fresh)))
-        values = {**self.values, **extra}
+        self.rng.shuffle(fresh)
+        allowed = [t for t in fresh if not self.m.banned(self._fill(t, values))]
+        if not allowed:
+            return None
+        candidates = allowed[:4]
         best = min(candidates, key=lambda t: abs(len(t.format(**values).split()) - target))
         self.used.add(best)
-        return _sentence(best.format(**values))
+        return self._fill(best, values)
 
     def some(self, templates: tuple[str, ...], n: int) -> list[str]:
-        return [self.one(templates) for _ in range(n)]
+        return [s for _ in range(n) if (s := self.one(templates))]
+
+    def product(self, templates: tuple[str, ...]) -> str | None:
+        for phrase in self.m.product:
+            sentence = self.one(templates, product=phrase)
+            if sentence:
+                return sentence
+        return None
 
 
 def _sizes(flags: frozenset[str]) -> tuple[int, int]:
@@ -267,68 +364,87 @@ def _sizes(flags: frozenset[str]) -> tuple[int, int]:
     return 3, 0
 
 
+def _opt(*sentences: str | None) -> list[str]:
+    return [s for s in sentences if s]
+
+
+def _intro_extras(w: _Writer, m: _Material) -> list[str]:
+    extras = _opt(w.one(bank.QUOTE) if m.quote else None)
+    if m.asked:
+        extras += _opt(w.one(bank.ASKED))
+    if "more_personal" in m.flags:
+        extras += _opt(w.one(bank.EMOTION))
+    return extras
+
+
 def _problem_solution(w: _Writer, m: _Material) -> list[list[str]]:
     per, extra = _sizes(m.flags)
-    early, late = list(m.context[:2]), list(m.context[2:])
-    first = [w.one(bank.PS_OPEN), *early, *w.some(bank.PS_PAIN, max(1, per - 1 - len(early)))]
+    first = [*_opt(w.one(bank.PS_OPEN)), *_intro_extras(w, m)]
+    first += w.some(bank.PS_PAIN, max(1, per - len(first)))
     pains = [w.some(bank.PS_PAIN, per) for _ in range(extra + 1)]
-    (pains[0] if pains else first).extend(late)
-    if "more_personal" in m.flags:
-        first.append(w.one(bank.EMOTION))
-    failed = [w.one(bank.PS_FAILED_INTRO), *w.some(bank.PS_FAILED, per - 1)]
-    if m.vocabulary:
-        failed.append(w.one(bank.PS_COMMUNITY))
+    if len(m.topics) > 1:
+        (pains[0] if pains else first).extend(_opt(w.one(bank.RELATED)))
+    failed = [*_opt(w.one(bank.PS_FAILED_INTRO)), *w.some(bank.PS_FAILED, per - 1)]
     # The fix stays one short sentence at the very end: about 90% pain, 10% solution.
-    fix = [w.one(bank.PS_FIX_PRODUCT if m.product else bank.PS_FIX_PLAIN)]
-    return [first, *pains, failed, fix]
+    fix = w.product(bank.PS_FIX_PRODUCT) if m.product and m.pitch_ok else None
+    return [first, *pains, failed, _opt(fix or w.one(bank.PS_FIX_PLAIN))]
 
 
 def _journey(w: _Writer, m: _Material) -> list[list[str]]:
     per, extra = _sizes(m.flags)
-    intro = [w.one(bank.J_INTRO), *m.context[:3]]
-    if "more_personal" in m.flags:
-        intro.append(w.one(bank.EMOTION))
-    steps = bank.J_WHEN[: 2 + extra]
+    intro = [*_opt(w.one(bank.J_INTRO)), *_intro_extras(w, m)]
+    steps = ("In the first two weeks,", "A month in,", f"By month {w.values['mid']},")
     milestones = [
-        [w.one(bank.J_MILESTONE, when=when), *w.some(bank.J_DETAIL, per - 2)] for when in steps
+        [*_opt(w.one(bank.J_MILESTONE, when=when)), *w.some(bank.J_DETAIL, per - 2)]
+        for when in steps[: 2 + extra]
     ]
-    setback = [w.one(bank.J_SETBACK), *w.some(bank.J_SETBACK_DETAIL, max(1, per - 2))]
-    now = [w.one(bank.J_NOW), w.one(bank.J_LESSON)]
+    if len(m.topics) > 1:
+        milestones[0].extend(_opt(w.one(bank.RELATED)))
+    setback = [*_opt(w.one(bank.J_SETBACK)), *w.some(bank.J_SETBACK_DETAIL, max(1, per - 2))]
+    now = _opt(w.one(bank.J_NOW), w.one(bank.J_LESSON))
     if m.product:
-        # "natural" puts the product in the story; "last_paragraph" keeps it for the end.
-        now.insert(1, w.one(bank.J_PRODUCT))
-    if m.vocabulary and per > 2:
-        now.insert(0, w.one(bank.J_COMMUNITY))
+        # "natural" lets the product sit in the story's last paragraph too: it is where it fits.
+        now += _opt(w.product(bank.J_PRODUCT))
     return [intro, *milestones, setback, now]
 
 
 def _feedback(w: _Writer, m: _Material) -> list[list[str]]:
     per, extra = _sizes(m.flags)
-    intro = [w.one(bank.F_INTRO), *m.context[:3]]
-    unsure = [w.one(bank.F_WHAT), *w.some(bank.F_UNSURE, per - 1)]
-    if "more_personal" in m.flags:
-        unsure.append(w.one(bank.EMOTION))
+    intro = [*_opt(w.one(bank.F_INTRO)), *_intro_extras(w, m)]
+    unsure = [*_opt(w.one(bank.F_WHAT)), *w.some(bank.F_UNSURE, per - 1)]
+    if len(m.topics) > 1:
+        unsure.extend(_opt(w.one(bank.F_RELATED)))
     asked = 3 if ("more_questions" in m.flags or extra > 0) else 2
-    questions = [w.one(bank.F_QUESTIONS_LEAD), *w.some(bank.F_QUESTIONS, asked)]
-    ending = [w.one(bank.F_CRITICISM)]
+    questions = [*_opt(w.one(bank.F_QUESTIONS_LEAD)), *w.some(bank.F_QUESTIONS, asked)]
+    ending = _opt(w.one(bank.F_CRITICISM))
     if m.product:
-        ending.insert(0, w.one(bank.F_PRODUCT))
-    if m.vocabulary and extra >= 0:
-        unsure.append(w.one(bank.F_COMMUNITY))
-    paragraphs = [intro, unsure, questions, ending]
+        ending = [*_opt(w.product(bank.F_PRODUCT)), *ending]
     if extra < 0:
-        paragraphs = [intro + unsure[:1], questions, ending]
-    return paragraphs
+        return [intro + unsure[:1], questions, ending]
+    return [intro, unsure, questions, ending]
 
 
 def _title(w: _Writer, archetype: Archetype) -> str:
+    m = w.m
+    if "keep_title" in m.flags and m.parent_title and not m.banned(m.parent_title):
+        return m.parent_title
     titles = {
         Archetype.PROBLEM_SOLUTION: bank.PS_TITLES,
         Archetype.JOURNEY: bank.J_TITLES,
         Archetype.FEEDBACK: bank.F_TITLES,
     }[archetype]
-    title = w.rng.choice(titles).format(**w.values)
-    return title[:1].upper() + title[1:]
+    if m.asked:
+        titles = bank.ASKED_TITLES
+    # More than one keyword: the title may lead with the second one (the body mentions both).
+    topics = [w.values["topic"], w.values["topic"], w.values["topic2"]]
+    options = [(t, topic) for t in titles for topic in dict.fromkeys(topics)]
+    w.rng.shuffle(options)
+    previous = (m.parent_title or "").strip().lower()
+    for template, topic in options:
+        title = capitalize(template.format(**{**w.values, "topic": topic}))
+        if title.lower() != previous and not m.banned(title):
+            return title
+    return capitalize(f"A question about {w.values['topic']}")
 
 
 def compose(request: GenerateRequested, decision: GatingDecision) -> str:
@@ -348,7 +464,8 @@ def compose(request: GenerateRequested, decision: GatingDecision) -> str:
         Archetype.FEEDBACK: _feedback,
     }[archetype]
     paragraphs = [" ".join(p) for p in build(writer, material) if p]
-    return f"Title: {_title(writer, archetype)}\n\n" + "\n\n".join(paragraphs)
+    title = _title(writer, archetype)
+    return f"Title: {title}\n\n" + "\n\n".join(paragraphs)
 
 
 def chunks(text: str, seed: str) -> list[str]:
@@ -367,3 +484,6 @@ def chunks(text: str, seed: str) -> list[str]:
     if trailing:
         out = [*out[:-1], out[-1] + trailing] if out else [trailing]
     return out
+
+
+__all__ = ["chunks", "compose", "noun_phrase", "product_facts", "words"]

@@ -67,7 +67,7 @@ def _open_sql(lock_function: str) -> str:
 WITH quota AS (SELECT * FROM {lock_function}(%(user_id)s, %(period)s)),
 parent AS (
     SELECT d.id, d.campaign_id, d.subreddit, d.archetype, d.account_status,
-           d.generation_params, t.request
+           d.generation_params, t.request, d.title, d.body, d.user_title, d.user_edits
       FROM drafts d LEFT JOIN generation_tasks t ON t.task_id = d.task_id
      WHERE d.id = %(draft_id)s AND d.user_id = %(user_id)s
 ),
