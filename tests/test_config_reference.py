@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from types import ModuleType
 
 import pytest
 from bcrao_stacktest.catalog import SERVICES, env_vars
+from bcrao_stacktest.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts/gen_config_reference.py"
@@ -17,12 +17,7 @@ SCRIPT = ROOT / "scripts/gen_config_reference.py"
 
 @pytest.fixture(scope="module")
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_config_reference", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_config_reference")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
