@@ -54,21 +54,23 @@ TEST_MARKERS := not soak and (not faults or fault_smoke) and (not compat or comp
 # deploy/local/postgres.sh; `make up` starts it crash-safe).
 # Most of the suite waits (process start-ups, group joins, a browser, a broker restart), so it
 # runs on more pytest-xdist workers than cores: each worker has its own stacks, topic prefixes,
-# consumer groups and throwaway databases. TEST_WORKERS=0 runs it in one process.
+# consumer groups and throwaway databases. The unit tests only compute, so they get one worker a
+# core (each worker pays about 12 CPU-seconds to import the suite). 0 runs in one process.
 TEST_WORKERS ?= 4
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
+UNIT_WORKERS ?= 2
+xdist = $(if $(filter 0,$(1)),-p no:xdist,-n $(1) --dist worksteal)
 
 test: export BCRAO_PG_MODE := fast-unsafe
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)
-	@$(PY) -m pytest $(XDIST) -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(call xdist,$(TEST_WORKERS)) -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
 
 test-unit: setup ## Only the tests that need no broker or database
-	@$(PY) -m pytest $(XDIST) -m "not integration and not e2e" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(call xdist,$(UNIT_WORKERS)) -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # pytest-randomly is off by default (pyproject addopts: -p no:randomly); this turns it on. It
 # prints the seed it used; SEED=<n> repeats that order.
 test-random: setup ## The tests of test-unit in a random order (SEED=<n> repeats one)
-	@$(PY) -m pytest -p randomly $(if $(SEED),--randomly-seed=$(SEED)) \
+	@$(PY) -m pytest -p randomly $(call xdist,$(UNIT_WORKERS)) $(if $(SEED),--randomly-seed=$(SEED)) \
 		-m "not integration and not e2e" $(PYTEST_ARGS)
 
 lint: setup ## ruff check, ruff format --check, mypy
