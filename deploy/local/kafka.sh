@@ -39,32 +39,11 @@ show_tail() { # infra.sh sets BCRAO_NO_LOG_TAIL and shows the tail itself
   [[ -n ${BCRAO_NO_LOG_TAIL:-} ]] || { echo "--- last lines of $LOG ---" >&2; tail -n 25 "$LOG" >&2; }
 }
 
-fingerprint() { # what the libs folder was fetched from: changes when the pom changes
-  sha256sum "$POM" | cut -c1-16
-}
-
+# shellcheck source=deploy/local/maven-fetch.sh
+. "$HERE/maven-fetch.sh"
 fetch() {
-  local marker="$LIBS/.fetched" want
-  want="pom=$(fingerprint)"
-  if [[ -f $marker ]] && grep -qx "$want" "$marker" && compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null; then
-    return 0
-  fi
-  command -v mvn >/dev/null || die "mvn (Maven) is needed to fetch the Kafka jars (apt-get install maven)"
-  rm -rf "$LIBS" && mkdir -p "$LIBS"
-  local v
-  for v in "${VERSIONS[@]}"; do
-    say "fetching Kafka $v jars with Maven into $LIBS"
-    if mvn -q -B -f "$POM" dependency:copy-dependencies -Dkafka.version="$v" \
-        -DoutputDirectory="$LIBS" -DincludeScope=runtime >"$KDIR/fetch.log" 2>&1; then
-      printf 'version=%s\n%s\n' "$v" "$want" >"$marker"
-      say "Kafka $v: $(find "$LIBS" -name "*.jar" | wc -l) jars"
-      return 0
-    fi
-    say "Kafka $v did not resolve (see $KDIR/fetch.log)"
-    rm -rf "$LIBS" && mkdir -p "$LIBS"
-  done
-  tail -n 20 "$KDIR/fetch.log" >&2
-  die "could not fetch Kafka (tried ${VERSIONS[*]})"
+  maven_fetch Kafka "$POM" "$LIBS" kafka.version 'kafka_2.13-*.jar' "$KDIR/fetch.log" \
+    "${VERSIONS[@]}" || exit 1
 }
 
 version() { sed -n 's/^version=//p' "$LIBS/.fetched" 2>/dev/null; }

@@ -22,31 +22,12 @@ read -ra VERSIONS <<<"${LANGUAGETOOL_VERSION:-6.6 6.5 6.4}"
 say() { echo "languagetool: $*" >&2; }
 die() { echo "languagetool: ERROR: $*" >&2; exit 1; }
 
-fingerprint() { sha256sum "$POM" | cut -c1-16; }
-
+# shellcheck source=deploy/local/maven-fetch.sh
+. "$HERE/maven-fetch.sh"
 fetch() {
-  local marker="$LIBS/.fetched" want v
-  want="pom=$(fingerprint)"
-  if [[ -f $marker ]] && grep -qx "$want" "$marker" \
-      && compgen -G "$LIBS/languagetool-server-*.jar" >/dev/null; then
-    return 0
-  fi
-  command -v mvn >/dev/null || die "mvn (Maven) is needed to fetch the LanguageTool jars (apt-get install maven)"
   command -v java >/dev/null || die "java (17+) is needed to run LanguageTool"
-  rm -rf "$LIBS" && mkdir -p "$LIBS"
-  for v in "${VERSIONS[@]}"; do
-    say "fetching LanguageTool $v jars with Maven into $LIBS"
-    if mvn -q -B -f "$POM" dependency:copy-dependencies -Dlanguagetool.version="$v" \
-        -DoutputDirectory="$LIBS" -DincludeScope=runtime >"$LTDIR/fetch.log" 2>&1; then
-      printf 'version=%s\n%s\n' "$v" "$want" >"$marker"
-      say "LanguageTool $v: $(find "$LIBS" -name "*.jar" | wc -l) jars"
-      return 0
-    fi
-    say "LanguageTool $v did not resolve (see $LTDIR/fetch.log)"
-    rm -rf "$LIBS" && mkdir -p "$LIBS"
-  done
-  tail -n 20 "$LTDIR/fetch.log" >&2
-  die "could not fetch LanguageTool (tried ${VERSIONS[*]})"
+  maven_fetch LanguageTool "$POM" "$LIBS" languagetool.version 'languagetool-server-*.jar' \
+    "$LTDIR/fetch.log" "${VERSIONS[@]}" || exit 1
 }
 
 case "${1:-}" in
