@@ -14,6 +14,7 @@ import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
+from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.producers import renew_broken_producers
@@ -110,6 +111,15 @@ def create_app(
         settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
     )
     metrics = Metrics()
+    consumers = ConsumerSupervisor(
+        settings.kafka_bootstrap_servers,
+        registry=metrics.registry,
+        prefix="draft_store",
+        policy=SupervisionPolicy(
+            rejoin_seconds=settings.consumer_rejoin_seconds,
+            poll_seconds=settings.consumer_poll_seconds,
+        ),
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -117,6 +127,7 @@ def create_app(
         broker=broker or create_broker(settings, metrics.registry),
         metrics=metrics,
         clock=clock or utc_now,
+        consumers=consumers,
     )
     runtime.broker.include_router(
         build_router(
@@ -135,6 +146,9 @@ def create_app(
             log.warning("could not pre-open database connections: %s", exc)
         await runtime.broker.start()
         log.info("draft-store consuming with group %s", settings.consumer_group)
+        for subscriber in runtime.broker.subscribers:
+            consumers.watch_faststream(subscriber)
+        await consumers.start()
         sweeper = asyncio.create_task(
             run_sweeper(
                 runtime.sessions,
@@ -161,6 +175,7 @@ def create_app(
         try:
             yield
         finally:
+            await consumers.stop()
             for task in (sweeper, outbox):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

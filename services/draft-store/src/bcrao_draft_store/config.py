@@ -88,6 +88,19 @@ class Settings(BaseSettings):
         "worst generation the generator allows) and releases its unit.",
     )
     sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
+    consumer_rejoin_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="A consumer that has no partitions, lost its group membership or stopped "
+        "polling for this long while the broker answers is torn down and recreated in the "
+        "process (if that fails the process exits non-zero).",
+    )
+    consumer_poll_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="A consumer that has not asked for records, or has not committed while "
+        "behind, for this long is stalled: /readyz answers 503.",
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP endpoint for OpenTelemetry traces (e.g. http://collector:4318); "

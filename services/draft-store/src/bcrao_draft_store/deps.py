@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+from bcrao_platform.consumers import ConsumerSupervisor
 from fastapi import Depends, Path, Request
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,6 +34,7 @@ class Runtime:
     broker: KafkaBroker
     metrics: Metrics
     clock: Clock
+    consumers: ConsumerSupervisor
 
 
 async def get_runtime(request: Request) -> Runtime:
