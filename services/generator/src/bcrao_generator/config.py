@@ -32,6 +32,18 @@ class Settings(BaseSettings):
         default=5.0, ge=0, le=120, description="revoked partitions finish their running tasks"
     )
     max_attempts: int = Field(default=5, ge=1, le=100, description="failures before the DLQ")
+    consumer_rejoin_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="The consumer, out of its group, without partitions or not polling for "
+        "this long while the broker answers, is recreated in the process (if that fails the "
+        "process exits non-zero)",
+    )
+    consumer_poll_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="Not polled, or not committing while behind, for this long: /readyz 503",
+    )
 
     # Task claim (docs/ARCHITECTURE.md, generate flow): skip tasks already ended or deleted.
     # Without a URL nothing is claimed (draft-store still keeps one draft per task).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import tracer
@@ -78,19 +79,37 @@ class GeneratorService:
             dead_letter=partial(dead_letter, gen=self.generator),
         )
         self.metrics.track_in_flight(lambda: self.consumer.in_flight)
-        self.metrics.track_lag(self.consumer.lag)
+        # Membership, polls and the committed-offset lag (bcrao_generator_consumer_lag).
+        self.supervisor = ConsumerSupervisor(
+            settings.kafka_bootstrap_servers,
+            registry=registry,
+            prefix="bcrao_generator",
+            policy=SupervisionPolicy(
+                rejoin_seconds=settings.consumer_rejoin_seconds,
+                poll_seconds=settings.consumer_poll_seconds,
+            ),
+        )
+        self.supervisor.watch(
+            "generate-requested",
+            topics=[topics.generate_requested],
+            group=settings.group_id,
+            current=lambda: self.consumer.consumer,
+            recreate=self.consumer.restart,
+        )
 
     @property
     def ready(self) -> bool:
-        return self.consumer.ready
+        return self.consumer.ready and self.supervisor.ready()[0]
 
     async def start(self) -> None:
         await self.broker.start()
         await self.consumer.start()
+        await self.supervisor.start()
 
     async def stop(self) -> None:
         """Drain (shutdown_grace_seconds), commit what finished, then close the clients."""
         try:
+            await self.supervisor.stop()
             await self.consumer.stop(self.settings.shutdown_grace_seconds)
         finally:
             await self.broker.stop()
