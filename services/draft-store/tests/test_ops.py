@@ -253,3 +253,45 @@ async def test_a_consumer_out_of_its_group_turns_readiness_off_and_lag_up_and_he
             assert subscriber.consumer is not first
     finally:
         await drop_topics(kafka_bootstrap, prefix)
+
+
+@pytest.mark.integration
+async def test_shutdown_ends_within_its_bound_when_a_consumer_never_stops(
+    store_database: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reported SIGTERM hang: a consumer whose close never returns (a coordinator that does
+    not answer). The lifespan's shutdown gives up after DRAFT_STORE_SHUTDOWN_SECONDS, says so,
+    and returns; nothing was committed for what it abandoned."""
+    import asyncio
+
+    from bcrao_testkit.topics import drop_topics
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    settings = make_settings(
+        store_database,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"draft-store-{prefix}",
+        shutdown_seconds=1,
+    )
+    app = create_app(settings)
+    never = asyncio.Event()
+    try:
+        async with serving(app, lifespan=True) as client:
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, "ready")
+            consumer = app.state.runtime.broker.subscribers[0].consumer
+            stop = consumer.stop
+
+            async def stuck() -> None:
+                await never.wait()  # the close that never returns
+
+            consumer.stop = stuck
+        # Reaching this line is the assertion: the lifespan's shutdown returned.
+        assert "shutdown took longer than 1 s" in caplog.text
+        await stop()  # the real close, so the test leaves no client behind
+    finally:
+        await drop_topics(kafka_bootstrap, prefix)

@@ -89,6 +89,32 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
 
 
+async def _bounded_shutdown(
+    seconds: float,
+    runtime: Runtime,
+    consumers: ConsumerSupervisor,
+    tasks: tuple[asyncio.Task[None], ...],
+) -> None:
+    """Stop within `seconds` whatever the consumers are doing: the broker's stop lets in-flight
+    batches finish (graceful_timeout) and commits their offsets, but a consumer stuck on an
+    unreachable coordinator, or a handler awaiting something that never comes, must not hold
+    SIGTERM past Kubernetes' grace period. What is abandoned was not committed: the group
+    redelivers it to the next member."""
+    try:
+        async with asyncio.timeout(seconds):
+            await consumers.stop()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
+    except TimeoutError:
+        log.error("shutdown took longer than %.0f s; abandoning the rest uncommitted", seconds)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2.0):
+            await runtime.engine.dispose()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -175,13 +201,9 @@ def create_app(
         try:
             yield
         finally:
-            await consumers.stop()
-            for task in (sweeper, outbox):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
-            await engine.dispose()
+            await _bounded_shutdown(
+                settings.shutdown_seconds, runtime, consumers, (sweeper, outbox)
+            )
             if provider is not None and tracer_provider is None:
                 provider.shutdown()  # ours: flushes the batched OTLP export
 

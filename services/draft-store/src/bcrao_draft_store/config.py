@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         "polling for this long while the broker answers is torn down and recreated in the "
         "process (if that fails the process exits non-zero).",
     )
+    shutdown_seconds: float = Field(
+        default=18.0,
+        ge=1,
+        le=25,
+        description="Longest the shutdown after the HTTP drain may take (consumers' in-flight "
+        "batches, offset commits, producer flush); past it the rest is abandoned uncommitted "
+        "and redelivered. With the 8 s HTTP drain it keeps SIGTERM under Kubernetes' 30 s.",
+    )
     consumer_poll_seconds: float = Field(
         default=60.0,
         ge=1,

@@ -25,7 +25,13 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=256, ge=1, le=4096, description="generations at once")
     # The poll loop never waits on a generation, so this only bounds a wedged event loop.
     max_poll_interval_ms: int = Field(default=1_800_000, ge=60_000)
-    shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="finish running tasks")
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=22,
+        description="finish running tasks on SIGTERM (what does not finish is redelivered); "
+        "with the 5 s HTTP drain and the 3 s close the process ends within 30 s",
+    )
     # Every rebalance waits this long for the revoked partitions (aiokafka revokes all of
     # them); what still runs then carries on, and is adopted if its partition comes back.
     rebalance_grace_seconds: float = Field(

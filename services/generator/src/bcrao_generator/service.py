@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from functools import partial
 
 from bcrao_contracts.topics import Topics
@@ -23,6 +26,8 @@ from .publishers import Publishers
 from .tracing import TracedLLM
 
 CLIENT_ID = "bcrao-generator"
+STOP_MARGIN_SECONDS = 3.0  # the commit and the consumer's close, after the drain
+log = logging.getLogger(__name__)
 
 
 class GeneratorService:
@@ -108,9 +113,19 @@ class GeneratorService:
 
     async def stop(self) -> None:
         """Drain (shutdown_grace_seconds), commit what finished, then close the clients."""
+        grace = self.settings.shutdown_grace_seconds
         try:
             await self.supervisor.stop()
-            await self.consumer.stop(self.settings.shutdown_grace_seconds)
+            # Bounded whatever the consumer is doing (a commit or a LeaveGroup to a coordinator
+            # that does not answer): past it, nothing more is committed and the group
+            # redelivers what did not finish.
+            async with asyncio.timeout(grace + STOP_MARGIN_SECONDS):
+                await self.consumer.stop(grace)
+        except TimeoutError:
+            log.error("consumer did not stop within %.0f s; abandoning it uncommitted", grace)
+            with contextlib.suppress(Exception, TimeoutError):
+                async with asyncio.timeout(STOP_MARGIN_SECONDS):
+                    await self.consumer.abandon()
         finally:
             await self.broker.stop()
             if self.claims is not None:
