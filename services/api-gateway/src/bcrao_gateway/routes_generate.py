@@ -74,7 +74,7 @@ async def _accept(
         with task_scope(event.task_id):  # every log line of the publish and release names it
             await _publish_or_release(opened, store, publisher, limits, metrics)
         if hub is not None:  # the stream opened next is served without asking draft-store
-            hub.expect(event.task_id, event.campaign.id)
+            hub.expect(event.task_id, event.campaign.id, event.user_id)
     except ApiError as exc:
         metrics.generate_refused.labels(exc.code.value).inc()
         raise
