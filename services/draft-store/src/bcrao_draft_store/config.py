@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         "polling for this long while the broker answers is torn down and recreated in the "
         "process (if that fails the process exits non-zero).",
     )
+    open_task_seconds: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=30,
+        description="Longest the transaction that opens a task (and reserves its unit) may take, "
+        "enforced by PostgreSQL and checked before COMMIT; keep it below the gateway's "
+        "GATEWAY_DRAFT_STORE_TIMEOUT_SECONDS (10) so a request the gateway answered 503 never "
+        "leaves a task behind (ADR 0008).",
+    )
     shutdown_seconds: float = Field(
         default=18.0,
         ge=1,
