@@ -99,6 +99,7 @@ class Watched:
     health: Health = field(default_factory=Health)
     unhealthy_since: float | None = None
     partitions: list[TopicPartition] = field(default_factory=list)
+    described: bool = False  # its topics were looked up (partitions empty: none exists yet)
     committed: dict[TopicPartition, int] = field(default_factory=dict)
     moved_at: float = field(default_factory=time.monotonic)
 
@@ -240,6 +241,10 @@ class ConsumerSupervisor:
         if consumer is None:
             health.assigned = health.polled = False
             return
+        if watched.described and not watched.partitions:
+            # None of its topics exists yet: there is nothing to hold or to poll.
+            health.assigned = health.polled = _membership_alive(consumer)
+            return
         health.assigned = _membership_alive(consumer) and bool(consumer.assignment())
         health.polled = _idle_seconds(consumer) < self.policy.poll_seconds
         lagging = bool(health.lag)
@@ -271,8 +276,6 @@ class ConsumerSupervisor:
         try:
             admin, offsets = await self._clients()
             for watched in self._watched:
-                if watched.group is None:
-                    continue  # a broadcast reader commits nothing: no lag to measure
                 if not watched.partitions:
                     described = await admin.describe_topics(list(watched.topics))
                     watched.partitions = [
@@ -281,7 +284,10 @@ class ConsumerSupervisor:
                         if not topic["error_code"]
                         for p in topic["partitions"]
                     ]
+                    watched.described = True
                 partitions = watched.partitions
+                if not partitions or watched.group is None:
+                    continue  # no topic yet; or a broadcast reader, which commits nothing
                 ends = await offsets.end_offsets(partitions)
                 got = await admin.list_consumer_group_offsets(watched.group, partitions=partitions)
                 committed = {tp: max(0, got[tp].offset) if tp in got else 0 for tp in ends}

@@ -111,6 +111,7 @@ class StreamReader:
         # already dead-lettered what it could not parse, so the replay only skips them.
         self._live_from: dict[TopicPartition, int] = {}
         self._in_session = False
+        self._consumer: AIOKafkaConsumer | None = None  # the current session's
         self._last_contact = 0.0
         self.caught_up = False
         self.restarts = 0
@@ -203,14 +204,28 @@ class StreamReader:
                     self._in_session = False
                 raise RuntimeError("session ended")  # _consume never returns; defensive
 
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The current session's consumer (bcrao_platform.consumers watches it)."""
+        return self._consumer
+
+    async def restart_session(self) -> None:
+        """End the current session (its consumer is stopped, so its poll fails) and let the
+        reader's loop start a new one: what the consumer supervisor does to a stalled reader."""
+        consumer = self._consumer
+        if consumer is not None:
+            await self._close(consumer.stop)
+
     async def _session(self) -> None:
         consumer = self._new_consumer(self._bootstrap)
         admin = self._new_admin(self._bootstrap)
+        self._consumer = consumer
         try:
             await consumer.start()
             await admin.start()
             await self._consume(consumer, admin)
         finally:
+            self._consumer = None
             try:
                 await self._close(consumer.stop)
             finally:
