@@ -188,6 +188,28 @@ async def test_retrying_does_not_retry_what_is_not_transient() -> None:
     assert len(calls) == 1
 
 
+async def test_a_cancellation_is_never_retried_whatever_the_predicate_says() -> None:
+    """A predicate that retries everything (the generator's counts every failure) must still let
+    a cancellation through: a stop or a rebalance cancels in-flight work, and a retried
+    cancellation would keep that work running."""
+    entered = asyncio.Event()
+    calls: list[int] = []
+
+    async def work() -> None:
+        async for attempt in retry.retrying(None, 0.001, 0.002, retry_if=lambda exc: True):
+            with attempt:
+                calls.append(1)
+                entered.set()
+                await asyncio.Event().wait()
+
+    task = asyncio.create_task(work())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)  # a retried cancellation never ends: TimeoutError
+    assert calls == [1]
+
+
 def metrics_app(token: str | None, host: str = "127.0.0.1") -> tuple[TestClient, Counter]:
     registry = CollectorRegistry()
     hits = Counter("things", "Things seen", ["kind"], registry=registry)

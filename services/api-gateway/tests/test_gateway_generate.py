@@ -271,3 +271,27 @@ async def test_while_kafka_is_known_unreachable_nothing_is_reserved(
     assert int(response.headers["retry-after"]) > 0
     assert fake_store.tasks == {}  # no task opened, no unit reserved, nothing to release
     assert publisher.events == []
+
+
+async def test_refusals_the_system_caused_do_not_use_up_the_rate_budget(
+    make_client: Any,
+    alice: dict[str, str],
+    campaign_body: dict[str, Any],
+    publisher: Any,
+    fake_store: Any,
+) -> None:
+    fake_store.limit = 100
+    _, client = await make_client(max_in_flight=100, generate_rate_per_minute=2)
+    cid = (await client.post("/v1/campaigns", json=campaign_body, headers=alice)).json()["id"]
+    publisher.fail = True  # Kafka away: every request is a 503
+    for _ in range(3):
+        assert (
+            await client.post(_generate_url(cid), json=REQUEST, headers=alice)
+        ).status_code == 503
+    publisher.fail = False  # back: the whole per-minute budget is still there
+    for _ in range(2):
+        assert (
+            await client.post(_generate_url(cid), json=REQUEST, headers=alice)
+        ).status_code == 202
+    refused = await client.post(_generate_url(cid), json=REQUEST, headers=alice)
+    assert refused.status_code == 429  # and the user's own requests still count

@@ -184,6 +184,9 @@ async def test_lifespan_starts_producer_and_streaming(gateway_settings: Settings
             async with asyncio.timeout(20):
                 while not app.state.stream_reader.healthy:
                     await asyncio.sleep(0.1)
+            async with asyncio.timeout(20):  # the consumer supervisor's next check saw it
+                while not app.state.consumers.ready()[0]:
+                    await asyncio.sleep(0.1)
             # draft-store is down, and that is not the gateway's readiness: streams still flow.
             ready = await client.get("/readyz")
             assert ready.status_code == 200, ready.text
@@ -191,6 +194,7 @@ async def test_lifespan_starts_producer_and_streaming(gateway_settings: Settings
                 "kafka_producer": True,
                 "stream_replay": True,
                 "stream_reader": True,
+                "consumers": True,
             }
             down = await client.get("/v1/usage", headers=_auth(settings, "alice"))
             assert down.status_code == 503

@@ -17,6 +17,7 @@ from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import upgrade
 from bcrao_stacktest.factories import SERVICE_TOKEN, make_settings
 from bcrao_testkit.databases import throwaway_database
+from bcrao_testkit.waits import eventually
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
@@ -146,14 +147,17 @@ async def test_readiness_with_the_consumers_running(
     )
     app = create_app(settings)
     async with serving(app, lifespan=True) as client:
+
+        async def answered_ready() -> bool:
+            return (await client.get("/readyz")).status_code == 200
+
+        await eventually(answered_ready, "ready once both consumers hold their partitions")
         ready = await client.get("/readyz")
-    assert ready.status_code == 200, ready.text
-    assert ready.json() == {
-        "status": "ready",
-        "database": True,
-        "migrations": True,
-        "consumer": True,
-    }
+    body = ready.json()
+    consumers = body.pop("consumers")
+    assert body == {"status": "ready", "database": True, "migrations": True, "consumer": True}
+    assert set(consumers) == {f"{prefix}drafts.generated", f"{prefix}drafts.failed"}
+    assert all(c["assigned"] and c["polled"] and c["lag"] == 0 for c in consumers.values())
 
 
 async def test_a_database_outage_answers_503_and_logs_one_line(
@@ -195,3 +199,117 @@ def test_a_bad_setting_is_named_and_its_value_never_printed() -> None:
     assert "DRAFT_STORE_METRICS_TOKEN" in done.stderr
     assert "s3cr3t-short" not in done.stderr
     assert secret not in done.stderr
+
+
+@pytest.mark.integration
+async def test_a_consumer_out_of_its_group_turns_readiness_off_and_lag_up_and_heals(
+    store_database: str, kafka_bootstrap: str
+) -> None:
+    """The reported stall: the drafts.generated consumer's membership dies (as aiokafka's
+    coordination routine does, aio-libs/aiokafka#376/#582) while records arrive. /readyz says
+    so, draft_store_consumer_lag (committed vs end offsets) rises, and the supervisor recreates
+    the consumer after DRAFT_STORE_CONSUMER_REJOIN_SECONDS, with no restart: ready again, lag 0."""
+    from bcrao_testkit.kafka_faults import kill_membership
+    from bcrao_testkit.topics import drop_topics
+
+    from .kafka_helpers import publish
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    settings = make_settings(
+        store_database,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"draft-store-{prefix}",
+        consumer_rejoin_seconds=5,
+    )
+    generated = f"{prefix}drafts.generated"
+    app = create_app(settings)
+    [subscriber] = [
+        s for s in app.state.runtime.broker.subscribers if generated in s.topic_names_for_subscribe
+    ]
+
+    async def scrape(client: httpx.AsyncClient) -> tuple[float, float]:
+        text = (await client.get("/metrics")).text
+        lag = recreated = 0.0
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if (
+                    sample.name == "draft_store_consumer_lag"
+                    and sample.labels["topic"] == generated
+                ):
+                    lag += sample.value
+                if sample.name == "draft_store_consumer_recreated_total":
+                    recreated += sample.value
+        return lag, recreated
+
+    try:
+        async with serving(app, lifespan=True) as client:
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, "ready")
+            first = subscriber.consumer
+            kill_membership(first)
+            # Not parseable: once consumed they are dead-lettered and committed.
+            await publish(kafka_bootstrap, generated, b"one", b"two", b"three")
+
+            async def stalled_and_lagging() -> bool:
+                answer = await client.get("/readyz")
+                lag, _ = await scrape(client)
+                return answer.status_code == 503 and lag >= 3
+
+            await eventually(stalled_and_lagging, "not ready, lag rising")
+            body = (await client.get("/readyz")).json()
+            assert body["error"]["details"]["consumers"][generated]["assigned"] is False
+
+            async def healed() -> bool:
+                lag, recreated = await scrape(client)
+                return await ready() and lag == 0 and recreated == 1
+
+            await eventually(healed, "recreated by itself: ready, lag back to zero")
+            assert subscriber.consumer is not first
+    finally:
+        await drop_topics(kafka_bootstrap, prefix)
+
+
+@pytest.mark.integration
+async def test_shutdown_ends_within_its_bound_when_a_consumer_never_stops(
+    store_database: str, kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reported SIGTERM hang: a consumer whose close never returns (a coordinator that does
+    not answer). The lifespan's shutdown gives up after DRAFT_STORE_SHUTDOWN_SECONDS, says so,
+    and returns; nothing was committed for what it abandoned."""
+    import asyncio
+
+    from bcrao_testkit.topics import drop_topics
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    settings = make_settings(
+        store_database,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        consumer_group=f"draft-store-{prefix}",
+        shutdown_seconds=1,
+    )
+    app = create_app(settings)
+    never = asyncio.Event()
+    try:
+        async with serving(app, lifespan=True) as client:
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, "ready")
+            consumer = app.state.runtime.broker.subscribers[0].consumer
+            stop = consumer.stop
+
+            async def stuck() -> None:
+                await never.wait()  # the close that never returns
+
+            consumer.stop = stuck
+        # Reaching this line is the assertion: the lifespan's shutdown returned.
+        assert "shutdown took longer than 1 s" in caplog.text
+        await stop()  # the real close, so the test leaves no client behind
+    finally:
+        await drop_topics(kafka_bootstrap, prefix)

@@ -62,6 +62,18 @@ async def test_health_readiness_and_metrics_after_one_generation(kafka_bootstrap
             )
 
         await eventually(handled)
+        lagged = dict(got)
+
+        async def committed() -> bool:
+            # Lag is end offset minus the group's committed offset, measured by the supervisor
+            # every couple of seconds: wait for the measurement that follows the commit.
+            nonlocal lagged
+            scrape = await http.get("/metrics", headers={"authorization": "Bearer scrape-me"})
+            lagged = samples(scrape.text)
+            lags = [v for (name, _), v in lagged.items() if name == "bcrao_generator_consumer_lag"]
+            return len(lags) == 2 and not any(lags)  # both partitions, both caught up
+
+        await eventually(committed)
 
     generated = (("code", ""), ("outcome", "generated"))
     assert got[("bcrao_generator_generations_total", generated)] == 1
@@ -74,8 +86,6 @@ async def test_health_readiness_and_metrics_after_one_generation(kafka_bootstrap
     assert got[("bcrao_generator_handler_duration_seconds_count", handled)] == 1
     model = (("model", "offline-composer"),)
     assert got[("bcrao_generator_llm_time_to_first_token_seconds_count", model)] == 1
-    lags = [v for (name, _), v in got.items() if name == "bcrao_generator_consumer_lag"]
-    assert lags == [0]  # the one partition that had a record is caught up
 
 
 async def test_not_ready_while_the_consumer_has_no_partitions() -> None:
@@ -87,3 +97,40 @@ async def test_not_ready_while_the_consumer_has_no_partitions() -> None:
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "NOT_READY"
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_a_consumer_out_of_its_group_is_recreated_and_generates_again(
+    kafka_bootstrap: str,
+) -> None:
+    """The generator's ordered consumer loses its membership (aiokafka's coordination routine
+    dies, aio-libs/aiokafka#376/#582): /readyz turns 503, the supervisor recreates it after
+    GENERATOR_CONSUMER_REJOIN_SECONDS, and a request sent meanwhile is generated."""
+    from bcrao_testkit.kafka_faults import kill_membership
+
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=2)
+    s = settings(kafka_bootstrap, p).model_copy(update={"consumer_rejoin_seconds": 3.0})
+    app = create_app(s, llm=OfflineComposer(chunk_delay_ms=0))
+    service = app.state.service
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as http:
+
+        async def ready() -> bool:
+            return (await http.get("/readyz")).status_code == 200
+
+        await eventually(ready)
+        first = service.consumer.consumer
+        kill_membership(first)
+
+        async def not_ready() -> bool:
+            return (await http.get("/readyz")).status_code == 503
+
+        await eventually(not_ready, "not ready once the membership died")
+        t = task(1)
+        await produce(kafka_bootstrap, topics.generate_requested, [(t.key, t.to_json(), None)])
+        await collect(kafka_bootstrap, [topics.generated], until=lambda r: len(r) >= 1)
+        await eventually(ready, "ready again")
+        assert service.consumer.consumer is not first
+        recreated = samples((await http.get("/metrics")).text)
+        key = ("bcrao_generator_consumer_recreated_total", (("consumer", "generate-requested"),))
+        assert recreated[key] == 1

@@ -8,6 +8,7 @@ there by `make setup`/`kafka.sh fetch` when missing) through a symlink, never do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -111,6 +112,19 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
             wait_dead(pid, 10)
 
+    def freeze(self) -> None:
+        """SIGSTOP of the broker (a GC pause, a stalled VM): it holds its sockets and answers
+        nothing until `thaw`."""
+        pid = self.pid()
+        if pid is None:
+            raise RuntimeError("the private Kafka is not running")
+        os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+
     def stop(self) -> None:
         self._run("stop", timeout=60)
 
@@ -173,6 +187,35 @@ class LocalPostgres:
         data = str(self.state / "pg" / "data")
         subprocess.run([*owner, pg_ctl, *args, "-D", data], check=True, capture_output=True)
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (backends, checkpointer, WAL writer...)."""
+        pidfile = self.state / "pg" / "data" / "postmaster.pid"
+        postmaster = int(pidfile.read_text().splitlines()[0])
+        children = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == postmaster:  # fields[1] is the parent pid
+                children.append(int(entry.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP of every PostgreSQL process (a stalled VM, a storage hiccup); returns them."""
+        frozen = self.processes()
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        return frozen
+
+    def thaw(self, frozen: list[int]) -> None:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def stop_immediate(self) -> None:
         """`pg_ctl stop -m immediate`: every backend killed, no checkpoint (recovery on start)."""
         self._pg_ctl("stop", "-m", "immediate", "-w", "-t", "30")
@@ -183,3 +226,27 @@ class LocalPostgres:
 
 def remove_state(state: Path) -> None:
     shutil.rmtree(state, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # kafka-sigkill | kafka-sigterm | kafka-sigstop | pg-sigstop | pg-immediate
+    after: float  # seconds after the previous fault ended
+    length: float  # seconds down or frozen
+
+
+FAULT_KINDS = ("kafka-sigkill", "kafka-sigterm", "kafka-sigstop", "pg-sigstop", "pg-immediate")
+
+
+def nemesis(seed: int, count: int, kinds: tuple[str, ...] = FAULT_KINDS) -> list[Fault]:
+    """A repeatable random fault schedule: `count` faults of `kinds`, each 20-40 s long
+    (10-20 s for an immediate PostgreSQL stop), 5-30 s apart. Print it with the seed."""
+    import random
+
+    rng = random.Random(seed)
+    schedule = []
+    for _ in range(count):
+        kind = rng.choice(kinds)
+        length = rng.uniform(10, 20) if kind == "pg-immediate" else rng.uniform(20, 40)
+        schedule.append(Fault(kind, round(rng.uniform(5, 30), 1), round(length, 1)))
+    return schedule

@@ -228,3 +228,18 @@ def break_sequences(broker: Any, skip: int = 7) -> None:
     assert manager is not None, "only an idempotent producer numbers its batches"
     for tp in list(manager._sequence_numbers):
         manager.increment_sequence_number(tp, skip)
+
+
+def kill_membership(consumer: AIOKafkaConsumer) -> None:
+    """End `consumer`'s group-membership task with an unexpected error, the way aiokafka's
+    coordination routine dies in aio-libs/aiokafka#376 and #582: the member stops taking part
+    in its group, and every later `getmany()` raises the same `KafkaError` (which FastStream's
+    consume loop logs and retries for ever). Reaches into aiokafka's coordinator on purpose:
+    that is the state being reproduced."""
+    coordinator: Any = consumer._coordinator
+
+    async def crashed() -> None:
+        raise AssertionError("injected: the coordination routine crashed")
+
+    coordinator.ensure_coordinator_known = crashed
+    coordinator.coordinator_dead()  # wakes the routine, which then meets the crash

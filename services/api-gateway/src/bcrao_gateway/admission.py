@@ -74,12 +74,20 @@ class SlidingWindow:
             return 0.0
         return events[0] + self.window - now
 
-    def record(self, user_id: str) -> None:
+    def record(self, user_id: str) -> float:
+        """Count one event now; returns its time (to `forget` it)."""
         now = self._clock()
         self._events.setdefault(user_id, deque()).append(now)
         self._recorded += 1
         if self._recorded % SWEEP_EVERY == 0:
             self._sweep(now)
+        return now
+
+    def forget(self, user_id: str, at: float) -> None:
+        """Take back an event counted at `at` (a refusal the system caused, not the user)."""
+        events = self._events.get(user_id)
+        if events is not None and at in events:
+            events.remove(at)
 
     def _sweep(self, now: float) -> None:
         for user_id in [u for u, events in self._events.items() if not self._recent(u, now)]:
@@ -93,6 +101,7 @@ class Slot:
         self._owner = owner
         self.user_id = user_id
         self._open = True
+        self.counted_at: float | None = None  # when the rate window counted this request
 
     def bind(self, task_id: UUID) -> None:
         if self._open:
@@ -172,8 +181,16 @@ class GenerateLimits:
                 max(1, math.ceil(wait)),
             )
         slot = self.in_flight.reserve(user_id)
-        self.rate.record(user_id)
+        slot.counted_at = self.rate.record(user_id)
         return slot
+
+    def refund_rate(self, slot: Slot) -> None:
+        """The request was refused because of the system (503: draft-store or Kafka away): it
+        does not count against the user's per-minute budget, so retrying after the outage is
+        not answered 429."""
+        if slot.counted_at is not None:
+            self.rate.forget(slot.user_id, slot.counted_at)
+            slot.counted_at = None
 
     async def _forget_finished(self, user_id: str, tasks: TaskLookup) -> None:
         for task_id in self.in_flight.tracked(user_id):

@@ -31,6 +31,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_contracts.events import Event, topic_for
+from bcrao_platform.retry import retrying
 from bcrao_platform.tracing import inject_headers
 from opentelemetry import trace
 
@@ -168,20 +169,19 @@ class KafkaPublisher:
             self._probing = False
 
     async def _supervise(self) -> None:
-        delay = START_BACKOFF_INITIAL
         while True:
             if self._producer is None:
-                try:
-                    await self.start()
-                    delay = START_BACKOFF_INITIAL
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    self._mark(False)
-                    log.warning("kafka producer not started (%r); retrying in %.1fs", exc, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, START_BACKOFF_MAX)
-                    continue
+                # Capped, jittered backoff while the broker is down (bcrao_platform.retry).
+                async for attempt in retrying(
+                    None,
+                    START_BACKOFF_INITIAL,
+                    START_BACKOFF_MAX,
+                    on_retry=lambda _: self._mark(False),
+                    logger=log,
+                    what="kafka producer not started",
+                ):
+                    with attempt:
+                        await self.start()
             await self._probe()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._probe_every):

@@ -16,6 +16,7 @@ from bcrao_contracts.enums import ErrorCode
 from bcrao_platform.logs import task_scope
 from fastapi import APIRouter, status
 
+from bcrao_gateway.admission import Slot
 from bcrao_gateway.auth import sign_stream_token
 from bcrao_gateway.deps import (
     CurrentUser,
@@ -52,6 +53,7 @@ async def _accept(
     metrics: MetricsDep,
     hub: HubDep,
 ) -> GenerateAccepted:
+    slot: Slot | None = None
     try:
         if not publisher.ready:
             # Known before anything is reserved: no task is opened only to be released.
@@ -74,9 +76,11 @@ async def _accept(
         with task_scope(event.task_id):  # every log line of the publish and release names it
             await _publish_or_release(opened, store, publisher, limits, metrics)
         if hub is not None:  # the stream opened next is served without asking draft-store
-            hub.expect(event.task_id, event.campaign.id)
+            hub.expect(event.task_id, event.campaign.id, event.user_id)
     except ApiError as exc:
         metrics.generate_refused.labels(exc.code.value).inc()
+        if exc.status == 503 and slot is not None:
+            limits.refund_rate(slot)  # our outage, not the user's request rate
         raise
     metrics.generate_accepted.inc()
     log.info("generation queued", extra={"task_id": str(event.task_id), "user": user})

@@ -42,6 +42,9 @@ async def get_readiness(request: Request) -> JSONResponse:
         # No reader (tests, benchmarks feed the hub themselves) counts as healthy.
         "stream_reader": reader is None or bool(reader.healthy),
     }
+    consumers = getattr(request.app.state, "consumers", None)
+    if consumers is not None:  # the reader's consumer holds its partitions and polls
+        checks["consumers"] = consumers.ready()[0]
     if all(checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return error_response(

@@ -283,7 +283,7 @@ def test_an_expected_task_is_known_with_its_campaign_before_any_event(task):
     hub = TaskHub(StreamSettings(), clock=clock)
     campaign = uuid4()
     assert not hub.knows(task.task_id)
-    hub.expect(task.task_id, campaign)
+    hub.expect(task.task_id, campaign, "u1")
     assert hub.knows(task.task_id)
     assert hub.campaign_of(task.task_id) == campaign
     sub = hub.subscribe(task.task_id)
@@ -298,7 +298,7 @@ def test_a_task_still_without_events_is_asked_about_again_after_a_while(task):
 
     clock = FakeClock()
     hub = TaskHub(StreamSettings(), clock=clock)
-    hub.expect(task.task_id, uuid4())
+    hub.expect(task.task_id, uuid4(), "u1")
     clock.now += EXPECT_SECONDS + 1
     assert not hub.knows(task.task_id)  # its events never came here: the stream asks draft-store
     assert not hub.has_events(task.task_id)

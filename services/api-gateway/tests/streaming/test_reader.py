@@ -311,3 +311,63 @@ async def read_all(bootstrap: str, names: list[str]) -> list[Any]:
         return found
     finally:
         await consumer.stop()
+
+
+async def test_a_reader_whose_consumer_lost_its_partitions_is_recreated(
+    kafka_bootstrap, producer, topics, task
+):
+    """The gateway's broadcast reader under bcrao_platform.consumers: its consumer loses its
+    partitions while it keeps polling; the supervisor sees it unassigned, and after the bound
+    ends the session, and the reader's next session reads again."""
+    from bcrao_gateway.streaming.reader import stream_topics
+    from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
+    from prometheus_client import CollectorRegistry
+
+    other = type(task)()  # every stream topic exists before the reader starts
+    await publish(producer, topics, task.status(1), other.stored(1), other.failed(2))
+    settings = StreamSettings()
+    hub = TaskHub(settings)
+    reader = StreamReader(kafka_bootstrap, topics, hub, settings)  # no refresh to heal it
+    supervisor = ConsumerSupervisor(
+        kafka_bootstrap,
+        registry=CollectorRegistry(),
+        prefix="test",
+        policy=SupervisionPolicy(rejoin_seconds=1.0, poll_seconds=60.0),
+        on_fatal=lambda: pytest.fail("the reader could not be recreated"),
+    )
+    supervisor.watch(
+        "stream-reader",
+        topics=stream_topics(topics),
+        group=None,
+        current=lambda: reader.consumer,
+        recreate=reader.restart_session,
+    )
+
+    async def checked_ready() -> bool:
+        await supervisor.check()
+        return supervisor.ready()[0]
+
+    await reader.start()
+    try:
+        await eventually(lambda: reader.caught_up, "caught up")
+        await eventually(checked_ready, "the reader's consumer holds every partition")
+        first = reader.consumer
+        assert first is not None
+        first.assign([])  # the fault: no partition any more, polling on
+        await supervisor.check()
+        assert supervisor.ready()[1]["stream-reader"]["assigned"] is False
+        await eventually(checked_ready, "recreated: a new session holds every partition")
+        assert reader.consumer is not first
+        await publish(producer, topics, task.chunk(2), task.stored(3))
+        sub = hub.subscribe(task.task_id)
+        assert sub is not None
+        frames: list[bytes] = []
+
+        def complete() -> bool:
+            frames.extend(hub.take(sub))
+            return ids(frames) == [1, 2, 3]
+
+        await eventually(complete, "the events after the recreation are read")
+    finally:
+        await supervisor.stop()
+        await reader.stop()

@@ -398,3 +398,20 @@ async def test_while_draft_store_is_down_a_stream_tells_eventsource_to_retry(
     feed(gw.hub, task, n=2)
     async with client.stream("GET", gw.path(task), **request) as r:
         assert [d["type"] for _, d in frames_of(await read_all(r))][-1] == "complete"
+
+
+async def test_a_stream_token_whose_subject_is_not_the_owner_is_refused(gw, client, task):
+    """A validly signed token for this very task, issued to someone else: 404 like a stranger's
+    task, whether the hub knows the owner (from DraftStored) or draft-store is asked."""
+    feed(gw.hub, task)  # the hub learns the owner from DraftStored
+    forged = sign_stream_token(gw.settings, "someone-else", task.task_id)
+    r = await client.get(gw.path(task), params={"token": forged})
+    assert r.status_code == 404
+    assert gw.store.calls == 0
+    running = type(task)()
+    gw.hub.ingest(running.status(1))  # progress only: the hub does not know whose task it is
+    gw.store.add(running, TaskStatus.RUNNING)
+    forged = sign_stream_token(gw.settings, "someone-else", running.task_id)
+    r = await client.get(gw.path(running), params={"token": forged})
+    assert r.status_code == 404
+    assert gw.store.calls == 1  # draft-store was asked, for the token's subject

@@ -14,6 +14,7 @@ import psycopg
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.topics import Topics
+from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.producers import renew_broken_producers
@@ -88,6 +89,32 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
 
 
+async def _bounded_shutdown(
+    seconds: float,
+    runtime: Runtime,
+    consumers: ConsumerSupervisor,
+    tasks: tuple[asyncio.Task[None], ...],
+) -> None:
+    """Stop within `seconds` whatever the consumers are doing: the broker's stop lets in-flight
+    batches finish (graceful_timeout) and commits their offsets, but a consumer stuck on an
+    unreachable coordinator, or a handler awaiting something that never comes, must not hold
+    SIGTERM past Kubernetes' grace period. What is abandoned was not committed: the group
+    redelivers it to the next member."""
+    try:
+        async with asyncio.timeout(seconds):
+            await consumers.stop()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
+    except TimeoutError:
+        log.error("shutdown took longer than %.0f s; abandoning the rest uncommitted", seconds)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2.0):
+            await runtime.engine.dispose()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -110,6 +137,15 @@ def create_app(
         settings.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
     )
     metrics = Metrics()
+    consumers = ConsumerSupervisor(
+        settings.kafka_bootstrap_servers,
+        registry=metrics.registry,
+        prefix="draft_store",
+        policy=SupervisionPolicy(
+            rejoin_seconds=settings.consumer_rejoin_seconds,
+            poll_seconds=settings.consumer_poll_seconds,
+        ),
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -117,6 +153,7 @@ def create_app(
         broker=broker or create_broker(settings, metrics.registry),
         metrics=metrics,
         clock=clock or utc_now,
+        consumers=consumers,
     )
     runtime.broker.include_router(
         build_router(
@@ -135,6 +172,9 @@ def create_app(
             log.warning("could not pre-open database connections: %s", exc)
         await runtime.broker.start()
         log.info("draft-store consuming with group %s", settings.consumer_group)
+        for subscriber in runtime.broker.subscribers:
+            consumers.watch_faststream(subscriber)
+        await consumers.start()
         sweeper = asyncio.create_task(
             run_sweeper(
                 runtime.sessions,
@@ -161,12 +201,9 @@ def create_app(
         try:
             yield
         finally:
-            for task in (sweeper, outbox):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await runtime.broker.stop()  # lets in-flight handlers finish (graceful_timeout)
-            await engine.dispose()
+            await _bounded_shutdown(
+                settings.shutdown_seconds, runtime, consumers, (sweeper, outbox)
+            )
             if provider is not None and tracer_provider is None:
                 provider.shutdown()  # ours: flushes the batched OTLP export
 

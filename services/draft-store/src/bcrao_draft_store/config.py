@@ -88,6 +88,36 @@ class Settings(BaseSettings):
         "worst generation the generator allows) and releases its unit.",
     )
     sweep_interval_seconds: float = Field(default=30.0, gt=0, description="Seconds between sweeps.")
+    consumer_rejoin_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="A consumer that has no partitions, lost its group membership or stopped "
+        "polling for this long while the broker answers is torn down and recreated in the "
+        "process (if that fails the process exits non-zero).",
+    )
+    open_task_seconds: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=30,
+        description="Longest the transaction that opens a task (and reserves its unit) may take, "
+        "enforced by PostgreSQL and checked before COMMIT; keep it below the gateway's "
+        "GATEWAY_DRAFT_STORE_TIMEOUT_SECONDS (10) so a request the gateway answered 503 never "
+        "leaves a task behind (ADR 0009).",
+    )
+    shutdown_seconds: float = Field(
+        default=18.0,
+        ge=1,
+        le=25,
+        description="Longest the shutdown after the HTTP drain may take (consumers' in-flight "
+        "batches, offset commits, producer flush); past it the rest is abandoned uncommitted "
+        "and redelivered. With the 8 s HTTP drain it keeps SIGTERM under Kubernetes' 30 s.",
+    )
+    consumer_poll_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="A consumer that has not asked for records, or has not committed while "
+        "behind, for this long is stalled: /readyz answers 503.",
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP endpoint for OpenTelemetry traces (e.g. http://collector:4318); "

@@ -7,19 +7,23 @@ thread hop per request that cost a fifth of draft-store's CPU under load (py-spy
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+from bcrao_platform.consumers import ConsumerSupervisor
 from fastapi import Depends, Path, Request
 from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .config import Settings
 from .db import unit_of_work
 from .domain import Clock
-from .errors import AuthInvalid, AuthRequired
+from .errors import AuthInvalid, AuthRequired, Unavailable
 from .metrics import Metrics
 
 
@@ -33,6 +37,7 @@ class Runtime:
     broker: KafkaBroker
     metrics: Metrics
     clock: Clock
+    consumers: ConsumerSupervisor
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -50,6 +55,40 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+# PostgreSQL's SQLSTATEs for a statement cancelled by statement_timeout and a session ended by
+# idle_in_transaction_session_timeout.
+TIMED_OUT_STATES = {"57014", "25P03"}
+
+
+async def get_open_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The transaction that opens a task (reserves a unit), bounded by
+    DRAFT_STORE_OPEN_TASK_SECONDS, below the gateway's timeout (ADR 0009): a gateway that gave
+    up and answered 503 must find no task and no held unit afterwards, whatever the database did.
+
+    - every statement, and every wait for the next one inside the transaction, is bounded by
+      the server (statement_timeout, idle_in_transaction_session_timeout): a database frozen
+      mid-transaction cancels it when it wakes, instead of committing it late;
+    - the deadline is checked again just before COMMIT, so a pool wait or a slow statement
+      that used up the budget rolls back instead of committing after the gateway's 503.
+    """
+    seconds = runtime.settings.open_task_seconds
+    deadline = time.monotonic() + seconds
+    ms = int(seconds * 1000)
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            await session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            await session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
+            yield session
+            if time.monotonic() >= deadline:
+                raise Unavailable("the task could not be opened in time; try again shortly")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in TIMED_OUT_STATES:
+            raise Unavailable("the task could not be opened in time; try again shortly") from None
+        raise
+
+
+OpenSessionDep = Annotated[AsyncSession, Depends(get_open_session, scope="function")]
 
 
 async def get_now(runtime: RuntimeDep) -> datetime:

@@ -21,7 +21,7 @@ import logging
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from bcrao_contracts.events import DraftGenerated, DraftStored, GenerationFailed, parse_as
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.deadletter import AttemptTracker
@@ -54,24 +54,6 @@ def _records(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
     return tuple(
         r for item in items for r in ([item] if isinstance(item, ConsumerRecord) else item)
     )
-
-
-def _observe_lag(
-    metrics: Metrics, msg: KafkaMessage, records: tuple[ConsumerRecord[Any, Any], ...]
-) -> None:
-    """How far behind the batch's partitions are, from the fetch's own high watermarks."""
-    consumer = getattr(msg, "consumer", None)
-    if not isinstance(consumer, AIOKafkaConsumer):
-        return  # the in-memory test broker has no partitions
-    last: dict[TopicPartition, int] = {}
-    for record in records:
-        last[TopicPartition(record.topic, record.partition)] = record.offset
-    for partition, offset in last.items():
-        highwater = consumer.highwater(partition)
-        if highwater is not None:
-            metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
-                max(0, highwater - offset - 1)
-            )
 
 
 def _process_span(
@@ -190,7 +172,6 @@ def build_router(
         else:
             with _process_span(tracer, topics.generated, records):
                 await store_generated(records)
-        _observe_lag(metrics, msg, records)
 
     async def store_generated(records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         replies: list[DraftStored] = []
@@ -255,6 +236,5 @@ def build_router(
                 metrics.events_dropped.labels(topics.failed, outcome.reason).inc()
             elif outcome.changed:
                 metrics.generation_failures.inc()
-        _observe_lag(metrics, msg, records)
 
     return router

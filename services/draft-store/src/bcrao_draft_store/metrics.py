@@ -3,7 +3,7 @@ theirs). Served on /metrics by bcrao_platform.metrics, behind DRAFT_STORE_METRIC
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
@@ -63,12 +63,6 @@ class Metrics:
             "Messages per consumed batch.",
             ["topic"],
             buckets=BATCH_BUCKETS,
-            registry=r,
-        )
-        self.consumer_lag = Gauge(
-            "draft_store_consumer_lag",
-            "Messages behind the partition's high watermark after the last batch.",
-            ["topic", "partition"],
             registry=r,
         )
         self.quota_refusals = Counter(

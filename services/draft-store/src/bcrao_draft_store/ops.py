@@ -13,7 +13,6 @@ from bcrao_platform.metrics import metrics_endpoint
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,19 +54,6 @@ def known_revisions() -> frozenset[str]:
     return frozenset(r.revision for r in ScriptDirectory.from_config(config).walk_revisions())
 
 
-def consumers_alive(broker: KafkaBroker) -> bool:
-    """Every subscriber started and its consume loop is still running (FastStream restarts a
-    loop that crashed; one that is gone means no message is being read)."""
-    subscribers = list(broker.subscribers)
-    if not subscribers or not broker.running:
-        return False
-    for subscriber in subscribers:
-        tasks = getattr(subscriber, "tasks", [])
-        if not subscriber.running or not any(not task.done() for task in tasks):
-            return False
-    return True
-
-
 async def database_at_head(runtime: Runtime) -> bool:
     """True at the expected revision, or at a later one this code does not know (a newer
     release migrated it: migrations are expand/contract, so this release still works on it,
@@ -90,15 +76,16 @@ async def get_health() -> dict[str, str]:
 
 @router.get("/readyz")
 async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the database answers at the migrated revision and the consumers run."""
+    """Ready when the database answers at the migrated revision and every consumer holds
+    partitions, polls and progresses (bcrao_platform.consumers); `consumers` says which not."""
     checks: dict[str, Any] = {"database": False, "migrations": False, "consumer": False}
     try:
         checks["migrations"] = await database_at_head(runtime)
         checks["database"] = True
     except SQLAlchemyError as exc:
         log.warning("readiness: database check failed: %s", str(exc).splitlines()[0][:200])
-    checks["consumer"] = consumers_alive(runtime.broker)
-    if all(checks.values()):
+    checks["consumer"], checks["consumers"] = runtime.consumers.ready()
+    if all(value for name, value in checks.items() if name != "consumers"):
         return JSONResponse({"status": "ready", **checks})
     return JSONResponse(envelope(ErrorCode.UNAVAILABLE, "not ready", checks), status_code=503)
 

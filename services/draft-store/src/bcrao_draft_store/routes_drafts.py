@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from . import generation_tasks, mapping, models
 from . import repository as repo
-from .deps import NowDep, RuntimeDep, SessionDep, UserId
+from .deps import NowDep, OpenSessionDep, RuntimeDep, SessionDep, UserId
 from .domain import next_status
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
 from .repository import history as history_repo
@@ -247,7 +247,7 @@ async def open_generation_task(
     user_id: UserId,
     campaign_id: UUID,
     body: api.GenerateRequest,
-    session: SessionDep,
+    session: OpenSessionDep,
     now: NowDep,
     runtime: RuntimeDep,
 ) -> GenerateRequested:
@@ -270,7 +270,7 @@ async def open_generation_task(
 async def open_regeneration_task(
     user_id: UserId,
     draft_id: UUID,
-    session: SessionDep,
+    session: OpenSessionDep,
     now: NowDep,
     runtime: RuntimeDep,
     body: Annotated[api.RegenerateRequest | None, Body()] = None,

@@ -25,13 +25,31 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=256, ge=1, le=4096, description="generations at once")
     # The poll loop never waits on a generation, so this only bounds a wedged event loop.
     max_poll_interval_ms: int = Field(default=1_800_000, ge=60_000)
-    shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="finish running tasks")
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=22,
+        description="finish running tasks on SIGTERM (what does not finish is redelivered); "
+        "with the 5 s HTTP drain and the 3 s close the process ends within 30 s",
+    )
     # Every rebalance waits this long for the revoked partitions (aiokafka revokes all of
     # them); what still runs then carries on, and is adopted if its partition comes back.
     rebalance_grace_seconds: float = Field(
         default=5.0, ge=0, le=120, description="revoked partitions finish their running tasks"
     )
     max_attempts: int = Field(default=5, ge=1, le=100, description="failures before the DLQ")
+    consumer_rejoin_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="The consumer, out of its group, without partitions or not polling for "
+        "this long while the broker answers, is recreated in the process (if that fails the "
+        "process exits non-zero)",
+    )
+    consumer_poll_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="Not polled, or not committing while behind, for this long: /readyz 503",
+    )
 
     # Task claim (docs/ARCHITECTURE.md, generate flow): skip tasks already ended or deleted.
     # Without a URL nothing is claimed (draft-store still keeps one draft per task).

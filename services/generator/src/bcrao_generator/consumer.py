@@ -82,18 +82,6 @@ class OrderedConsumer:
     def in_flight(self) -> int:
         return self._offsets.in_flight() + len(self._orphans)
 
-    def lag(self) -> dict[int, int]:
-        """Per owned partition: messages after the commit point (running or not fetched yet).
-        Partitions with nothing started since they were assigned are left out."""
-        if self._consumer is None:
-            return {}
-        out: dict[int, int] = {}
-        for tp in self._consumer.assignment():
-            end, point = self._consumer.highwater(tp), self._offsets.commit_point(tp)
-            if end is not None and point is not None:
-                out[tp.partition] = max(0, end - point)
-        return out
-
     def partitions(self) -> set[int]:
         return {tp.partition for tp in self._consumer.assignment()} if self._consumer else set()
 
@@ -106,6 +94,23 @@ class OrderedConsumer:
             and not self._poller.done()
             and bool(self._consumer.assignment())
         )
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The aiokafka consumer now in use (bcrao_platform.consumers watches it)."""
+        return self._consumer
+
+    async def restart(self) -> None:
+        """Tear the aiokafka consumer down and start a new one (the supervisor does this when
+        the member fell out of its group): in-flight work gets `rebalance_grace` seconds, safe
+        offsets are committed, the rest is redelivered to whoever owns the partition next."""
+        await self.stop(self._cfg.rebalance_grace)
+        self._offsets = OffsetTracker()
+        self._tasks.clear()
+        self._orphans.clear()
+        self._finished_orphans.clear()
+        self._stopping = False
+        await self.start()
 
     async def start(self) -> None:
         cfg = self._cfg

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import httpx2
 import openai
+from bcrao_platform.retry import RetryCallState, retrying
+from bcrao_platform.retry import last_error as last_failure
 from openai.types.chat import ChatCompletionMessageParam
 
 from . import offline
@@ -80,6 +82,12 @@ class _Retryable(Exception):
 
 class _Refused(Exception):
     """This model will not serve the request; the fallback model may."""
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"attempt timed out after {timeout:g}s"
+    return str(exc)
 
 
 def _retry_after(response: Any) -> float | None:
@@ -187,40 +195,51 @@ class OpenAILLM:
         jitter = random.Random(call.seed)
         attempts = 0
         last_error = "no attempt made"
+
+        def failed(exc: BaseException) -> None:
+            nonlocal last_error
+            last_error = _describe(exc, self._s.llm_attempt_timeout)
+
+        def wait(state: RetryCallState) -> float:
+            """Retry-After when the endpoint sent one (capped), else capped exponential
+            backoff with the task's own seeded jitter."""
+            retry_after = getattr(last_failure(state), "retry_after", None)
+            if retry_after is not None:
+                return float(min(retry_after, self._s.llm_retry_after_cap))
+            attempt = state.attempt_number
+            backoff = min(self._s.llm_backoff_cap, self._s.llm_backoff_base * 2 ** (attempt - 1))
+            return float(backoff * (0.5 + jitter.random() / 2))
+
         for model in models:
-            for attempt in range(1, self._s.llm_attempts + 1):
-                attempts += 1
-                if attempts > 1:
-                    await on_restart(f"retrying ({last_error}) with {model}")
-                try:
-                    async with asyncio.timeout(self._s.llm_attempt_timeout):
-                        result = await self._attempt(model, call, on_text)
-                    return LLMResult(**{**result.__dict__, "attempts": attempts})
-                except _Retryable as exc:
-                    last_error = str(exc)
-                    if attempt == self._s.llm_attempts:
-                        break
-                    await self._sleep(self._delay(attempt, exc.retry_after, jitter))
-                except TimeoutError:
-                    last_error = f"attempt timed out after {self._s.llm_attempt_timeout:g}s"
-                    if attempt == self._s.llm_attempts:
-                        break
-                    await self._sleep(self._delay(attempt, None, jitter))
-                except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                    raise LLMUnavailable(
-                        "the LLM endpoint refused the credentials", retryable=False
-                    ) from exc
-                except _Refused as exc:
-                    last_error = f"{model} refused the request ({exc})"
-                    break
+            try:
+                async for attempt in retrying(
+                    self._s.llm_attempts,
+                    self._s.llm_backoff_base,
+                    self._s.llm_backoff_cap,
+                    lambda exc: isinstance(exc, _Retryable | TimeoutError),
+                    on_retry=failed,
+                    logger=log,
+                    what="LLM attempt failed",
+                    wait=wait,
+                    sleep=self._sleep,
+                ):
+                    with attempt:
+                        attempts += 1
+                        if attempts > 1:
+                            await on_restart(f"retrying ({last_error}) with {model}")
+                        async with asyncio.timeout(self._s.llm_attempt_timeout):
+                            result = await self._attempt(model, call, on_text)
+                return LLMResult(**{**result.__dict__, "attempts": attempts})
+            except (_Retryable, TimeoutError) as exc:
+                failed(exc)  # this model's attempts are spent: the next model, if any
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                raise LLMUnavailable(
+                    "the LLM endpoint refused the credentials", retryable=False
+                ) from exc
+            except _Refused as exc:
+                last_error = f"{model} refused the request ({exc})"
             log.warning("model %s gave up: %s", model, last_error, extra={"task_id": call.seed})
         raise LLMUnavailable(f"the language model is unavailable: {last_error}")
-
-    def _delay(self, attempt: int, retry_after: float | None, jitter: random.Random) -> float:
-        if retry_after is not None:
-            return min(retry_after, self._s.llm_retry_after_cap)
-        backoff = min(self._s.llm_backoff_cap, self._s.llm_backoff_base * 2 ** (attempt - 1))
-        return backoff * (0.5 + jitter.random() / 2)
 
     async def _attempt(self, model: str, call: LLMRequest, on_text: OnText) -> LLMResult:
         s = self._s

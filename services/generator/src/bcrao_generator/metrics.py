@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from bcrao_contracts.events import DraftGenerated, GenerationFailed
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 # A generation is an LLM stream of seconds to minutes; time to first token is sub-second to tens.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 300)
@@ -68,9 +66,6 @@ class GeneratorMetrics:
     def track_in_flight(self, read: Callable[[], int]) -> None:
         self.in_flight.set_function(lambda: float(read()))
 
-    def track_lag(self, read: Callable[[], dict[int, int]]) -> None:
-        self.registry.register(_LagCollector(read))
-
     def outcome(self, event: DraftGenerated | GenerationFailed, seconds: float) -> None:
         if isinstance(event, DraftGenerated):
             draft = event.draft
@@ -91,20 +86,3 @@ class GeneratorMetrics:
 
     def skipped(self, status: str) -> None:
         self.generations.labels("skipped", status).inc()
-
-
-class _LagCollector(Collector):
-    """Read at scrape time from the consumer's own view (no broker round trip)."""
-
-    def __init__(self, read: Callable[[], dict[int, int]]) -> None:
-        self._read = read
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "bcrao_generator_consumer_lag",
-            "GenerateRequested records after the commit point, per owned partition",
-            labels=["partition"],
-        )
-        for partition, lag in sorted(self._read().items()):
-            family.add_metric([str(partition)], lag)
-        yield family

@@ -8,15 +8,14 @@ attempts, for as long as it lasts. The offset moves past a dead letter only once
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_platform.deadletter import AttemptTracker
+from bcrao_platform.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -65,41 +64,41 @@ class Retrying:
 
     async def __call__(self, record: Record) -> None:
         where = (record.topic, record.partition, record.offset)
-        transient = 0
-        while True:
-            try:
-                await self._handle(record)
-                self._attempts.forget(*where)
-                return
-            except Poison as exc:
-                await self._store(record, exc.reason, exc, 1)
-                return
-            except Exception as exc:
-                if is_transient(exc):
-                    transient += 1
-                    log.warning("record %s/%s@%s hit broker trouble, retrying", *where)
-                    await asyncio.sleep(self._delay(transient))
-                    continue
-                attempts = self._attempts.record_failure(*where)
-                if self._attempts.exhausted(*where):
-                    log.error("record %s/%s@%s failed %d times", *where, attempts, exc_info=True)
-                    await self._store(record, "exhausted", exc, attempts)
-                    self._attempts.forget(*where)
-                    return
-                log.warning("record %s/%s@%s failed (attempt %d)", *where, attempts, exc_info=True)
-                await asyncio.sleep(self._delay(attempts))
+
+        def again(exc: BaseException) -> bool:
+            """Broker trouble: always (no attempt spent). Poison: never. Anything else counts
+            an attempt (also across redeliveries, AttemptTracker) until max_attempts."""
+            if isinstance(exc, Poison):
+                return False
+            if is_transient(exc):
+                return True
+            attempts = self._attempts.record_failure(*where)
+            if self._attempts.exhausted(*where):
+                return False
+            log.warning("record %s/%s@%s failed (attempt %d)", *where, attempts, exc_info=exc)
+            return True
+
+        try:
+            async for attempt in retrying(
+                None, self._base, self._cap, again, logger=log, what="handling a record failed"
+            ):
+                with attempt:
+                    await self._handle(record)
+        except Poison as exc:
+            await self._store(record, exc.reason, exc, 1)
+            return
+        except Exception as exc:
+            attempts = self._attempts.attempts(*where)
+            log.error("record %s/%s@%s failed %d times", *where, attempts, exc_info=exc)
+            await self._store(record, "exhausted", exc, attempts)
+            self._attempts.forget(*where)
+            return
+        self._attempts.forget(*where)
 
     async def _store(self, record: Record, reason: str, exc: BaseException, attempts: int) -> None:
-        tries = 0
-        while True:
-            try:
+        """Until the dead-letter topic holds it: the offset must not move past it before."""
+        async for attempt in retrying(
+            None, self._base, self._cap, logger=log, what="dead-lettering failed"
+        ):
+            with attempt:
                 await self._dead_letter(record, reason, exc, attempts)
-                return
-            except Exception:
-                tries += 1
-                log.warning("dead-lettering failed, retrying", exc_info=True)
-                await asyncio.sleep(self._delay(tries))
-
-    def _delay(self, attempt: int) -> float:
-        backoff = min(self._cap, self._base * 2 ** (attempt - 1))
-        return backoff * (0.5 + random.random() / 2)

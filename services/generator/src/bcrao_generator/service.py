@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from functools import partial
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import tracer
@@ -22,6 +26,8 @@ from .publishers import Publishers
 from .tracing import TracedLLM
 
 CLIENT_ID = "bcrao-generator"
+STOP_MARGIN_SECONDS = 3.0  # the commit and the consumer's close, after the drain
+log = logging.getLogger(__name__)
 
 
 class GeneratorService:
@@ -78,20 +84,48 @@ class GeneratorService:
             dead_letter=partial(dead_letter, gen=self.generator),
         )
         self.metrics.track_in_flight(lambda: self.consumer.in_flight)
-        self.metrics.track_lag(self.consumer.lag)
+        # Membership, polls and the committed-offset lag (bcrao_generator_consumer_lag).
+        self.supervisor = ConsumerSupervisor(
+            settings.kafka_bootstrap_servers,
+            registry=registry,
+            prefix="bcrao_generator",
+            policy=SupervisionPolicy(
+                rejoin_seconds=settings.consumer_rejoin_seconds,
+                poll_seconds=settings.consumer_poll_seconds,
+            ),
+        )
+        self.supervisor.watch(
+            "generate-requested",
+            topics=[topics.generate_requested],
+            group=settings.group_id,
+            current=lambda: self.consumer.consumer,
+            recreate=self.consumer.restart,
+        )
 
     @property
     def ready(self) -> bool:
-        return self.consumer.ready
+        return self.consumer.ready and self.supervisor.ready()[0]
 
     async def start(self) -> None:
         await self.broker.start()
         await self.consumer.start()
+        await self.supervisor.start()
 
     async def stop(self) -> None:
         """Drain (shutdown_grace_seconds), commit what finished, then close the clients."""
+        grace = self.settings.shutdown_grace_seconds
         try:
-            await self.consumer.stop(self.settings.shutdown_grace_seconds)
+            await self.supervisor.stop()
+            # Bounded whatever the consumer is doing (a commit or a LeaveGroup to a coordinator
+            # that does not answer): past it, nothing more is committed and the group
+            # redelivers what did not finish.
+            async with asyncio.timeout(grace + STOP_MARGIN_SECONDS):
+                await self.consumer.stop(grace)
+        except TimeoutError:
+            log.error("consumer did not stop within %.0f s; abandoning it uncommitted", grace)
+            with contextlib.suppress(Exception, TimeoutError):
+                async with asyncio.timeout(STOP_MARGIN_SECONDS):
+                    await self.consumer.abandon()
         finally:
             await self.broker.stop()
             if self.claims is not None:

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from bcrao_contracts.topics import Topics
+from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from opentelemetry import trace
 
 from .hub import TaskHub
-from .reader import DeadLetterSink, StreamReader
+from .reader import DeadLetterSink, StreamReader, stream_topics
 from .settings import StreamSettings
 
 __all__ = ["StreamReader", "StreamSettings", "TaskHub", "close_streams", "start_streaming"]
@@ -56,6 +57,7 @@ async def start_streaming(
     in_flight = getattr(app.state, "in_flight", None)
     hub = TaskHub(settings.stream, on_terminal=getattr(in_flight, "finish", None))
     stream_reader: StreamReader | None = None
+    consumers: ConsumerSupervisor | None = None
     if reader:
         stream_reader = StreamReader(
             settings.kafka_bootstrap_servers,
@@ -66,8 +68,29 @@ async def start_streaming(
             tracer=tracer,
         )
         await stream_reader.start()
+        metrics = getattr(app.state, "metrics", None)
+        if metrics is not None:
+            consumers = ConsumerSupervisor(
+                settings.kafka_bootstrap_servers,
+                registry=metrics.registry,
+                prefix="gateway",
+                policy=SupervisionPolicy(
+                    rejoin_seconds=settings.stream.consumer_rejoin_seconds,
+                    poll_seconds=settings.stream.consumer_poll_seconds,
+                ),
+            )
+            current = stream_reader
+            consumers.watch(
+                "stream-reader",
+                topics=stream_topics(Topics(settings.topic_prefix)),
+                group=None,
+                current=lambda: current.consumer,
+                recreate=current.restart_session,
+            )
+            await consumers.start()
     else:
         hub.mark_ready()
+    app.state.consumers = consumers
     app.state.hub = hub
     app.state.stream_reader = stream_reader
     every = min(SWEEP_SECONDS, settings.stream.send_timeout_seconds / 2)
@@ -79,6 +102,8 @@ async def start_streaming(
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        if consumers is not None:
+            await consumers.stop()
         if stream_reader is not None:
             await stream_reader.stop()
 

@@ -108,12 +108,13 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
 class _Task:
     """A task's buffer (pure, `buffer.py`) plus what the fan-out needs around it."""
 
-    __slots__ = ("buffer", "campaign_id", "last_event_at", "subscribers", "task_id")
+    __slots__ = ("buffer", "campaign_id", "last_event_at", "owner", "subscribers", "task_id")
 
     def __init__(self, task_id: UUID, now: float, max_frames: int) -> None:
         self.task_id = task_id
         self.buffer = TaskBuffer(max_frames)
         self.campaign_id: UUID | None = None
+        self.owner: str | None = None  # the user id, once an event or the request told us
         self.last_event_at = now
         self.subscribers: set[Subscription] = set()
 
@@ -176,9 +177,9 @@ class TaskHub:
         seq = event.seq if event.seq is not None else buffer.next_seq()
         terminal = not isinstance(event, ProgressUpdated)
         if isinstance(event, GenerationFailed):
-            task.campaign_id = event.campaign_id
+            task.campaign_id, task.owner = event.campaign_id, event.user_id
         elif isinstance(event, DraftStored):
-            task.campaign_id = event.draft.campaign_id
+            task.campaign_id, task.owner = event.draft.campaign_id, event.draft.user_id
         now = self._clock()
         offer, advanced = buffer.offer(
             seq, lambda: frame_for(seq, event), terminal=terminal, now=now
@@ -218,11 +219,16 @@ class TaskHub:
 
     # ---- subscribe / consume ----
 
-    def expect(self, task_id: UUID, campaign_id: UUID) -> None:
+    def expect(self, task_id: UUID, campaign_id: UUID, owner: str) -> None:
         """A task this gateway just queued: its stream, opened next, needs no lookup in
-        draft-store to know the task exists and whose campaign it is."""
+        draft-store to know the task exists, whose campaign it is and whose task."""
         task = self._get(task_id) or self._create(task_id)
-        task.campaign_id = campaign_id
+        task.campaign_id, task.owner = campaign_id, owner
+
+    def owner_of(self, task_id: UUID) -> str | None:
+        """The task's user id, when this hub has been told (None: ask draft-store)."""
+        task = self._get(task_id)
+        return task.owner if task else None
 
     def knows(self, task_id: UUID) -> bool:
         """Whether the hub can serve the task's stream by itself: it has the task's events, or it

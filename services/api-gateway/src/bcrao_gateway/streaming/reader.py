@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from bcrao_contracts.events import DraftStored, GenerationFailed, UnsupportedEvent, parse_event
 from bcrao_contracts.topics import Topics
+from bcrao_platform.retry import RetryCallState, retrying
 from bcrao_platform.tracing import context_from_headers
 from opentelemetry import trace
 
@@ -52,6 +53,12 @@ BACKOFF_MAX = 5.0
 CLOSE_TIMEOUT = 5.0
 # A check that failed this many times in a row (or never answered) marks the reader disconnected.
 STALE_CHECKS = 3
+
+
+def _session_error(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled inside the Kafka client"
+    return describe_error(exc) if isinstance(exc, Exception) else type(exc).__name__
 
 
 def stream_topics(topics: Topics) -> tuple[str, ...]:
@@ -104,6 +111,7 @@ class StreamReader:
         # already dead-lettered what it could not parse, so the replay only skips them.
         self._live_from: dict[TopicPartition, int] = {}
         self._in_session = False
+        self._consumer: AIOKafkaConsumer | None = None  # the current session's
         self._last_contact = 0.0
         self.caught_up = False
         self.restarts = 0
@@ -157,37 +165,67 @@ class StreamReader:
         return self._stopping or (current is not None and current.cancelling() > 0)
 
     async def _run(self) -> None:
+        """Sessions for ever: any error (or aiokafka's own CancelledError) starts a new one after
+        a capped, jittered backoff (bcrao_platform.retry), reset once a session ran a while."""
         loop = asyncio.get_running_loop()
-        backoff = BACKOFF_START
-        while True:
-            began = loop.time()
-            try:
-                await self._session()
-                error = "session ended"  # _consume never returns; defensive
-            except asyncio.CancelledError:
-                if self._ours():
-                    raise
-                error = "cancelled inside the Kafka client"
-            except Exception as exc:  # any error: the supervisor's job is to start again
-                error = describe_error(exc)
-            finally:
-                self._in_session = False
+        began = loop.time()
+        streak = 0
+
+        def restartable(exc: BaseException) -> bool:
+            if isinstance(exc, asyncio.CancelledError):
+                return not self._ours()  # ours ends the loop; the Kafka client's does not
+            return isinstance(exc, Exception)
+
+        def restarted(exc: BaseException) -> None:
             self.restarts += 1
-            if loop.time() - began > BACKOFF_MAX * 4:
-                backoff = BACKOFF_START  # it ran fine for a while: this is a fresh failure
-            log.warning("stream reader: %s; reconnecting in %.1fs", error, backoff)
-            # Jitter, so instances do not reconnect in lockstep.
-            await asyncio.sleep(backoff * (0.5 + random.random() / 2))
-            backoff = min(backoff * 2, BACKOFF_MAX)
+            log.warning("stream reader: %s; reconnecting", _session_error(exc))
+
+        def backoff(state: RetryCallState) -> float:
+            nonlocal streak
+            streak = 1 if loop.time() - began > BACKOFF_MAX * 4 else streak + 1
+            delay = min(BACKOFF_START * 2 ** (streak - 1), BACKOFF_MAX)
+            return delay * (0.5 + random.random() / 2)  # jitter: no lockstep reconnects
+
+        async for attempt in retrying(
+            None,
+            BACKOFF_START,
+            BACKOFF_MAX,
+            restartable,
+            on_retry=restarted,
+            logger=log,
+            what="stream reader session ended",
+            wait=backoff,
+        ):
+            with attempt:
+                began = loop.time()
+                try:
+                    await self._session()
+                finally:
+                    self._in_session = False
+                raise RuntimeError("session ended")  # _consume never returns; defensive
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The current session's consumer (bcrao_platform.consumers watches it)."""
+        return self._consumer
+
+    async def restart_session(self) -> None:
+        """End the current session (its consumer is stopped, so its poll fails) and let the
+        reader's loop start a new one: what the consumer supervisor does to a stalled reader."""
+        consumer = self._consumer
+        if consumer is not None:
+            await self._close(consumer.stop)
 
     async def _session(self) -> None:
         consumer = self._new_consumer(self._bootstrap)
         admin = self._new_admin(self._bootstrap)
+        self._consumer = consumer
         try:
             await consumer.start()
             await admin.start()
             await self._consume(consumer, admin)
         finally:
+            self._consumer = None
             try:
                 await self._close(consumer.stop)
             finally:

@@ -98,7 +98,7 @@ async def _stream(
 
     state: TaskState | None = None
     if token is not None:
-        user = verify_stream_token(settings, token, task_id)  # bound to user and task: ownership
+        user = verify_stream_token(settings, token, task_id)  # bound to user and task
     else:
         user = user_from_bearer(authorization, settings)
         state = await _task_state(request, user, task_id)
@@ -110,6 +110,18 @@ async def _stream(
         # A restarting gateway is still replaying the topics: give it a moment rather than answer
         # from draft-store's view of a task whose events are about to arrive.
         await hub.wait_ready(stream.catch_up_wait_seconds)
+
+    if token is not None:
+        # The token is ours and names this task, but its subject is still compared with the
+        # task's owner: free when the hub knows it, else draft-store answers only the owner.
+        owner = hub.owner_of(task_id)
+        if owner is None:
+            state = await _task_state(request, user, task_id)
+            if state is None:
+                raise _not_found()
+            _check_campaign(campaign_id, state.campaign_id)
+        elif owner != user:
+            raise _not_found()
 
     create = False
     # Answered from draft-store: a task the hub cannot serve alone, and any task the caller's

@@ -38,3 +38,8 @@ class StreamSettings(BaseModel):
     # How often the stream reader looks for new partitions and late-created topics (this fetches
     # the metadata of every topic in the cluster, so not too often).
     reader_refresh_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The reader is also watched by bcrao_platform.consumers: without its partitions or without
+    # polling this long it is recreated in the process (the process exits if that fails) ...
+    consumer_rejoin_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # ... and not polled for this long it is stalled: /readyz answers 503.
+    consumer_poll_seconds: float = Field(default=60.0, ge=1, le=3600)

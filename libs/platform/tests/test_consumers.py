@@ -1,0 +1,120 @@
+"""Consumer supervision against the real broker: a FastStream subscriber whose group membership
+dies (as aiokafka's coordination routine does in aio-libs/aiokafka#376/#582) is seen as not
+assigned, its lag (committed vs end offsets, from the broker) grows while records arrive, and
+it is recreated in the process, after which it consumes them and the lag falls back to zero.
+It also fails if the two aiokafka internals the supervisor reads move (aiokafka is pinned)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from bcrao_platform.consumers import (
+    ConsumerSupervisor,
+    SupervisionPolicy,
+    _idle_seconds,
+    _membership_alive,
+)
+from bcrao_testkit.kafka_faults import kill_membership
+from bcrao_testkit.topics import drop_topics
+from bcrao_testkit.waits import eventually
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def kafka_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
+    prefix = f"supervise{secrets.token_hex(4)}."
+    yield prefix
+    await drop_topics(kafka_bootstrap, prefix)
+
+
+def lag(registry: CollectorRegistry, topic: str) -> float | None:
+    """The lag summed over the topic's partitions; None before any was measured."""
+    samples = [
+        sample.value
+        for family in registry.collect()
+        if family.name == "test_consumer_lag"
+        for sample in family.samples
+        if sample.labels["topic"] == topic
+    ]
+    return sum(samples) if samples else None
+
+
+async def test_a_consumer_that_lost_its_group_is_recreated_and_catches_up(
+    kafka_bootstrap: str, kafka_prefix: str
+) -> None:
+    topic, group = f"{kafka_prefix}events", f"{kafka_prefix}group"
+    seen: list[bytes] = []
+    broker = KafkaBroker(kafka_bootstrap)
+    subscriber = broker.subscriber(
+        topic,
+        group_id=group,
+        batch=True,
+        batch_timeout_ms=20,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+    )
+
+    @subscriber
+    async def handle(body: list[bytes]) -> None:
+        seen.extend(body)
+
+    registry = CollectorRegistry()
+    fatal: list[bool] = []
+    supervisor = ConsumerSupervisor(
+        kafka_bootstrap,
+        registry=registry,
+        prefix="test",
+        policy=SupervisionPolicy(rejoin_seconds=1.0, poll_seconds=60.0, interval=0.1),
+        on_fatal=lambda: fatal.append(True),
+    )
+    await broker.start()
+    try:
+        supervisor.watch_faststream(subscriber, "events")
+
+        async def checked_ready() -> bool:
+            await supervisor.check()
+            return supervisor.ready()[0]
+
+        async def checked_lag_zero() -> bool:
+            await supervisor.check()
+            return lag(registry, topic) == 0
+
+        await eventually(checked_ready, "the consumer holds its partitions")
+        await broker.publish(b"before", topic)
+        await eventually(lambda: b"before" in seen, "the first record consumed")
+        await eventually(checked_lag_zero, "lag back to zero")
+        first = subscriber.consumer
+        assert first is not None
+        assert _idle_seconds(first) < 60.0  # the two aiokafka internals read are still there
+        assert _membership_alive(first)
+
+        kill_membership(first)
+        await eventually(lambda: not _membership_alive(first), "the membership task ended")
+        for n in range(5):
+            await broker.publish(f"during-{n}".encode(), topic)
+
+        await supervisor.check()  # the first look: unhealthy, not yet overdue
+        ready, report = supervisor.ready()
+        assert not ready
+        assert report["events"]["assigned"] is False
+        assert lag(registry, topic) == 5  # committed offsets stand still, the end moved on
+        assert subscriber.consumer is first  # not recreated before the bound
+
+        await eventually(checked_ready, "recreated and holding its partitions again")
+        assert subscriber.consumer is not first
+        assert registry.get_sample_value("test_consumer_recreated_total", {"consumer": "events"})
+        await eventually(
+            lambda: all(f"during-{n}".encode() in seen for n in range(5)),
+            "the records sent while it was out consumed",
+        )
+        await eventually(checked_lag_zero, "lag back to zero after recreation")
+        assert not fatal
+    finally:
+        await supervisor.stop()
+        await broker.stop()
