@@ -26,6 +26,8 @@ from functools import cache
 import inflect
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
+from bcrao_contracts.requirements import CommunityRequirements
+from bcrao_rules import verdicts
 from bcrao_rules.gating import GatingDecision
 from bcrao_rules.textstats import split_sentences, words
 from bcrao_rules.validation import blacklist_hits
@@ -251,6 +253,7 @@ class _Material:
     flags: frozenset[str]
     parent_title: str | None
     sub: str
+    requirements: CommunityRequirements | None = None
     banned: Callable[[str], bool] = field(repr=False, default=lambda _t: False)
 
 
@@ -276,7 +279,14 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
         choices = [f"{name}, {desc}" if name and desc else None, name, desc]
         product = [c for c in dict.fromkeys(choices) if c and not banned(c)]
         url = request.campaign.product_url
-        if product and url and not decision.zero_links and "no_links" not in flags:
+        requirements = request.profile.requirements if request.profile else None
+        if (
+            product
+            and url
+            and not decision.zero_links
+            and "no_links" not in flags
+            and verdicts.link_allowed(requirements, str(url))
+        ):
             # The link once, with the first phrase, unless the request bans it (a blacklisted
             # name inside the host, a link pattern): then the phrase goes without it.
             linked = f"{product[0]} ({url})"
@@ -299,6 +309,7 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
         flags=flags,
         parent_title=parent.title if parent else None,
         sub=f"{request.subreddit}",
+        requirements=request.profile.requirements if request.profile else None,
         banned=banned,
     )
 
@@ -440,11 +451,28 @@ def _title(w: _Writer, archetype: Archetype) -> str:
     options = [(t, topic) for t in titles for topic in dict.fromkeys(topics)]
     w.rng.shuffle(options)
     previous = (m.parent_title or "").strip().lower()
-    for template, topic in options:
-        title = capitalize(template.format(**{**w.values, "topic": topic}))
-        if title.lower() != previous and not m.banned(title):
+    written = [capitalize(t.format(**{**w.values, "topic": topic})) for t, topic in options]
+    usable = [t for t in written if t.lower() != previous and not m.banned(t)]
+    usable.append(capitalize(f"A question about {w.values['topic']}"))
+    for title in usable:
+        if verdicts.title_fits(m.requirements, title):
             return title
-    return capitalize(f"A question about {w.values['topic']}")
+    # The community bans the draft's topics in titles: another of the campaign's keywords.
+    others = [(t, topic) for t in titles for topic in m.topics if topic not in topics]
+    w.rng.shuffle(others)
+    for template, topic in others:
+        title = capitalize(template.format(**{**w.values, "topic": topic}))
+        fits = verdicts.title_fits(m.requirements, title)
+        if fits and title.lower() != previous and not m.banned(title):
+            return title
+    # No title of the banks fits the community's bounds: lengthen a short one with a plain
+    # tail, or take the shortest one that does not break another rule.
+    for title in usable:
+        for tail in bank.TITLE_TAILS:
+            longer = f"{title} {tail}"
+            if verdicts.title_fits(m.requirements, longer) and not m.banned(longer):
+                return longer
+    return min(usable, key=len)
 
 
 def compose(request: GenerateRequested, decision: GatingDecision) -> str:

@@ -286,3 +286,9 @@ EMOTION = (
     "It's embarrassing how long I let it slide.",
     "I felt stuck and a bit silly for a while.",
 )
+# Tails that lengthen a title the community finds too short (after the title's own punctuation).
+TITLE_TAILS = (
+    "(honest answers welcome)",
+    "(a long one, and honest answers are very welcome)",
+    "(a long post, sorry, and honest answers from people who have been there are very welcome)",
+)
