@@ -219,7 +219,7 @@ F_INTRO = (
     "I've been working on an approach to {topic}, and I'm not sure that it holds up.",
     "You all know {topic} better than I do, so I'm asking before I sink more time in.",
     "I'm a bit stuck on {topic}, and I think r/{sub} is the right place to ask.",
-    "Before I commit to anything around {topic}, I want people who know it to find the holes.",
+    "Before I commit to anything around {topic}, I want experienced people to find the holes.",
     "I have a plan for {topic} and a nagging feeling that it has a big flaw.",
     "I'm confused about {topic} and would rather ask than guess.",
 )
@@ -245,7 +245,7 @@ F_UNSURE = (
 )
 F_RELATED = (
     "The part I understand least is how this fits with {topic2}.",
-    "I also can't tell how much weight to give {topic2} in all this.",
+    "I also can't tell where {topic2} fits into all this.",
     "I suspect I'm not giving {topic2} enough thought.",
 )
 F_QUESTIONS_LEAD = (
