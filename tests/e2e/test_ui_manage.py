@@ -94,9 +94,15 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
 
     # Edit, pause (Generate says why it is off), resume.
     await page.click("#campaign-edit")
+    await expect(page.locator("#cf-humanizer-level")).to_have_value("light")  # the default
+    await expect(page.locator("#cf-humanizer-hint")).to_contain_text("lower case")
     await page.fill("#cf-description", "Do freelancers " + "x" * 300 + " want this?")
+    await page.select_option("#cf-humanizer-level", "casual")
     await page.click("#campaign-save")
     await expect(form).to_be_hidden()
+    await page.click("#campaign-edit")  # the saved level comes back into the form
+    await expect(page.locator("#cf-humanizer-level")).to_have_value("casual")
+    await page.click("#campaign-cancel")
     width = await page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1280, f"a long word made the page {width}px wide"
     await page.click("[data-campaign-status=paused]")

@@ -359,3 +359,36 @@ async def test_metrics_and_health(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 503  # no broker started without the lifespan
     assert ready.json()["error"]["details"]["database"] is True
+
+
+async def test_the_campaigns_humanizer_level_reaches_generate_requested(
+    client: httpx.AsyncClient, app: FastAPI, user_id: str
+) -> None:
+    default = await _campaign(client, user_id)
+    assert default["humanizer_level"] == "light"
+    campaign = await _campaign(client, user_id, humanizer_level="casual")
+    assert campaign["humanizer_level"] == "casual"
+    cid = campaign["id"]
+    wrong = await client.patch(f"{base(user_id)}/campaigns/{cid}", json={"humanizer_level": "x"})
+    assert wrong.status_code == 422
+    tasks = f"{base(user_id)}/campaigns/{cid}/tasks"
+    first = await client.post(tasks, json={"subreddit": "SaaS", "archetype": "Journey"})
+    assert first.json()["humanizer_level"] == "casual"
+    # Changed afterwards: the next generation and a regeneration of an earlier draft use the
+    # level as it is now; other fields of the campaign are left alone.
+    parent = await _stored_draft(client, app, user_id, cid)
+    patched = await client.patch(
+        f"{base(user_id)}/campaigns/{cid}", json={"humanizer_level": "off"}
+    )
+    assert (patched.json()["humanizer_level"], patched.json()["name"]) == ("off", campaign["name"])
+    read = await client.get(f"{base(user_id)}/campaigns/{cid}")
+    assert read.json()["humanizer_level"] == "off"
+    second = await client.post(tasks, json={"subreddit": "SaaS", "archetype": "Journey"})
+    assert second.json()["humanizer_level"] == "off"
+    again = await client.post(f"{base(user_id)}/drafts/{parent['id']}/tasks")
+    assert again.json()["humanizer_level"] == "off"
+    untouched = await client.post(
+        f"{base(user_id)}/campaigns/{default['id']}/tasks",
+        json={"subreddit": "SaaS", "archetype": "Journey"},
+    )
+    assert untouched.json()["humanizer_level"] == "light"

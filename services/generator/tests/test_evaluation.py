@@ -20,7 +20,8 @@ from bcrao_generator.evaluation import (
 )
 from bcrao_generator.languagetool import LanguageToolServer
 from bcrao_generator.llm import LLMRequest, LLMResult, OfflineComposer, OnRestart, OnText
-from bcrao_generator.obedience import gating_breaches
+from bcrao_generator.obedience import failed_rules, product_markers
+from bcrao_generator.prompt import generation_params
 from bcrao_rules.gating import check_gating
 
 OFFLINE = OfflineComposer(chunk_delay_ms=0)
@@ -103,12 +104,39 @@ async def test_each_check_finds_its_defect() -> None:
     assert "gating" in await _checks(clean + " A garden-planning app helped.", AccountStatus.NEW)
 
 
-def test_gating_breaches_name_each_broken_rule() -> None:
-    plotwise = next(c for c in CAMPAIGNS if c.key == "plotwise")
-    request = campaign_request(plotwise, Archetype.FEEDBACK, AccountStatus.WARMING_UP)
-    decision = check_gating(Archetype.FEEDBACK, AccountStatus.WARMING_UP, plotwise.isc)
-    body = "Plotwise is what I use, see https://x.example.\n\nWhat would you change?"
-    breaches = gating_breaches(request, decision, "A title", body)
-    assert any("links" in b for b in breaches)
-    assert any("before the last paragraph" in b for b in breaches)
-    assert any("pitch" in b for b in gating_breaches(request, decision, "t", "Check it out."))
+def test_failed_rules_name_each_broken_rule_gating_and_community() -> None:
+    trailpack = next(c for c in CAMPAIGNS if c.key == "trailpack")
+    assert trailpack.requirements is not None  # a community with posting rules
+    request = campaign_request(trailpack, Archetype.FEEDBACK, AccountStatus.WARMING_UP)
+    decision = check_gating(Archetype.FEEDBACK, AccountStatus.WARMING_UP, trailpack.isc)
+    params = generation_params(request, decision)
+    body = "Trailpack is what I use, see https://trailpack.example.com.\n\nWhat would you change?"
+    failed = {v.rule for v in failed_rules(request, params, "A title", body, "Gear")}
+    assert failed == {
+        "gating.zero_links",
+        "gating.product_last_paragraph",
+        "community.title_length",
+        "community.banned_link_sites",
+    }
+    # The short description the composer would write counts as naming the product.
+    new = campaign_request(trailpack, Archetype.FEEDBACK, AccountStatus.NEW)
+    new_params = generation_params(new, check_gating(Archetype.FEEDBACK, AccountStatus.NEW, 4.0))
+    described = f"I bought {product_markers(new)[0]} last spring. What would you change?"
+    assert {
+        v.rule
+        for v in failed_rules(new, new_params, "A long enough title, surely", described, "Gear")
+    } >= {"gating.no_product_mention"}
+    # A success story around the product is a pitch where promotion must stay minimal.
+    lingolane = next(c for c in CAMPAIGNS if c.key == "lingolane")
+    story = campaign_request(lingolane, Archetype.FEEDBACK, AccountStatus.ESTABLISHED)
+    story_decision = check_gating(Archetype.FEEDBACK, AccountStatus.ESTABLISHED, lingolane.isc)
+    assert story_decision.promotional_language == "minimal"
+    story_params = generation_params(story, story_decision)
+    told = "In the end I switched to Lingolane, and it stuck. What would you change?"
+    assert "gating.no_pitch" in {
+        v.rule for v in failed_rules(story, story_params, "A title", told, None)
+    }
+    plain = "I ended up with a mess of notes. What would you change?"
+    assert "gating.no_pitch" not in {
+        v.rule for v in failed_rules(story, story_params, "A title", plain, None)
+    }

@@ -9,12 +9,14 @@ from uuid import UUID
 import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_contracts.events import GenerateRequested
-from bcrao_generator.offline import chunks, compose
-from bcrao_generator.offline_bank import F_CRITICISM
+from bcrao_contracts.requirements import CommunityRequirements
+from bcrao_generator.offline import chunks, compose, noun_phrase
+from bcrao_generator.offline_bank import F_CRITICISM, F_PEOPLE, J_PEOPLE, PS_PEOPLE
 from bcrao_generator.postprocess import split_title
 from bcrao_rules.gating import GatingDecision, check_gating
 from bcrao_rules.textstats import avg_sentence_length, find_links, split_paragraphs
 from bcrao_rules.validation import GREETING_RE, blacklist_hits, machine_tells
+from bcrao_rules.verdicts import title_fits
 from bcrao_rules.writing import pasted_spans
 
 from .factories import PARENT_ID, request
@@ -76,7 +78,7 @@ def test_shape_and_hygiene_for_every_allowed_combination(subreddit, archetype, s
         assert 3 <= len(paragraphs) <= 6, body
         assert title
         assert len(title) <= 300
-        assert "None" not in title + body
+        assert not re.search(r"\bNone\b(?! of)", title + body)  # no unfilled value
         assert "{" not in title + body  # every placeholder filled
         assert machine_tells(body) == [], body
         assert blacklist_hits(f"{title}\n\n{body}", req0.blacklist) == []
@@ -207,3 +209,97 @@ def test_a_refused_decision_composes_the_offered_feedback_post() -> None:
     _, body = split_title(compose(req, decision))
     assert body.count("?") >= 2
     assert "Invoicely" not in body
+
+
+def _under_rules(archetype: Archetype, **rules: object) -> list[tuple[str, str]]:
+    base = request("SaaS", archetype, EST, CONTEXT)
+    assert base.profile is not None
+    profile = base.profile.model_copy(
+        update={"requirements": CommunityRequirements.model_validate(rules)}
+    )
+    return [_draft(base.model_copy(update={"profile": profile, "task_id": t})) for t in TASKS[:20]]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"links_allowed": False},
+        {"banned_link_domains": ["example.com"]},
+        {"allowed_link_domains": ["github.com", "itch.io"]},
+    ],
+)
+def test_no_product_link_where_the_community_forbids_it(rules: dict[str, object]) -> None:
+    for archetype in (PS, J, FB):
+        drafts = _under_rules(archetype, **rules)
+        assert all(find_links(f"{title}\n{body}") == [] for title, body in drafts), rules
+        # The product itself still comes up where gating allows it, only without its link.
+        assert any("Invoicely" in body for _, body in drafts)
+
+
+def test_the_link_stays_where_the_community_allows_its_site() -> None:
+    drafts = _under_rules(PS, allowed_link_domains=["invoicely.example.com"])
+    assert all(body.count("invoicely.example.com") == 1 for _, body in drafts)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"title_max_length": 45},
+        {"title_min_length": 60},
+        {"title_min_length": 30, "title_max_length": 50},
+        {"banned_title_words": ["payment reminders", "invoicing", "late payments"]},
+    ],
+)
+def test_titles_keep_the_communitys_title_rules(rules: dict[str, object]) -> None:
+    requirements = CommunityRequirements.model_validate(rules)
+    for archetype in (PS, J, FB):
+        titles = [title for title, _ in _under_rules(archetype, **rules)]
+        assert all(title_fits(requirements, t) for t in titles), [
+            t for t in titles if not title_fits(requirements, t)
+        ]
+        assert len(set(titles)) >= 3  # still varied, even with few templates short enough
+
+
+@pytest.mark.parametrize(
+    ("keyword", "phrase"),
+    [
+        ("garden planner", "garden planners"),
+        ("turn-based strategy", "turn-based strategy"),  # a genre, not a count
+        ("food waste", "food waste"),
+        ("conversation practice", "conversation practice"),
+        ("time off", "time off"),  # a phrasal noun keeps its particle last
+        ("board game", "board games"),
+        ("SaaS", "SaaS"),
+    ],
+)
+def test_keywords_become_noun_phrases_a_reader_expects(keyword: str, phrase: str) -> None:
+    assert noun_phrase(keyword) == phrase
+
+
+PEOPLE_SENTENCES = tuple(
+    re.compile(re.escape(t).replace(re.escape("{people}"), r"[\w\- ]+"))
+    for t in PS_PEOPLE + J_PEOPLE + F_PEOPLE
+)
+
+
+def test_keywords_naming_people_never_fill_a_slot_written_for_a_task() -> None:
+    keywords = ["volunteers", "food waste", "parents", "surplus food", "school holidays"]
+    product = "Northside Food Share is a volunteer-run food bank for families in our area."
+    base = request("SaaS", PS, EST, "We keep losing volunteers after their second shift.")
+    campaign = base.campaign.model_copy(
+        update={"keywords": keywords, "product_context": product, "product_url": None}
+    )
+    people = re.compile(r"\b(?:volunteers|parents)\b", re.I)
+    seen_people = 0
+    for archetype in (PS, J, FB):
+        for task in TASKS[:15]:
+            req = base.model_copy(
+                update={"campaign": campaign, "archetype": archetype, "task_id": task}
+            )
+            title, body = _draft(req)
+            assert not people.search(title), title
+            for sentence in re.split(r"(?<=[.?!])\s+", body):
+                if people.search(sentence) and "Food Share" not in sentence:
+                    seen_people += 1
+                    assert any(p.fullmatch(sentence) for p in PEOPLE_SENTENCES), sentence
+    assert seen_people >= 30  # the people keyword still comes up, in sentences about people

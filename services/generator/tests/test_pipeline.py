@@ -397,3 +397,57 @@ async def test_a_high_severity_hit_on_the_llm_path_gets_one_repair_round() -> No
     assert draft.token_count == params.prompt_tokens + params.completion_tokens
     assert params.prompt_tokens == 2 * fake_openai.PROMPT_TOKENS  # both rounds are paid for
     assert any(e.restart for e in sink.events)  # the stream was told the text starts over
+
+
+@dataclass
+class RepairingLLM:
+    """Writes a draft with a long title and a link; the repair round gets `fixed` back."""
+
+    first: str
+    fixed: str
+    calls: list[LLMRequest] = field(default_factory=list)
+    name: str = "fake-model"
+
+    async def complete(
+        self, call: LLMRequest, *, on_text: OnText, on_restart: OnRestart
+    ) -> LLMResult:
+        self.calls.append(call)
+        text = self.first if len(self.calls) == 1 else self.fixed
+        await on_text(text)
+        return LLMResult(text, self.name, 100, 50, 0.001, "stop", 1)
+
+
+async def test_failed_community_rules_get_the_repair_round_with_each_rule_listed() -> None:
+    body = (
+        "Chasing late invoices ate my Fridays for months.\n\n"
+        "I wrote it all down at https://github.com/me/notes if anyone wants the details.\n\n"
+        "How do you handle clients who go quiet?"
+    )
+    long_title = "Title: " + "Two years of chasing late invoices taught me far more than I wanted"
+    llm = RepairingLLM(
+        first=f"{long_title}\n\n{body}",
+        fixed="Title: Chasing late invoices\n\n"
+        + body.replace(" at https://github.com/me/notes", ""),
+    )
+    base = _request(31)
+    assert base.profile is not None
+    rules = CommunityRequirements(links_allowed=False, title_max_length=40)
+    req = base.model_copy(
+        update={"profile": base.profile.model_copy(update={"requirements": rules})}
+    )
+    outcome, sink = await _generate(req, llm)  # type: ignore[arg-type]
+    assert isinstance(outcome, DraftGenerated)
+    assert len(llm.calls) == 2  # one bounded repair round
+    asked = llm.calls[1].prompt.follow_up[-1][1]
+    assert "- Title length: The title has 67 characters; r/SaaS wants at most 40" in asked
+    assert "- Links not allowed here: r/SaaS does not allow links" in asked
+    draft = outcome.draft
+    assert draft.title == "Chasing late invoices"
+    assert "github.com" not in draft.body
+    assert all(v.passed for v in draft.validation.rule_verdicts)
+    assert not draft.validation.needs_review
+    assert [p.split(":")[0] for p in draft.validation.repaired] == [
+        "Title length",
+        "Links not allowed here",
+    ]
+    assert any(e.restart for e in sink.events)

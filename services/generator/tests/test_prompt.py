@@ -14,6 +14,7 @@ import pytest
 from bcrao_contracts.enums import AccountStatus, Archetype, BlacklistKind, Severity
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.models import BlacklistEntry, GenerationParams, ParentDraft, StyleGuide
+from bcrao_contracts.requirements import CommunityRequirements
 from bcrao_generator.prompt import (
     PROMPT_VERSION,
     Prompt,
@@ -290,3 +291,37 @@ def test_gating_constraints_are_bullets() -> None:
     system = build_prompt(req, decision).system
     for constraint in decision.constraints:
         assert f"- {constraint}\n" in system
+
+
+def _with_requirements(req: GenerateRequested, **rules: object) -> GenerateRequested:
+    assert req.profile is not None
+    profile = req.profile.model_copy(
+        update={"requirements": CommunityRequirements.model_validate(rules)}
+    )
+    return req.model_copy(update={"profile": profile})
+
+
+def test_the_communitys_requirements_are_constraints_and_keep_the_link_out() -> None:
+    base = CASES["saas_problemsolution_established"]
+    strict = _with_requirements(
+        base,
+        links_allowed=False,
+        title_min_length=20,
+        title_max_length=80,
+        banned_title_words=["invoice", "free"],
+    )
+    system = _build(strict).system
+    rules = system.split("Rules:", 1)[1]
+    assert "- r/SaaS wants titles of 20 to 80 characters." in rules
+    assert '- r/SaaS removes titles containing "invoice", "free".' in rules
+    assert "- r/SaaS removes posts with links: no links at all." in rules
+    assert "invoicely.example.com" not in system  # not offered as usable
+    banned_site = _with_requirements(base, banned_link_domains=["example.com"])
+    assert "invoicely.example.com" not in _build(banned_site).system
+    assert '- Never link to "example.com".' in _build(banned_site).system
+    elsewhere = _with_requirements(base, allowed_link_domains=["github.com"])
+    assert "invoicely.example.com" not in _build(elsewhere).system
+    own_site = _with_requirements(base, allowed_link_domains=["invoicely.example.com"])
+    assert "Link, usable at most once: https://invoicely.example.com" in _build(own_site).system
+    # The prompt is rebuilt from the stored parameters, rules included.
+    assert prompt_from_params(_params(strict)) == _build(strict)

@@ -20,6 +20,7 @@ from .enums import (
     BlacklistSource,
     CampaignStatus,
     DraftStatus,
+    HumanizerLevel,
     Plan,
     Severity,
     TaskStatus,
@@ -64,6 +65,8 @@ class CampaignCreate(Contract):
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)]
     target_subreddits: Annotated[list[SubredditInput], Field(min_length=1, max_length=50)]
     status: CampaignStatus = CampaignStatus.ACTIVE
+    # How many casual touches the humanizer adds to this campaign's drafts (DOMAIN.md).
+    humanizer_level: HumanizerLevel = HumanizerLevel.LIGHT
 
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
@@ -81,6 +84,7 @@ class CampaignUpdate(Contract):
     keywords: Annotated[list[Keyword], Field(min_length=5, max_length=15)] = None  # type: ignore[assignment]
     target_subreddits: Annotated[list[SubredditInput], Field(min_length=1, max_length=50)] = None  # type: ignore[assignment]
     status: CampaignStatus = None  # type: ignore[assignment]
+    humanizer_level: HumanizerLevel = None  # type: ignore[assignment]
 
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
@@ -99,6 +103,8 @@ class Campaign(Contract):
     status: CampaignStatus
     created_at: datetime
     updated_at: datetime
+    # Added in 0.3; an older draft-store does not send it.
+    humanizer_level: HumanizerLevel = HumanizerLevel.LIGHT
 
 
 class CampaignList(Contract):

@@ -50,7 +50,17 @@ PITCH_PHRASES = (
     r"(?:dm|pm|message) me", r"link in (?:the |my )?(?:bio|comments?|profile)", r"special offer",
     r"book a (?:demo|call)", r"join (?:my|our|the) (?:waitlist|wait list|beta)", r"early[- ]access",
     r"get started (?:today|now|for free)", r"money[- ]back", r"sign up today",
+    r"give it a (?:try|go|shot)", r"you should (?:try|use|get)", r"highly recommend",
+    r"link (?:is )?below",
 )  # fmt: skip
+# A success story told around the product ("in the end I switched to Acme", "what finally
+# worked was Acme"): a pitch where promotion must be minimal, though each phrase alone is not.
+_STORY_RE = re.compile(
+    r"\b(?:what (?:finally |actually )?(?:worked|fixed it|helped)(?: for me)? (?:was|is)|"
+    r"switched (?:over )?to|ended up (?:with|using)|haven't (?:gone|looked) back|"
+    r"(?:fix|solution|answer)(?:, for me,)? (?:was|is))\b",
+    re.IGNORECASE,
+)
 _PITCH_RE = re.compile(r"\b(?:" + "|".join(PITCH_PHRASES) + r")\b", re.IGNORECASE)
 _PRODUCT_IS = re.compile(
     r"^(?P<name>[A-Z][\w.\-]{1,40}(?:\s+[A-Z][\w.\-]{0,40}){0,3})\s+(?:is|are|helps|lets|turns)\b"
@@ -114,9 +124,12 @@ def rule_inputs(
     product_context: str,
     product_url: str | None,
     profile: CommunityProfile | None,
+    also_named: Sequence[str] = (),
 ) -> RuleInputs:
     """The inputs from a draft's generation parameters (its gating outcome), the campaign's
-    product facts and the community's profile as it is now."""
+    product facts and the community's profile as it is now. `also_named`: more ways the text may
+    name the product (the generator adds the short description its composer would write)."""
+    names = dict.fromkeys([*product_names(product_context, product_url), *also_named])
     return RuleInputs(
         subreddit=params.subreddit,
         zero_links=params.zero_links,
@@ -125,10 +138,35 @@ def rule_inputs(
         strict_because=_strict_because(
             params.account_status, profile.isc_score if profile else None
         ),
-        product_names=product_names(product_context, product_url),
+        product_names=tuple(n for n in names if n),
         product_host=_host(product_url) if product_url else None,
         requirements=profile.requirements if profile else None,
     )
+
+
+def link_allowed(requirements: CommunityRequirements | None, url: str) -> bool:
+    """May a post here link to `url`? The community's link rules only (the gating rules' zero
+    links are the caller's to add): links allowed, not to a banned site, and to an allowed one
+    when the community lists them."""
+    if requirements is None:
+        return True
+    host = _host(url)
+    if not requirements.links_allowed or _on_site(host, requirements.banned_link_domains):
+        return False
+    return not requirements.allowed_link_domains or _on_site(
+        host, requirements.allowed_link_domains
+    )
+
+
+def title_fits(requirements: CommunityRequirements | None, title: str) -> bool:
+    """Does a title keep the community's title rules (length bounds, banned words)?"""
+    if requirements is None:
+        return True
+    low, high = requirements.title_min_length, requirements.title_max_length
+    if (low is not None and len(title) < low) or (high is not None and len(title) > high):
+        return False
+    banned = _words_re(requirements.banned_title_words)
+    return banned is None or banned.search(title) is None
 
 
 # -- text helpers ---------------------------------------------------------------------------
@@ -287,6 +325,7 @@ def _gating(title: str, body: str, inputs: RuleInputs, links: list[_Link]) -> li
         )
     if inputs.promotional_language == "minimal":
         pitches = [*_matches(_PITCH_RE, "title", title), *_matches(_PITCH_RE, "body", body)]
+        pitches += _stories(body, names_re)
         verdicts.append(
             _verdict(
                 "gating.no_pitch",
@@ -299,6 +338,30 @@ def _gating(title: str, body: str, inputs: RuleInputs, links: list[_Link]) -> li
             )
         )
     return verdicts
+
+
+def _stories(body: str, names_re: re.Pattern[str] | None) -> list[RuleLocation]:
+    """Success-story phrases in a sentence that names the product."""
+    if names_re is None:
+        return []
+    found: list[RuleLocation] = []
+    offset = 0
+    for sentence in split_sentences(body):
+        start = body.find(sentence, offset)
+        if start < 0:
+            continue
+        offset = start + len(sentence)
+        if names_re.search(sentence):
+            for match in _STORY_RE.finditer(sentence):
+                found.append(
+                    RuleLocation(
+                        field="body",
+                        start=start + match.start(),
+                        end=start + match.end(),
+                        text=match.group(0),
+                    )
+                )
+    return found
 
 
 def _community(

@@ -19,7 +19,13 @@ from uuid import UUID, uuid4
 
 from bcrao_contracts import api
 from bcrao_contracts import models as contracts
-from bcrao_contracts.enums import AccountStatus, Archetype, CampaignStatus, TaskStatus
+from bcrao_contracts.enums import (
+    AccountStatus,
+    Archetype,
+    CampaignStatus,
+    HumanizerLevel,
+    TaskStatus,
+)
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.models import CONTEXT_MAX
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +94,9 @@ async def _open(
         campaign=contracts.CampaignSnapshot.parse(campaign),
         profile=contracts.CommunityProfile.parse(profile) if profile is not None else None,
         blacklist=[contracts.BlacklistEntry.parse(entry) for entry in snapshot.blacklist],
+        # The campaign's level as it is now (a regeneration too: the user may have changed it
+        # because of the parent); 'light' for a row read before the column existed.
+        humanizer_level=HumanizerLevel(campaign.get("humanizer_level") or HumanizerLevel.LIGHT),
         **fields,
     )
     # The task keeps what was asked (a regeneration reads it back), not the whole snapshot.

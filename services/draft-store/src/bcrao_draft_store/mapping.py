@@ -24,6 +24,7 @@ def campaign_out(row: models.Campaign) -> api.Campaign:
         keywords=list(row.keywords),
         target_subreddits=list(row.target_subreddits),
         status=row.status,
+        humanizer_level=row.humanizer_level,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -64,6 +64,7 @@ class Campaign(Base):
     __table_args__ = (
         Index("ix_campaigns_user_id_created_at", "user_id", "created_at"),
         CheckConstraint("status IN ('active', 'paused', 'archived')", name="status"),
+        CheckConstraint("humanizer_level IN ('off', 'light', 'casual')", name="humanizer_level"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -75,6 +76,9 @@ class Campaign(Base):
     keywords: Mapped[list[str]] = mapped_column(JSONB)
     target_subreddits: Mapped[list[str]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    humanizer_level: Mapped[str] = mapped_column(
+        String(10), default="light", server_default="light"
+    )
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

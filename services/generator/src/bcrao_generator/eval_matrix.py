@@ -3,7 +3,8 @@
 Invented, each with its own subreddit, profile (sensitivity from relaxed to very high, so every
 gating rule is exercised), blacklist (several blacklist their own product name, high severity,
 as a marketer does) and a user context, plus regeneration feedback that asks to drop a word and
-to cover a topic.
+to cover a topic. Four communities state posting rules the drafts must keep (no links, links
+only to other sites, a banned link site, title bounds, banned title words, a required flair).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bcrao_contracts import demo
+from bcrao_contracts.requirements import CommunityRequirements
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class EvalCampaign:
     asked: str = ""  # what the feedback asks to cover (its content words must appear)
     dropped: tuple[str, ...] = ()  # what the feedback asks to drop (must be gone)
     example_posts: tuple[str, ...] = ()
+    # The community's posting rules, on its profile (only campaigns with a profile hold some).
+    requirements: CommunityRequirements | None = None
 
 
 CAMPAIGNS: tuple[EvalCampaign, ...] = (
@@ -46,6 +50,10 @@ CAMPAIGNS: tuple[EvalCampaign, ...] = (
         avg_sentence=17.3,
         grade=7.9,
         product_url=str(demo.CAMPAIGN.product_url),
+        # Links allowed, to the product's own site only: the composer may link it.
+        requirements=CommunityRequirements(
+            allowed_link_domains=["invoicely.example.com"], title_min_length=25
+        ),
         blacklist=("I built", "my app", "free trial", "check out my"),
         feedback="Shorter please, and less salesy: no product name at all",
         asked="",
@@ -101,6 +109,9 @@ CAMPAIGNS: tuple[EvalCampaign, ...] = (
         avg_sentence=16.0,
         grade=7.5,
         product_url="https://shiftly.example.com",
+        requirements=CommunityRequirements(
+            links_allowed=False, title_max_length=70, banned_title_words=["rota"]
+        ),
         feedback="Too long. Drop the word rota and talk about covering last-minute sick calls",
         asked="covering last-minute sick calls",
         dropped=("rota",),
@@ -120,6 +131,11 @@ CAMPAIGNS: tuple[EvalCampaign, ...] = (
         avg_sentence=14.0,
         grade=6.5,
         product_url="https://trailpack.example.com",
+        requirements=CommunityRequirements(
+            banned_link_domains=["example.com"],
+            title_min_length=40,
+            required_flairs=["Gear", "Trip Report", "Question"],
+        ),
         blacklist=("buy now", "discount"),
         feedback="Less of a pitch, and ask about how people carry water on long day hikes",
         asked="how people carry water on long day hikes",
@@ -157,6 +173,11 @@ CAMPAIGNS: tuple[EvalCampaign, ...] = (
         avg_sentence=15.0,
         grade=7.0,
         product_url="https://hexfall.example.com",
+        requirements=CommunityRequirements(
+            allowed_link_domains=["itch.io", "store.steampowered.com"],
+            title_max_length=60,
+            banned_title_words=["turn-based strategy", "feedback"],
+        ),
         feedback="Drop the word playtesting and ask about how people balance difficulty curves",
         asked="how people balance difficulty curves",
         dropped=("playtesting",),

@@ -9,7 +9,8 @@ of one request per campaign (do the titles vary?) and a regeneration with feedba
 Each draft is checked by LanguageTool (grammar, casing and punctuation; see languagetool.py for
 the excluded rule ids) and by the project's own checks: content leaked from another domain,
 pasted input, quoted words that are not the user's, title/body contradictions, blacklist hits
-the generator wrote itself, broken gating rules, and a draft with writing findings banded above
+the generator wrote itself, failed rule verdicts (the gating constraints and the community's
+posting rules), and a draft with writing findings banded above
 moderate. `report.md` and `report.json` in --out list every finding with its draft; the command
 exits 1 when a target is missed.
 """
@@ -44,7 +45,7 @@ from .config import Settings
 from .eval_matrix import CAMPAIGNS, EvalCampaign
 from .languagetool import EXCLUDED_RULES, LanguageToolServer
 from .llm import LLM, OfflineComposer, build_llm
-from .obedience import gating_breaches
+from .obedience import failed_rules
 from .offline import product_facts
 from .pipeline import run_generation
 from .progress import Progress
@@ -60,6 +61,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "title_body_contradictions": ("<=", 0),
     "self_made_blacklist_hits": ("<=", 0),
     "broken_gating": ("<=", 0),
+    "failed_rule_verdicts": ("<=", 0),
     "feedback_followed_pct": (">=", 100.0),
     "min_distinct_titles_of_10": (">=", 8),
     "findings_banded_above_moderate": ("<=", 0),
@@ -104,6 +106,7 @@ def campaign_request(
             avg_sentence_length=c.avg_sentence,
             formality_level=c.grade,
             example_posts=list(c.example_posts),
+            requirements=c.requirements,
         )
         if c.isc is not None
         else None
@@ -221,7 +224,12 @@ def own_checks(
             found.append(Finding("contradiction", f"title {number} {unit}s, body {others}"))
     for hit in draft.draft.validation.blacklist_hits:
         found.append(Finding("self_blacklist", f"{hit.entry}: {hit.matched_text}"))
-    found += [Finding("gating", g) for g in gating_breaches(request, decision, title, body)]
+    # Rule by rule, as the draft's report has it: the gating constraints and the community's
+    # requirements (bcrao_rules.verdicts owns each check).
+    params = draft.draft.generation_params
+    for verdict in failed_rules(request, params, title, body, draft.draft.flair):
+        check = "gating" if verdict.source == "gating" else "community_rule"
+        found.append(Finding(check, f"{verdict.label}: {verdict.reason}"))
     report = draft.draft.validation
     shown = scoring.band(draft.draft.scores.overall)
     if report.writing_findings and shown in ("good", "excellent"):
@@ -354,6 +362,7 @@ def totals(result: dict[str, Any], *, with_languagetool: bool) -> dict[str, Any]
         "title_body_contradictions": count("contradiction"),
         "self_made_blacklist_hits": count("self_blacklist"),
         "broken_gating": count("gating"),
+        "failed_rule_verdicts": count("gating") + count("community_rule"),
         "feedback_followed_pct": round(100.0 * sum(followed) / len(followed), 1),
         "min_distinct_titles_of_10": min(result["distinct_titles"].values()),
         "findings_banded_above_moderate": count("banded_above_moderate"),
@@ -472,7 +481,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
 
 
-__all__ = ["OfflineComposer", "evaluate", "gating_breaches", "main", "own_checks", "totals"]
+__all__ = ["OfflineComposer", "evaluate", "failed_rules", "main", "own_checks", "totals"]
 
 if __name__ == "__main__":
     main()

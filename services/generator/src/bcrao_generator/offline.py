@@ -26,6 +26,8 @@ from functools import cache
 import inflect
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
+from bcrao_contracts.requirements import CommunityRequirements
+from bcrao_rules import verdicts
 from bcrao_rules.gating import GatingDecision
 from bcrao_rules.textstats import split_sentences, words
 from bcrao_rules.validation import blacklist_hits
@@ -71,6 +73,29 @@ _MASS = _word_set(
     maintenance housing fundraising"""
 )
 _MASS_SUFFIXES = ("ing", "ion", "ness", "ity", "ism", "ics", "ware", "work")
+# Genres and fields read as mass nouns: "turn-based strategy", not "turn-based strategies".
+_MASS |= _word_set(
+    """strategy horror fantasy fiction poetry comedy drama survival sci-fi waste practice balance
+    litter rubbish trash garbage noise pollution grammar vocabulary pronunciation"""
+)
+# A keyword ending in a particle is a phrasal noun: "time off", "sign up" stay as written.
+_PARTICLES = _word_set("off up out in on down over away back")
+# Head nouns that name people. A keyword naming people ("volunteers", "adult learners") never
+# fills a slot written for a task or a thing ("I finally got volunteers under control"); it gets
+# the sentences written for people instead.
+_PEOPLE = _word_set(
+    """people person volunteer volunteers parent parents player players client clients customer
+    customers learner learners student students teacher teachers user users member members donor
+    donors owner owners staff employee employees worker workers walker walkers gardener
+    gardeners hiker hikers beginner beginners kid kids child children family families friend
+    friends patient patients tenant tenants guest guests buyer buyers seller sellers fan fans
+    reader readers writer writers developer developers founder founders freelancer freelancers
+    manager managers team teams crew neighbour neighbours neighbor neighbors resident residents
+    audience community supporter supporters adult adults senior seniors teen teens athlete
+    athletes runner runners rider riders driver drivers artist artists musician musicians
+    tester testers playtester playtesters mentor mentors coach coaches nurse nurses doctor
+    doctors carer carers caregiver caregivers homeowner homeowners landlord landlords"""
+)
 # What a regeneration's feedback asks for.
 _FEEDBACK_FLAGS = {
     "shorter": r"short|too long|concise|brief|trim|cut down|less text|wordy",
@@ -119,7 +144,9 @@ def noun_phrase(keyword: str) -> str:
         parts = text.split(" ")
         last = parts[-1]
     low = last.lower()
-    if named or not last.isalpha() or low in _MASS or low.endswith(_MASS_SUFFIXES):
+    if named or not last.isalpha() or low in _MASS or low in _PARTICLES:
+        return text
+    if low.endswith(_MASS_SUFFIXES):
         return text
     if _inflect().singular_noun(low) is not False:  # already plural
         return text
@@ -221,27 +248,55 @@ def asked_topic(feedback: str | None) -> str | None:
     return what[:1].lower() + what[1:] if not re.match(r"[A-Z]{2}|I\b", what) else what
 
 
-def _topics(request: GenerateRequested, banned: Callable[[str], bool]) -> list[str]:
-    """Keywords as noun phrases, the one the context mentions first, none the request bans."""
+def names_people(keyword: str) -> bool:
+    """Does the keyword name people ("volunteers", "adult learners", "restaurant staff")?"""
+    last = keyword.split()[-1].lower() if keyword.split() else ""
+    return last in _PEOPLE
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"[\s\-]+", " ", text.lower()).strip()
+
+
+def _topics(
+    request: GenerateRequested, banned: Callable[[str], bool]
+) -> tuple[list[str], list[str]]:
+    """(topics, people): keywords as noun phrases, none the request bans.
+
+    Topics fill the slots written for a task or a thing: the one the context mentions first
+    leads; a keyword that is the product's own category ("hiking backpack" for a backpack,
+    "food bank" for a food bank) comes after the others, since a post about the category reads
+    like a post about the product. Keywords naming people are kept apart for the sentences
+    written for people."""
     context = request.context.lower()
     keywords = [k for k in request.campaign.keywords if k.strip()]
+    people = [noun_phrase(k) for k in keywords if names_people(k)]
+    things = [k for k in keywords if not names_people(k)]
     mentioned = sorted(
         (m.start(), i)
-        for i, k in enumerate(keywords)
+        for i, k in enumerate(things)
         if (m := re.search(rf"\b{re.escape(k.lower())}\b", context)) is not None
     )
-    order = [i for _, i in mentioned] + [i for i in range(len(keywords))]
-    phrases = [noun_phrase(keywords[i]) for i in dict.fromkeys(order)]
+    _name, desc = product_facts(request.campaign.product_context)
+    category = {i for i, k in enumerate(things) if desc and f" {_flat(k)} " in f" {_flat(desc)} "}
+    rest = [i for i in range(len(things)) if i not in category] + sorted(category)
+    order = [i for _, i in mentioned if i not in category] + rest
+    phrases = [noun_phrase(things[i]) for i in dict.fromkeys(order)]
     about = None if mentioned else _ABOUT.search(request.context)
-    if about and len(about.group(1).split()) <= 5:
+    if about and len(about.group(1).split()) <= 5 and not names_people(about.group(1)):
         phrases.insert(0, about.group(1).strip().lower())
     usable = [p for p in dict.fromkeys(phrases) if p and not banned(p)]
-    return usable or ["this"]
+    crowd = [p for p in dict.fromkeys(people) if p and not banned(p)]
+    if not usable:
+        # Every keyword names people: the work with them is the topic.
+        usable = [f"working with {p}" for p in crowd] or ["this"]
+    return usable, crowd
 
 
 @dataclass
 class _Material:
     topics: list[str]
+    people: list[str]  # keywords naming people ("volunteers"), for the sentences about people
     product: list[str]  # ways to name the product, best first; empty when it must not appear
     pitch_ok: bool  # a fix-style product sentence ("what finally worked was X") is allowed
     mention: str  # gating's product_mention
@@ -251,6 +306,7 @@ class _Material:
     flags: frozenset[str]
     parent_title: str | None
     sub: str
+    requirements: CommunityRequirements | None = None
     banned: Callable[[str], bool] = field(repr=False, default=lambda _t: False)
 
 
@@ -276,7 +332,14 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
         choices = [f"{name}, {desc}" if name and desc else None, name, desc]
         product = [c for c in dict.fromkeys(choices) if c and not banned(c)]
         url = request.campaign.product_url
-        if product and url and not decision.zero_links and "no_links" not in flags:
+        requirements = request.profile.requirements if request.profile else None
+        if (
+            product
+            and url
+            and not decision.zero_links
+            and "no_links" not in flags
+            and verdicts.link_allowed(requirements, str(url))
+        ):
             # The link once, with the first phrase, unless the request bans it (a blacklisted
             # name inside the host, a link pattern): then the phrase goes without it.
             linked = f"{product[0]} ({url})"
@@ -288,8 +351,10 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
     if asked and banned(asked):
         asked = None
     parent = request.parent_draft
+    topics, people = _topics(request, banned)
     return _Material(
-        topics=_topics(request, banned),
+        topics=topics,
+        people=people,
         product=product,
         pitch_ok=decision.promotional_language != "minimal",
         mention=decision.product_mention,
@@ -299,6 +364,7 @@ def _material(request: GenerateRequested, decision: GatingDecision) -> _Material
         flags=flags,
         parent_title=parent.title if parent else None,
         sub=f"{request.subreddit}",
+        requirements=request.profile.requirements if request.profile else None,
         banned=banned,
     )
 
@@ -323,6 +389,7 @@ class _Writer:
             "sub": material.sub,
             "quote": material.quote or "",
             "asked": material.asked or "",
+            "people": material.people[0] if material.people else "",
         }
 
     def _fill(self, template: str, values: dict[str, str]) -> str:
@@ -384,6 +451,8 @@ def _problem_solution(w: _Writer, m: _Material) -> list[list[str]]:
     pains = [w.some(bank.PS_PAIN, per) for _ in range(extra + 1)]
     if len(m.topics) > 1:
         (pains[0] if pains else first).extend(_opt(w.one(bank.RELATED)))
+    if m.people:
+        (pains[-1] if pains else first).extend(_opt(w.one(bank.PS_PEOPLE)))
     failed = [*_opt(w.one(bank.PS_FAILED_INTRO)), *w.some(bank.PS_FAILED, per - 1)]
     # The fix stays one short sentence at the very end: about 90% pain, 10% solution.
     fix = w.product(bank.PS_FIX_PRODUCT) if m.product and m.pitch_ok else None
@@ -400,6 +469,8 @@ def _journey(w: _Writer, m: _Material) -> list[list[str]]:
     ]
     if len(m.topics) > 1:
         milestones[0].extend(_opt(w.one(bank.RELATED)))
+    if m.people:
+        milestones[-1].extend(_opt(w.one(bank.J_PEOPLE)))
     setback = [*_opt(w.one(bank.J_SETBACK)), *w.some(bank.J_SETBACK_DETAIL, max(1, per - 2))]
     now = _opt(w.one(bank.J_NOW), w.one(bank.J_LESSON))
     if m.product:
@@ -416,6 +487,8 @@ def _feedback(w: _Writer, m: _Material) -> list[list[str]]:
         unsure.extend(_opt(w.one(bank.F_RELATED)))
     asked = 3 if ("more_questions" in m.flags or extra > 0) else 2
     questions = [*_opt(w.one(bank.F_QUESTIONS_LEAD)), *w.some(bank.F_QUESTIONS, asked)]
+    if m.people:
+        questions.extend(_opt(w.one(bank.F_PEOPLE)))
     ending = _opt(w.one(bank.F_CRITICISM))
     if m.product:
         ending = [*_opt(w.product(bank.F_PRODUCT)), *ending]
@@ -440,11 +513,28 @@ def _title(w: _Writer, archetype: Archetype) -> str:
     options = [(t, topic) for t in titles for topic in dict.fromkeys(topics)]
     w.rng.shuffle(options)
     previous = (m.parent_title or "").strip().lower()
-    for template, topic in options:
-        title = capitalize(template.format(**{**w.values, "topic": topic}))
-        if title.lower() != previous and not m.banned(title):
+    written = [capitalize(t.format(**{**w.values, "topic": topic})) for t, topic in options]
+    usable = [t for t in written if t.lower() != previous and not m.banned(t)]
+    usable.append(capitalize(f"A question about {w.values['topic']}"))
+    for title in usable:
+        if verdicts.title_fits(m.requirements, title):
             return title
-    return capitalize(f"A question about {w.values['topic']}")
+    # The community bans the draft's topics in titles: another of the campaign's keywords.
+    others = [(t, topic) for t in titles for topic in m.topics if topic not in topics]
+    w.rng.shuffle(others)
+    for template, topic in others:
+        title = capitalize(template.format(**{**w.values, "topic": topic}))
+        fits = verdicts.title_fits(m.requirements, title)
+        if fits and title.lower() != previous and not m.banned(title):
+            return title
+    # No title of the banks fits the community's bounds: lengthen a short one with a plain
+    # tail, or take the shortest one that does not break another rule.
+    for title in usable:
+        for tail in bank.TITLE_TAILS:
+            longer = f"{title} {tail}"
+            if verdicts.title_fits(m.requirements, longer) and not m.banned(longer):
+                return longer
+    return min(usable, key=len)
 
 
 def compose(request: GenerateRequested, decision: GatingDecision) -> str:

@@ -3,12 +3,14 @@
 Domain-neutral on purpose: a sentence here must be true of a garden planner, an invoicing app, a
 board game or a food bank alike. Concrete facts come only from the request, through the
 placeholders: {topic} and {topic2} (the campaign's keywords as noun phrases, plural or mass, so
-they sit in object position or before a past-tense verb), {product} (the product's name and
-description), {asked} (what a regeneration's feedback asked to cover), {quote} (a short clause of
-the user's context, quoted as theirs), {sub} (the subreddit). Numbers are time spans only
-({months}, {weeks}, {hours}, written as words and the same everywhere in one draft). None may
-contain a machine tell, a link, a pitch or a verbless sentence: tests run validation, the writing
-findings and LanguageTool over composed drafts.
+they sit in object position or before a past-tense verb; never a keyword naming people, so a
+{topic} slot may be written for a task or a thing), {people} (a keyword naming people:
+"volunteers", "adult learners", only in the *_PEOPLE banks, written for people), {product}
+(the product's name and description), {asked} (what a regeneration's feedback asked to cover),
+{quote} (a short clause of the user's context, quoted as theirs), {sub} (the subreddit).
+Numbers are time spans only ({months}, {weeks}, {hours}, written as words and the same
+everywhere in one draft). None may contain a machine tell, a link, a pitch or a verbless
+sentence: tests run validation, the writing findings and LanguageTool over composed drafts.
 """
 
 PS_TITLES = (
@@ -25,7 +27,7 @@ PS_TITLES = (
     "What I wish I'd known about {topic} a year ago",
     "{topic} kept eating my weeks until I changed one thing",
     "I spent {months} months fighting {topic}, and here's what worked",
-    "Is it just me, or is {topic} harder than it looks?",
+    "Is it just me, or is dealing with {topic} harder than it looks?",
 )
 PS_OPEN = (
     "I've been losing far more time to {topic} than I want to admit.",
@@ -59,6 +61,21 @@ RELATED = (
     "{topic2} turned out to be part of the same mess.",
     "I ran into much the same thing with {topic2}.",
     "It got tangled up with {topic2} as well.",
+)
+PS_PEOPLE = (
+    "The {people} I talked to had much the same complaint.",
+    "It made things harder for the {people} involved, too.",
+    "I asked a few {people} about it, and they were just as stuck.",
+)
+J_PEOPLE = (
+    "The {people} I talked to along the way changed my mind more than once.",
+    "The {people} I showed it to were more patient with it than I deserved.",
+    "Most of what I changed came from talking to {people}.",
+)
+F_PEOPLE = (
+    "If you work with {people}, what would they say about this?",
+    "How do the {people} you know deal with this?",
+    "What do {people} around you actually want from this?",
 )
 QUOTE = (
     'In my own notes I put it as "{quote}", and that still sums it up.',
@@ -178,7 +195,7 @@ J_PRODUCT = (
     "For context, what all this turned into is {product}.",
     "It ended up as {product}, mostly shaped by those early conversations.",
     "What came out of it is {product}.",
-    "It's {product} now, for what it's worth.",
+    "These days it's {product}, for what it's worth.",
     "The result is {product}, still rough in places.",
     "The version I use today is {product}.",
 )
@@ -202,7 +219,7 @@ F_INTRO = (
     "I've been working on an approach to {topic}, and I'm not sure that it holds up.",
     "You all know {topic} better than I do, so I'm asking before I sink more time in.",
     "I'm a bit stuck on {topic}, and I think r/{sub} is the right place to ask.",
-    "Before I commit to anything around {topic}, I want people who know it to find the holes.",
+    "Before I commit to anything around {topic}, I want experienced people to find the holes.",
     "I have a plan for {topic} and a nagging feeling that it has a big flaw.",
     "I'm confused about {topic} and would rather ask than guess.",
 )
@@ -228,7 +245,7 @@ F_UNSURE = (
 )
 F_RELATED = (
     "The part I understand least is how this fits with {topic2}.",
-    "I also can't tell how much {topic2} should change the plan.",
+    "I also can't tell where {topic2} fits into all this.",
     "I suspect I'm not giving {topic2} enough thought.",
 )
 F_QUESTIONS_LEAD = (
@@ -285,4 +302,10 @@ EMOTION = (
     "Some days it left me completely drained.",
     "It's embarrassing how long I let it slide.",
     "I felt stuck and a bit silly for a while.",
+)
+# Tails that lengthen a title the community finds too short (after the title's own punctuation).
+TITLE_TAILS = (
+    "(honest answers welcome)",
+    "(a long one, and honest answers are very welcome)",
+    "(a long post, sorry, and honest answers from people who have been there are very welcome)",
 )

@@ -20,13 +20,13 @@ from typing import Any, TypeAlias
 
 from bcrao_contracts.enums import ErrorCode, HumanizerLevel, Severity, Stage
 from bcrao_contracts.events import DraftGenerated, GenerateRequested, GenerationFailed
-from bcrao_contracts.models import GeneratedDraft, ValidationReport
+from bcrao_contracts.models import GeneratedDraft, GenerationParams, ValidationReport
 from bcrao_rules import scoring, validation, verdicts
 from bcrao_rules.gating import GatingDecision, check_gating
 
 from . import humanizer, postprocess, prompt
 from .llm import LLM, LLMRequest, LLMResult, LLMUnavailable
-from .obedience import gating_breaches
+from .obedience import failed_rules, generation_rules, rule_problems
 from .progress import PRODUCER, Progress
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,18 @@ class _Checked:
     body: str
     report: ValidationReport
 
-    def problems(self, request: GenerateRequested, decision: GatingDecision) -> list[str]:
-        """What a repair round would fix: high-severity blacklist hits and broken gating rules."""
+    def problems(
+        self, request: GenerateRequested, params: GenerationParams, flair: str | None
+    ) -> list[str]:
+        """What a repair round would fix: high-severity blacklist hits and failed rules (the
+        gating constraints and the community's requirements)."""
         hits = [
             f'remove "{h.matched_text}" ({h.description})'
             for h in self.report.blacklist_hits
             if h.severity is Severity.HIGH
         ]
-        return hits + gating_breaches(request, decision, self.title, self.body)
+        failed = failed_rules(request, params, self.title, self.body, flair)
+        return hits + rule_problems(failed)
 
 
 class _Empty:
@@ -217,7 +221,9 @@ async def run_generation(
     if isinstance(checked, _Overran):
         return _overran(request, progress, validation_timeout)
     repair_tokens: tuple[int, int] | None = None
-    problems = checked.problems(request, decision)
+    # The flair a new draft starts with when the community requires one.
+    flair = verdicts.suggest_flair(profile.requirements if profile else None, request.archetype)
+    problems = checked.problems(request, params, flair)
     if problems and getattr(llm, "repairs", True):
         # One bounded round: the model sees its draft and the list, and answers once. The text
         # with fewer problems is kept (a failed repair keeps the first); the report says so.
@@ -246,7 +252,7 @@ async def run_generation(
         if (
             fixed is not None
             and isinstance(again, _Checked)
-            and len(again.problems(request, decision)) < len(problems)
+            and len(again.problems(request, params, flair)) < len(problems)
         ):
             checked = again
             result = _with_repair(result, fixed, keep_text=False)
@@ -261,13 +267,7 @@ async def run_generation(
 
     # Rule by rule: the gating constraints and the community's requirements (a failed rule
     # marks the draft needs_review like a high-severity hit).
-    flair = verdicts.suggest_flair(profile.requirements if profile else None, request.archetype)
-    rules = verdicts.rule_inputs(
-        params,
-        product_context=request.campaign.product_context,
-        product_url=str(request.campaign.product_url) if request.campaign.product_url else None,
-        profile=profile,
-    )
+    rules = generation_rules(request, params)
     report = verdicts.with_verdicts(report, verdicts.check_rules(title, body, flair, rules))
 
     await progress.status(Stage.SCORING, "Scoring the draft")

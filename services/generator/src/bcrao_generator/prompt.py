@@ -21,9 +21,10 @@ from bcrao_contracts.models import (
     PromptProduct,
     StyleGuide,
 )
+from bcrao_rules import verdicts
 from bcrao_rules.gating import GatingDecision
 
-PROMPT_VERSION = "2025-06.1"
+PROMPT_VERSION = "2025-06.2"
 MAX_EXAMPLES = 3
 MIN_HOOK_CHARS = 30
 MAX_EXAMPLE_CHARS = 1200
@@ -91,8 +92,13 @@ def generation_params(request: GenerateRequested, decision: GatingDecision) -> G
     campaign = request.campaign
     product: PromptProduct | None = None
     if decision.product_mention != "none":
+        requirements = request.profile.requirements if request.profile else None
         url = (
-            str(campaign.product_url) if campaign.product_url and not decision.zero_links else None
+            str(campaign.product_url)
+            if campaign.product_url
+            and not decision.zero_links
+            and verdicts.link_allowed(requirements, str(campaign.product_url))
+            else None
         )
         product = PromptProduct(product_context=campaign.product_context, product_url=url)
     return GenerationParams(
@@ -179,6 +185,36 @@ def _avoid_line(entry: PromptBlacklistLine) -> str:
     return f"- {entry.description}"
 
 
+def _listed(items: list[str]) -> str:
+    return ", ".join(f'"{i}"' for i in items)
+
+
+def community_rules(params: GenerationParams) -> list[str]:
+    """The community's own posting rules (its profile's requirements) as constraints."""
+    req = params.profile.requirements if params.profile else None
+    if req is None:
+        return []
+    sub = f"r/{params.subreddit}"
+    lines: list[str] = []
+    low, high = req.title_min_length, req.title_max_length
+    if low is not None and high is not None:
+        lines.append(f"{sub} wants titles of {low} to {high} characters.")
+    elif low is not None:
+        lines.append(f"{sub} wants titles of at least {low} characters.")
+    elif high is not None:
+        lines.append(f"{sub} wants titles of at most {high} characters.")
+    if req.banned_title_words:
+        lines.append(f"{sub} removes titles containing {_listed(req.banned_title_words)}.")
+    if not req.links_allowed:
+        lines.append(f"{sub} removes posts with links: no links at all.")
+    else:
+        if req.allowed_link_domains:
+            lines.append(f"Links only to {_listed(req.allowed_link_domains)}, if any.")
+        if req.banned_link_domains:
+            lines.append(f"Never link to {_listed(req.banned_link_domains)}.")
+    return lines
+
+
 def _product_lines(params: GenerationParams) -> list[str]:
     product = params.campaign.product
     if params.product_mention == "none" or not product:
@@ -220,6 +256,7 @@ def _system(params: GenerationParams) -> str:
     out.append(_profile_line(profile))
     out += ["", ARCHETYPE_BRIEFS[params.archetype.value], "Rules:"]
     out += [f"- {c}" for c in params.constraints]
+    out += [f"- {c}" for c in community_rules(params)]
     if params.blacklist:
         out += ["", "Avoid (moderators remove posts for these):"]
         out += [_avoid_line(entry) for entry in params.blacklist]

@@ -80,6 +80,7 @@ function openForm(campaign) {
   $("cf-product-url").value = campaign ? campaign.product_url || "" : "";
   $("cf-keywords").value = campaign ? campaign.keywords.join(", ") : "";
   $("cf-subreddits").value = campaign ? campaign.target_subreddits.join(", ") : "";
+  $("cf-humanizer-level").value = campaign ? campaign.humanizer_level || "light" : "light";
   $("cf-name").focus();
 }
 
@@ -93,6 +94,7 @@ function formBody() {
     product_url: url || null,
     keywords: splitList($("cf-keywords").value),
     target_subreddits: splitList($("cf-subreddits").value),
+    humanizer_level: $("cf-humanizer-level").value,
   };
 }
 
@@ -113,7 +115,7 @@ async function saveForm(event) {
       const leftover = showFieldErrors(form, error);
       if (leftover.length) errorSlot.append(errorBox({ ...error, details: { errors: leftover } }, { title: "Please fix these" }));
       const first = form.querySelector(".field-error:not([hidden])");
-      if (first) first.closest(".field").querySelector("input, textarea").focus();
+      if (first) first.closest(".field").querySelector("input, textarea, select").focus();
     } else {
       showError(errorSlot, error, { title: "The campaign was not saved" });
     }
