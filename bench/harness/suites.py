@@ -12,7 +12,7 @@ import cpu
 import httpx
 import profiling
 from stats import Rounds, pct
-from system import OUT, System, free_port, loadgen, run_json, spawn, wait_http
+from system import OUT, System, free_port, harness, loadgen, run_json, spawn, wait_http
 
 FAKE_KEY = "sk-test-fake-key"
 LLM_TIMING = {"ttft_ms": 200, "tokens": 60, "token_ms": 20}
@@ -165,6 +165,11 @@ def llm_stats(ctx: Ctx, reset: bool) -> dict[str, Any]:
     return httpx.get(url).json()
 
 
+def _pure_cpu_ms() -> float:
+    """CPU ms per draft of the generator's pure pipeline (bench/harness/pure.py), 2 s of it."""
+    return float(run_json([harness("pure.py"), "--seconds", "2"])["cpu_ms_per_draft"])
+
+
 # --- B0 ----------------------------------------------------------------------------------
 def b0(ctx: Ctx) -> None:
     for r in range(ctx.rounds):
@@ -180,6 +185,8 @@ def b0(ctx: Ctx) -> None:
                     note_errors(ctx, f"B0 round {r + 1}, {conc} at once", res)
                     seen = llm_stats(ctx, reset=False)
                     ctx.add(f"b0.sys.{conc}.llm_max_in_flight", seen["max_in_flight"])
+                if who == "sys" and conc == 50:  # the CPU budget's yardstick, in this run too
+                    ctx.add("pure.cpu_ms", _pure_cpu_ms())
                 ctx.add(f"b0.{who}.{conc}.errors", _errors(res))
                 for key in ("first", "complete"):
                     ctx.add(f"b0.{who}.{conc}.{key}.p50", _p(res, key, 50))
