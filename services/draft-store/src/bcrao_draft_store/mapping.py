@@ -129,10 +129,14 @@ def draft_out(row: models.Draft) -> contracts.Draft:
 
 
 def draft_columns(draft: contracts.GeneratedDraft) -> dict[str, Any]:
-    """Columns of a new draft row; JSON columns hold the contract's JSON form."""
-    data = draft.model_dump(mode="json")
+    """Columns of a new draft row. JSON columns hold the contract's models: the batch's rows are
+    serialised by pydantic in one pass (repository.batches), into the same JSON form that
+    `model_dump(mode="json")` gives, without building it as Python objects first."""
     return {
-        **{key: data[key] for key in ("scores", "validation", "generation_params", "warnings")},
+        "scores": draft.scores,
+        "validation": draft.validation,
+        "generation_params": draft.generation_params,
+        "warnings": draft.warnings,
         "campaign_id": draft.campaign_id,
         "user_id": draft.user_id,
         "parent_draft_id": draft.parent_draft_id,
