@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hops
 from stats import ratio
 from suites import CONCURRENCY, LLM_TIMING, Ctx
 
@@ -276,6 +277,12 @@ def markdown(ctx: Ctx, info: dict[str, str], table_: str, seconds: float) -> str
         used = (
             "\n\nWhose CPU each subject used (round 1, every process on the machine, from /proc; "
             "`bench/harness/cpu.py`; per item = CPU time / items handled in the window):" + used
+        )
+    if "b0.hops" in ctx.extra:
+        used += (
+            "\n\nPer-hop timestamps of B0's first 50-burst (records' CreateTime, "
+            "`bench/harness/hops.py`):"
+            + "".join(f"\n- {line}" for line in hops.describe(ctx.extra["b0.hops"]))
         )
     machine = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     llm = LLM_TIMING
