@@ -7,10 +7,10 @@ Every record carries its producer's CreateTime (ms). For each task whose Generat
 produced at or after T: the gateway's publish (GenerateRequested), the generator's first
 message (its first ProgressUpdated, sent once the claim came back), the GENERATING status (the
 LLM call starts), the first chunk, DraftGenerated, and draft-store's DraftStored. Prints, per
-milestone, the spread over the burst (ms after the first publish: min / p50 / max) and per hop
-the duration (p50 / max). A hop that serialises generations shows as a duration that grows with
-the task's rank: the spread of its start would then stretch by a constant step per task. The
-output also gives, per hop, the correlation of its duration with the task's rank in the burst.
+milestone, the spread over the burst (ms after the first publish: min / p50 / max), per hop the
+duration (p50 / max) and its correlation with the task's rank in the burst, and how many
+ProgressUpdated one generation produced. A hop that holds one generation behind another shows
+as durations that grow with the rank.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if seen is None:
             continue
         event = json.loads(record.value)
+        seen["progress"] = seen.get("progress", 0) + 1
         seen["claimed"] = min(seen.get("claimed", record.timestamp), record.timestamp)
         if event.get("stage") == "generating" and not event.get("restart"):
             seen["generating"] = min(seen.get("generating", record.timestamp), record.timestamp)
@@ -99,7 +100,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "max": max(durations),
             "rank_corr": _rank_correlation(ranks, durations),
         }
-    return {"tasks": len(tasks), "complete": len(done), "spread": spread, "hops": hops}
+    progress = statistics.median(t.get("progress", 0) for t in done)
+    return {
+        "tasks": len(tasks),
+        "complete": len(done),
+        "progress_per_task": progress,
+        "spread": spread,
+        "hops": hops,
+    }
 
 
 def describe(result: dict[str, Any]) -> list[str]:
@@ -107,7 +115,8 @@ def describe(result: dict[str, Any]) -> list[str]:
     if not result.get("complete"):
         return [f"per-hop timestamps: no complete task among {result.get('tasks', 0)}"]
     lines = [
-        f"{result['complete']} tasks; ms after the burst's first publish (min / p50 / max): "
+        f"{result['complete']} tasks, {result.get('progress_per_task', 0):.0f} ProgressUpdated "
+        "each (median); ms after the burst's first publish (min / p50 / max): "
         + ", ".join(
             f"{m} {lo:.0f}/{mid:.0f}/{hi:.0f}" for m, (lo, mid, hi) in result["spread"].items()
         )
