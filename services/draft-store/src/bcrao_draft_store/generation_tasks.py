@@ -28,6 +28,7 @@ from . import mapping
 from . import repository as repo
 from .domain import next_period_start, period_start, quota_decision
 from .errors import Conflict, InvalidInput, NotFound, PlanLimitReached, Unavailable
+from .mapping import FROM_DB
 from .repository.quota import OpenSnapshot
 
 GATEWAY = "api-gateway"  # the gateway publishes the event exactly as built here
@@ -85,9 +86,17 @@ async def _open(
         producer=GATEWAY,
         user_id=user_id,
         plan=snapshot.plan,
-        campaign=contracts.CampaignSnapshot.parse(campaign),
-        profile=contracts.CommunityProfile.parse(profile) if profile is not None else None,
-        blacklist=[contracts.BlacklistEntry.parse(entry) for entry in snapshot.blacklist],
+        # Read from PostgreSQL, whose text holds nothing unstorable: no walk over every string.
+        campaign=contracts.CampaignSnapshot.parse(campaign, text_checked=FROM_DB),
+        profile=(
+            contracts.CommunityProfile.parse(profile, text_checked=FROM_DB)
+            if profile is not None
+            else None
+        ),
+        blacklist=[
+            contracts.BlacklistEntry.parse(entry, text_checked=FROM_DB)
+            for entry in snapshot.blacklist
+        ],
         **fields,
     )
     # The task keeps what was asked (a regeneration reads it back), not the whole snapshot.
