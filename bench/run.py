@@ -46,6 +46,8 @@ def _env(name: str, default: str) -> str:
 
 def main() -> int:
     started = time.monotonic()
+    # cpu.py counts this process and its descendants (the services, load generators, py-spy).
+    os.environ["BENCH_ROOT_PID"] = str(os.getpid())
     OUT.mkdir(parents=True, exist_ok=True)
     only = {p.strip() for p in _env("BENCH_ONLY", "").split(",") if p.strip()}
     want = lambda name: not only or name in only  # noqa: E731

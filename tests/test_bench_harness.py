@@ -90,6 +90,7 @@ def test_pure_pipeline_produces_a_valid_draft_template(tmp_path: Path) -> None:
     template = tmp_path / "draft.json"
     out = _run(str(HARNESS / "pure.py"), "--seconds", "0.2", "--template", str(template))
     assert out["drafts_per_s"] > 0
+    assert out["cpu_ms_per_draft"] > 0
     assert out["request_bytes"] > 1000
     event = DraftGenerated.model_validate_json(template.read_text())
     assert event.draft.title
@@ -112,6 +113,39 @@ def test_report_marks_targets_from_the_medians() -> None:
     first = next(r for s, r in by_subject.items() if s.startswith("POST → first chunk, 50"))
     assert (first["ratio"], first["met"]) == ("1.50×", "✘")
     assert "| B1 |" in report.table(report.rows(ctx))
+
+
+def test_cpu_budget_row_sums_the_system_and_keeps_the_bench_apart() -> None:
+    """The CPU rows: the services, Kafka and PostgreSQL per generation, against the pure
+    pipeline's CPU per draft; the fake LLM and the load generators shown apart."""
+    import cpu
+
+    ctx = suites.Ctx(system=None, rounds=1, soak_seconds=60, generator_concurrency="256", notes=[])  # type: ignore[arg-type]
+    groups = {"generator": 0.2, "gateway": 0.1, "Kafka": 0.1, "fake LLM": 0.5, "load generator": 1}
+    ctx.cpu["b2"] = (cpu.Usage(2.0, 2, groups), 100, "draft")
+    ctx.add("pure.cpu_ms", 2.0)
+    [row] = [r for r in report.rows(ctx) if r["#"] == "CPU"]
+    assert row["measured"].startswith("4.00 ms/generation: generator 2.00, gateway 1.00")
+    assert "(apart: fake LLM 5.00, load generator 10.00)" in row["measured"]
+    assert (row["ratio"], row["met"]) == ("2.00×", "✔")
+
+
+def test_hops_describe_a_burst() -> None:
+    import hops
+
+    result = {
+        "tasks": 2,
+        "complete": 2,
+        "progress_per_task": 18,
+        "spread": {m: [0.0, 5.0, 10.0] for m in hops.MILESTONES},
+        "hops": {"published→claimed": {"p50": 4.0, "max": 9.0, "rank_corr": 0.5}},
+    }
+    lines = hops.describe(result)
+    assert lines[0].startswith("2 tasks, 18 ProgressUpdated each")
+    assert "published→claimed 4/9 (r=+0.50)" in lines[1]
+    assert hops.describe({"tasks": 3, "complete": 0}) == [
+        "per-hop timestamps: no complete task among 3"
+    ]
 
 
 def test_cpu_accounting_gives_a_busy_process_its_own_time_under_its_group(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def profile(label: str, pids: dict[str, int], summary: dict[str, list[str]]) -> 
                     str(pid),
                     "--gil",
                     "--rate",
-                    "50",
+                    os.environ.get("BENCH_PROFILE_RATE", "50"),
                     "--nonblocking",
                     "--format",
                     "raw",

@@ -2,8 +2,8 @@
 
 gating → prompt → offline composer (no delay) → post-processing → validation → scoring, through
 the generator's own `run_generation` with a progress sink that drops what it is given.
-Prints {"drafts_per_s", "request_bytes", "generated_bytes"}; `--template F` also writes one
-DraftGenerated (JSON) that B4 copies for its bursts.
+Prints {"drafts_per_s", "cpu_ms_per_draft", "request_bytes", "generated_bytes"}; `--template F`
+also writes one DraftGenerated (JSON) that B4 copies for its bursts.
 
 The pipeline's import surface is the three names below, so moving the pure steps elsewhere
 (libs/rules) is a one-line change here.
@@ -73,12 +73,14 @@ async def run(seconds: float, template: Path | None) -> dict[str, float]:
         raise SystemExit(f"the pure pipeline did not produce a draft: {outcome!r}")
     if template is not None:
         template.write_text(outcome.model_dump_json())  # type: ignore[attr-defined]
-    count, started = 0, time.perf_counter()
+    count, started, cpu = 0, time.perf_counter(), time.process_time()
     while (elapsed := time.perf_counter() - started) < seconds:
         await one(llm)
         count += 1
     return {
         "drafts_per_s": count / elapsed,
+        # CPU seconds per draft: what the system's CPU per generation is compared with.
+        "cpu_ms_per_draft": (time.process_time() - cpu) * 1000 / count,
         "request_bytes": len(req.model_dump_json()),
         "generated_bytes": len(outcome.model_dump_json()),  # type: ignore[attr-defined]
     }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hops
 from stats import ratio
 from suites import CONCURRENCY, LLM_TIMING, Ctx
 
 IDLE_TARGET_MIB = 600
+CPU_TARGET = 2.5  # CPU per generation, the whole system, ≤ this × the pure pipeline's (issue 18)
+SYSTEM_GROUPS = ("generator", "gateway", "draft-store", "Kafka", "PostgreSQL")
+BENCH_GROUPS = ("fake LLM", "load generator", "other")
 SLOPE_TARGET = 0.5  # MiB/min over the soak's second half: 5 MiB per 10 minutes, at most
 
 
@@ -47,6 +51,21 @@ def _errors(ctx: Ctx, key: str) -> str:
     if rounds is None or not rounds.median:
         return ""
     return f"; {rounds.median:.0f} errors/round ({min(rounds.values):.0f}–{max(rounds.values):.0f})"
+
+
+def cpu_budget(ctx: Ctx, label: str) -> tuple[float, str] | None:
+    """(CPU ms per generation of the system's own processes, its breakdown) of one window.
+    The fake LLM and the load generators are the bench's, not the system's: shown apart."""
+    if label not in ctx.cpu:
+        return None
+    usage, items, _ = ctx.cpu[label]
+    if not items:
+        return None
+    per = {name: used * 1000 / items for name, used in usage.groups.items()}
+    total = sum(per.get(name, 0.0) for name in SYSTEM_GROUPS)
+    inside = ", ".join(f"{name} {per.get(name, 0.0):.2f}" for name in SYSTEM_GROUPS)
+    apart = ", ".join(f"{name} {per[name]:.2f}" for name in BENCH_GROUPS if name in per)
+    return total, f"{total:.2f} ms/generation: {inside}" + (f" (apart: {apart})" if apart else "")
 
 
 def rows(ctx: Ctx) -> list[dict[str, str]]:
@@ -94,6 +113,25 @@ def rows(ctx: Ctx) -> list[dict[str, str]]:
                 f"p99 ≤ {limit}×" if headline else "report",
                 (r99 is not None and r99 <= limit) if headline else None,
             )
+    for label, title, target in (
+        ("b0-50", "B0, 50 at once (fake LLM)", None),
+        ("b2", "B2, instant LLM", CPU_TARGET),
+    ):
+        budget = cpu_budget(ctx, label)
+        if budget is None:
+            continue
+        total, measured = budget
+        pure = med("pure.cpu_ms")
+        r = ratio(total, pure)
+        add(
+            "CPU",
+            f"CPU per generation, {title}: services + Kafka + PostgreSQL (round 1)",
+            measured,
+            f"pure pipeline {pure:.2f} ms/draft (one core)" if pure else "–",
+            r,
+            f"≤ {target}× pure" if target else "report",
+            (r is not None and r <= target) if target else None,
+        )
     if "b1.sys.rps" in ctx.figures:
         r = ratio(med("b1.sys.rps"), med("b1.handwritten.rps"))
         add(
@@ -239,6 +277,12 @@ def markdown(ctx: Ctx, info: dict[str, str], table_: str, seconds: float) -> str
         used = (
             "\n\nWhose CPU each subject used (round 1, every process on the machine, from /proc; "
             "`bench/harness/cpu.py`; per item = CPU time / items handled in the window):" + used
+        )
+    if "b0.hops" in ctx.extra:
+        used += (
+            "\n\nPer-hop timestamps of B0's first 50-burst (records' CreateTime, "
+            "`bench/harness/hops.py`):"
+            + "".join(f"\n- {line}" for line in hops.describe(ctx.extra["b0.hops"]))
         )
     machine = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     llm = LLM_TIMING

@@ -12,7 +12,7 @@ import cpu
 import httpx
 import profiling
 from stats import Rounds, pct
-from system import OUT, System, free_port, loadgen, run_json, spawn, wait_http
+from system import KAFKA, OUT, System, free_port, harness, loadgen, run_json, spawn, wait_http
 
 FAKE_KEY = "sk-test-fake-key"
 LLM_TIMING = {"ttft_ms": 200, "tokens": 60, "token_ms": 20}
@@ -165,6 +165,17 @@ def llm_stats(ctx: Ctx, reset: bool) -> dict[str, Any]:
     return httpx.get(url).json()
 
 
+def hops(ctx: Ctx, since_ms: int) -> dict[str, Any]:
+    """Per-hop timestamps of the burst just run, from its records' CreateTime (hops.py)."""
+    args = [harness("hops.py"), "--kafka", KAFKA, "--prefix", ctx.system.stack.topic_prefix]
+    return dict(run_json([*args, "--since-ms", str(since_ms)]))
+
+
+def _pure_cpu_ms() -> float:
+    """CPU ms per draft of the generator's pure pipeline (bench/harness/pure.py), 2 s of it."""
+    return float(run_json([harness("pure.py"), "--seconds", "2"])["cpu_ms_per_draft"])
+
+
 # --- B0 ----------------------------------------------------------------------------------
 def b0(ctx: Ctx) -> None:
     for r in range(ctx.rounds):
@@ -174,12 +185,17 @@ def b0(ctx: Ctx) -> None:
                     res = llm_direct(ctx, conc)
                 else:
                     llm_stats(ctx, reset=True)
+                    since_ms = int(time.time() * 1000) - 100  # one host, one clock
                     with profiled(ctx, f"b0-{conc}", r if conc == 50 else 1) as window:
                         res = gen(ctx, conc)
                         window.count(conc, "generation")
+                    if conc == 50 and r == 0:
+                        ctx.extra["b0.hops"] = hops(ctx, since_ms)
                     note_errors(ctx, f"B0 round {r + 1}, {conc} at once", res)
                     seen = llm_stats(ctx, reset=False)
                     ctx.add(f"b0.sys.{conc}.llm_max_in_flight", seen["max_in_flight"])
+                if who == "sys" and conc == 50:  # the CPU budget's yardstick, in this run too
+                    ctx.add("pure.cpu_ms", _pure_cpu_ms())
                 ctx.add(f"b0.{who}.{conc}.errors", _errors(res))
                 for key in ("first", "complete"):
                     ctx.add(f"b0.{who}.{conc}.{key}.p50", _p(res, key, 50))

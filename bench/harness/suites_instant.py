@@ -106,7 +106,9 @@ def b2(ctx: Ctx, n: int) -> None:
                     out["accepted"] / (out["posting_done"] - out["first_post"]),
                 )
             elif who == "pure":
-                ctx.add("b2.pure", pure(ctx)["drafts_per_s"])
+                measured = pure(ctx)
+                ctx.add("b2.pure", measured["drafts_per_s"])
+                ctx.add("pure.cpu_ms", measured["cpu_ms_per_draft"])
             else:
                 out = _drive(ctx, ["--n", "3000"])
                 ctx.add("b2.raw", out["received"] / out["elapsed"])

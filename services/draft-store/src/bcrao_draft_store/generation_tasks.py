@@ -34,6 +34,7 @@ from . import mapping
 from . import repository as repo
 from .domain import next_period_start, period_start, quota_decision
 from .errors import Conflict, InvalidInput, NotFound, PlanLimitReached, Unavailable
+from .mapping import FROM_DB
 from .repository.quota import OpenSnapshot
 
 GATEWAY = "api-gateway"  # the gateway publishes the event exactly as built here
@@ -91,9 +92,17 @@ async def _open(
         producer=GATEWAY,
         user_id=user_id,
         plan=snapshot.plan,
-        campaign=contracts.CampaignSnapshot.parse(campaign),
-        profile=contracts.CommunityProfile.parse(profile) if profile is not None else None,
-        blacklist=[contracts.BlacklistEntry.parse(entry) for entry in snapshot.blacklist],
+        # Read from PostgreSQL, whose text holds nothing unstorable: no walk over every string.
+        campaign=contracts.CampaignSnapshot.parse(campaign, text_checked=FROM_DB),
+        profile=(
+            contracts.CommunityProfile.parse(profile, text_checked=FROM_DB)
+            if profile is not None
+            else None
+        ),
+        blacklist=[
+            contracts.BlacklistEntry.parse(entry, text_checked=FROM_DB)
+            for entry in snapshot.blacklist
+        ],
         # The campaign's level as it is now (a regeneration too: the user may have changed it
         # because of the parent); 'light' for a row read before the column existed.
         humanizer_level=HumanizerLevel(campaign.get("humanizer_level") or HumanizerLevel.LIGHT),

@@ -56,6 +56,12 @@ def _records(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
     )
 
 
+async def _undecoded(_: Any) -> None:
+    """The handlers read the batch's records and parse each once (batching.py): FastStream's
+    own decoding of every body as JSON, which nothing reads, is skipped."""
+    return None
+
+
 def _process_span(
     tracer: trace.Tracer, topic: str, records: tuple[ConsumerRecord[Any, Any], ...]
 ) -> Any:
@@ -135,6 +141,7 @@ def build_router(
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             description=description,
+            decoder=_undecoded,
         )
 
     def applier(topic: str, parse: Any, work: Any) -> BatchApplier[Any, Any]:
