@@ -99,6 +99,9 @@ class Campaign(Contract):
     status: CampaignStatus
     created_at: datetime
     updated_at: datetime
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
 
 
 class CampaignList(Contract):
@@ -130,6 +133,9 @@ class Profile(CommunityProfile):
     campaign_id: UUID
     isc_tier: str
     updated_at: datetime
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
 
 
 class ProfileList(Contract):
@@ -154,8 +160,16 @@ class BlacklistEntryCreate(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+class BlacklistEntryOut(BlacklistEntry):
+    """An entry as the API shows it: with its version (events carry entries without one)."""
+
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
+
+
 class BlacklistList(Contract):
-    entries: list[BlacklistEntry]
+    entries: list[BlacklistEntryOut]
 
 
 class GenerateRequest(Contract):

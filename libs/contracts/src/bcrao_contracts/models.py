@@ -293,3 +293,6 @@ class Draft(GeneratedDraft):
     feedback: str | None = None  # what the user asked for when this draft was regenerated
     created_at: datetime
     updated_at: datetime
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )

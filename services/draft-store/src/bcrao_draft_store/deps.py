@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -78,3 +78,6 @@ async def require_service(request: Request, runtime: RuntimeDep) -> None:
 
 
 UserId = Annotated[str, Path(min_length=1, max_length=200)]
+
+# The version (ETag) a write applies to; none: the write applies to whatever is current.
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000)]

@@ -9,11 +9,16 @@ from bcrao_contracts import models as contracts
 from bcrao_contracts.enums import DraftStatus
 from bcrao_contracts.history import DraftHistory, HistoryEntry
 from bcrao_contracts.models import isc_tier
+from bcrao_contracts.versioning import versioned
 
 from . import models
 
 
 def campaign_out(row: models.Campaign) -> api.Campaign:
+    return versioned(_campaign(row))
+
+
+def _campaign(row: models.Campaign) -> api.Campaign:
     return api.Campaign(
         id=row.id,
         user_id=row.user_id,
@@ -63,6 +68,10 @@ def profile_snapshot(row: models.CommunityProfile) -> contracts.CommunityProfile
 
 
 def profile_out(row: models.CommunityProfile) -> api.Profile:
+    return versioned(_profile(row))
+
+
+def _profile(row: models.CommunityProfile) -> api.Profile:
     return api.Profile.parse(
         {
             **_profile_fields(row),
@@ -77,6 +86,12 @@ def profile_columns(profile: api.ProfileIn) -> dict[str, Any]:
     data = profile.model_dump(mode="json")
     data["analyzed_at"] = profile.analyzed_at
     return data
+
+
+def blacklist_versioned(row: models.BlacklistEntry) -> api.BlacklistEntryOut:
+    """An entry as the API shows it, with its version (events carry entries without one)."""
+    entry = api.BlacklistEntryOut.parse(blacklist_out(row).model_dump(mode="json"))
+    return versioned(entry)
 
 
 def blacklist_out(row: models.BlacklistEntry) -> contracts.BlacklistEntry:
@@ -96,6 +111,10 @@ def blacklist_out(row: models.BlacklistEntry) -> contracts.BlacklistEntry:
 
 
 def draft_out(row: models.Draft) -> contracts.Draft:
+    return versioned(_draft(row))
+
+
+def _draft(row: models.Draft) -> contracts.Draft:
     return contracts.Draft.parse(
         {
             "id": row.id,

@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from . import generation_tasks, mapping, models
 from . import repository as repo
-from .deps import NowDep, RuntimeDep, SessionDep, UserId
+from .deps import IfMatch, NowDep, RuntimeDep, SessionDep, UserId
 from .domain import next_status
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
+from .preconditions import require_version
 from .repository import history as history_repo
 from .routes import Limit, Offset, owned_campaign
 from .schemas import TaskRelease
@@ -158,7 +159,12 @@ def _needs_confirmation(draft: models.Draft) -> Conflict:
 
 @router.patch("/drafts/{draft_id}")
 async def update_draft(
-    user_id: UserId, draft_id: UUID, body: api.DraftPatch, session: SessionDep, now: NowDep
+    user_id: UserId,
+    draft_id: UUID,
+    body: api.DraftPatch,
+    session: SessionDep,
+    now: NowDep,
+    if_match: IfMatch = None,
 ) -> Draft:
     """Saving `title`, `user_edits` or `flair` makes the draft `edited` (also from `approved`:
     changed text needs a new approval) and re-checks the edited text, rule by rule; a `status`
@@ -166,6 +172,8 @@ async def update_draft(
     that needs review without `confirm_needs_review`. Every change is recorded in the draft's
     history, with the rules the text failed at that point."""
     draft = await owned_draft(session, user_id, draft_id, lock=True)
+    if if_match is not None:
+        require_version(if_match, mapping.draft_out(draft), "draft")
     start = DraftStatus(draft.status)
     edits_saved = body.user_edits is not None or body.title is not None or body.flair is not None
     status = next_status(start, requested=body.status, edits_saved=edits_saved)
@@ -235,8 +243,13 @@ async def get_draft_history(user_id: UserId, draft_id: UUID, session: SessionDep
 
 
 @router.delete("/drafts/{draft_id}", status_code=204)
-async def delete_draft(user_id: UserId, draft_id: UUID, session: SessionDep) -> None:
-    await repo.delete_draft(session, await owned_draft(session, user_id, draft_id))
+async def delete_draft(
+    user_id: UserId, draft_id: UUID, session: SessionDep, if_match: IfMatch = None
+) -> None:
+    draft = await owned_draft(session, user_id, draft_id, lock=if_match is not None)
+    if if_match is not None:
+        require_version(if_match, mapping.draft_out(draft), "draft")
+    await repo.delete_draft(session, draft)
 
 
 @router.post("/campaigns/{campaign_id}/tasks", status_code=201)

@@ -1,0 +1,222 @@
+"""Optimistic concurrency through the public API, over the real draft-store and PostgreSQL:
+every editable resource carries a version (the `ETag` header and the `version` field); a write
+with a stale `If-Match` is a 412 with the current state; one without `If-Match` still applies.
+Writes are announced on the caller's change feed, and only there."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+from bcrao_contracts.sse import ChangeMessage  # noqa: E402
+from bcrao_gateway.changes import ChangeFeed  # noqa: E402
+from bcrao_gateway.streaming import start_streaming  # noqa: E402
+from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
+from bcrao_stacktest.inprocess import (  # noqa: E402
+    GatewayOverStore,
+    gateway_over_draft_store,
+    gateway_settings,
+)
+
+PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
+REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing late invoices"}
+
+
+@pytest.fixture(scope="module")
+async def stack(store_database: str) -> AsyncIterator[GatewayOverStore]:
+    settings = gateway_settings(
+        jwt_secret="versions-secret-" + "v" * 40,
+        generate_rate_per_minute=1000,
+        stream={"shutdown_farewell": False, "catch_up_wait_seconds": 0},
+    )
+    async with (
+        gateway_over_draft_store(store_database, settings) as running,
+        start_streaming(running.app, settings, reader=False),
+    ):
+        yield running
+
+
+def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    if status == 204:
+        return {}
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _stale(response: httpx.Response, current: dict[str, Any]) -> None:
+    assert response.status_code == 412, response.text
+    error = response.json()["error"]
+    assert error["code"] == "PRECONDITION_FAILED"
+    assert error["details"]["current"] == current
+    assert error["details"]["version"] == current["version"]
+
+
+async def _draft(stack: GatewayOverStore, auth: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    client = stack.client
+    campaign = _ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth), 201)
+    generate = f"/v1/campaigns/{campaign['id']}/drafts/generate"
+    _ok(await client.post(generate, json=REQUEST, headers=auth), 202)
+    stored = await stack.store_draft(stack.publisher.events[-1])
+    draft = _ok(await client.get(f"/v1/drafts/{stored.id}", headers=auth))
+    return campaign["id"], draft
+
+
+async def test_a_stale_draft_write_is_refused_with_the_current_draft(
+    stack: GatewayOverStore,
+) -> None:
+    client, auth = stack.client, stack.fresh_user()
+    _, draft = await _draft(stack, auth)
+    path = f"/v1/drafts/{draft['id']}"
+    got = await client.get(path, headers=auth)
+    assert got.headers["etag"] == f'"{draft["version"]}"'
+    seen = draft["version"]
+
+    # Tab A saves an edit from the version both tabs loaded.
+    edited = await client.patch(
+        path, json={"user_edits": "Tab A's words."}, headers={**auth, "If-Match": f'"{seen}"'}
+    )
+    a = _ok(edited)
+    assert a["version"] != seen
+    assert edited.headers["etag"] == f'"{a["version"]}"'
+
+    # Tab B, still on the old version, can neither overwrite nor discard it.
+    stale = {**auth, "If-Match": f'"{seen}"'}
+    _stale(await client.patch(path, json={"user_edits": "Tab B's words."}, headers=stale), a)
+    _stale(await client.patch(path, json={"status": "discarded"}, headers=stale), a)
+    _stale(await client.delete(path, headers=stale), a)
+    assert _ok(await client.get(path, headers=auth))["user_edits"] == "Tab A's words."
+    history = _ok(await client.get(f"{path}/history", headers=auth))
+    assert [e["action"] for e in history["entries"]].count("edited") == 1
+
+    # With the current version it applies; `*` means "whatever exists"; no header still works.
+    approved = _ok(
+        await client.patch(
+            path,
+            json={"status": "approved", "confirm_needs_review": True},
+            headers={**auth, "If-Match": f'W/"{a["version"]}"'},
+        )
+    )
+    assert approved["status"] == "approved"
+    kept = _ok(await client.patch(path, json={"flair": "Help"}, headers={**auth, "If-Match": "*"}))
+    _ok(await client.patch(path, json={"flair": "Question"}, headers=auth))
+    _stale(
+        await client.delete(path, headers={**auth, "If-Match": f'"{kept["version"]}"'}),
+        _ok(await client.get(path, headers=auth)),
+    )
+    current = _ok(await client.get(path, headers=auth))["version"]
+    _ok(await client.delete(path, headers={**auth, "If-Match": f'"{current}"'}), 204)
+    gone = await client.delete(path, headers={**auth, "If-Match": "*"})
+    assert gone.status_code == 404
+
+
+async def test_campaigns_profiles_and_blacklist_entries_take_if_match(
+    stack: GatewayOverStore,
+) -> None:
+    client, auth = stack.client, stack.fresh_user()
+    created = await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth)
+    campaign = _ok(created, 201)
+    assert created.headers["etag"] == f'"{campaign["version"]}"'
+    path = f"/v1/campaigns/{campaign['id']}"
+    renamed = _ok(
+        await client.patch(
+            path, json={"name": "Spring"}, headers={**auth, "If-Match": f'"{campaign["version"]}"'}
+        )
+    )
+    stale = {**auth, "If-Match": f'"{campaign["version"]}"'}
+    _stale(await client.patch(path, json={"name": "Autumn"}, headers=stale), renamed)
+    _stale(await client.delete(path, headers=stale), renamed)
+
+    profile_path = f"{path}/profiles/SaaS"
+    # If-Match on a profile that does not exist yet: nothing to match.
+    missing = await client.put(profile_path, json=PROFILE, headers={**auth, "If-Match": "*"})
+    assert missing.status_code == 412, missing.text
+    assert missing.json()["error"]["details"] == {"current": None, "version": None}
+    first = _ok(await client.put(profile_path, json=PROFILE, headers=auth), 201)
+    got = await client.get(profile_path, headers=auth)
+    assert got.headers["etag"] == f'"{first["version"]}"'
+    second = _ok(
+        await client.put(
+            profile_path,
+            json={**PROFILE, "isc_score": 8.0},
+            headers={**auth, "If-Match": f'"{first["version"]}"'},
+        )
+    )
+    _stale(
+        await client.put(
+            profile_path,
+            json={**PROFILE, "isc_score": 2.0},
+            headers={**auth, "If-Match": f'"{first["version"]}"'},
+        ),
+        second,
+    )
+
+    entry = _ok(
+        await client.post(
+            f"{path}/blacklist",
+            json={"pattern": "check out my", "description": "self promotion"},
+            headers=auth,
+        ),
+        201,
+    )
+    listed = _ok(await client.get(f"{path}/blacklist", headers=auth))["entries"]
+    assert entry in listed
+    entry_path = f"/v1/blacklist/{entry['id']}"
+    _stale(await client.delete(entry_path, headers={**auth, "If-Match": '"other"'}), entry)
+    _ok(await client.delete(entry_path, headers={**auth, "If-Match": f'"{entry["version"]}"'}), 204)
+
+    # Another user naming A's real version learns nothing: 404 like a missing resource.
+    other = stack.fresh_user()
+    foreign = await client.patch(
+        path, json={"name": "x"}, headers={**other, "If-Match": f'"{second["version"]}"'}
+    )
+    assert foreign.status_code == 404
+
+
+async def test_writes_reach_the_owners_change_feed_only(stack: GatewayOverStore) -> None:
+    user_id, bystander_id = f"user-{secrets.token_hex(4)}", f"user-{secrets.token_hex(4)}"
+    client, auth = stack.client, stack.auth(user_id)
+    feed: ChangeFeed = stack.app.state.changes
+    seen: list[ChangeMessage] = []
+    strangers: list[ChangeMessage] = []
+    got_discard = asyncio.Event()
+
+    async def follow(user: str, into: list[ChangeMessage]) -> None:
+        async for message in feed.follow(user):
+            if message is not None:
+                into.append(message)
+                if message.action == "discarded":
+                    got_discard.set()
+
+    watchers = [
+        asyncio.create_task(follow(user_id, seen)),
+        asyncio.create_task(follow(bystander_id, strangers)),
+    ]
+    try:
+        await asyncio.sleep(0)  # both subscribed
+        campaign_id, draft = await _draft(stack, auth)
+        path = f"/v1/drafts/{draft['id']}"
+        edited = _ok(await client.patch(path, json={"user_edits": "new words"}, headers=auth))
+        _ok(await client.patch(path, json={"status": "discarded"}, headers=auth))
+        await asyncio.wait_for(got_discard.wait(), 5)
+    finally:
+        for watcher in watchers:
+            watcher.cancel()
+        for watcher in watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    kinds = [(m.kind, m.action) for m in seen]
+    assert kinds == [("campaign", "created"), ("draft", "edited"), ("draft", "discarded")]
+    assert seen[1].id == draft["id"]
+    assert seen[1].campaign_id == campaign_id
+    assert seen[1].version == edited["version"]
+    assert strangers == []
+    assert feed.subscribers() == 0
