@@ -10,6 +10,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 from bcrao_contracts.sse import ChangeMessage  # noqa: E402
+from bcrao_gateway.auth import verify_stream_token  # noqa: E402
 from bcrao_gateway.changes import ChangeFeed  # noqa: E402
 from bcrao_gateway.streaming import start_streaming  # noqa: E402
 from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
@@ -220,3 +222,35 @@ async def test_writes_reach_the_owners_change_feed_only(stack: GatewayOverStore)
     assert seen[1].version == edited["version"]
     assert strangers == []
     assert feed.subscribers() == 0
+
+
+async def test_a_campaigns_in_flight_generations_are_listed_with_a_stream(
+    stack: GatewayOverStore,
+) -> None:
+    user_id = f"user-{secrets.token_hex(4)}"
+    client, auth = stack.client, stack.auth(user_id)
+    campaign = _ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth), 201)
+    generate = f"/v1/campaigns/{campaign['id']}/drafts/generate"
+    first = _ok(await client.post(generate, json=REQUEST, headers=auth), 202)
+    done = stack.publisher.events[-1]
+    second = _ok(
+        await client.post(generate, json={**REQUEST, "subreddit": "freelance"}, headers=auth), 202
+    )
+    await stack.store_draft(done)  # the first one landed: no longer in flight
+
+    listed = _ok(await client.get(f"/v1/campaigns/{campaign['id']}/generations", headers=auth))
+    [task] = listed["tasks"]
+    assert task["task_id"] == second["task_id"]
+    assert task["status"] == "queued"
+    assert task["kind"] == "generate"
+    assert task["subreddit"] == "freelance"
+    assert task["archetype"] == REQUEST["archetype"]
+    assert task["task_id"] != first["task_id"]
+    # Its stream_url is the task's stream, signed for this user and this task.
+    path, _, token = task["stream_url"].partition("?token=")
+    assert path == f"/v1/campaigns/{campaign['id']}/drafts/generate/stream/{second['task_id']}"
+    assert verify_stream_token(stack.settings, token, UUID(second["task_id"])) == user_id
+    other = await client.get(
+        f"/v1/campaigns/{campaign['id']}/generations", headers=stack.fresh_user()
+    )
+    assert other.status_code == 404

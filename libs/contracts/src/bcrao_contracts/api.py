@@ -226,6 +226,25 @@ class Usage(Contract):
     spend_limit_usd: float
 
 
+class InFlightTask(Contract):
+    """A generation of the campaign that is queued or running: a page that was reloaded (or
+    opened in another tab) re-attaches to its stream (`stream_url`, set by the gateway)."""
+
+    task_id: UUID
+    campaign_id: UUID
+    status: TaskStatus
+    kind: str  # generate | regenerate
+    subreddit: str | None = None
+    archetype: str | None = None
+    parent_draft_id: UUID | None = None
+    created_at: datetime
+    stream_url: str | None = None
+
+
+class InFlightTaskList(Contract):
+    tasks: list[InFlightTask]
+
+
 class TaskState(Contract):
     """draft-store's view of a task, for streams whose events are no longer buffered."""
 

@@ -27,6 +27,7 @@ from bcrao_contracts.api import (
     DraftList,
     DraftPatch,
     GenerateRequest,
+    InFlightTaskList,
     ProfileIn,
     ProfileList,
     RegenerateRequest,
@@ -302,6 +303,10 @@ class DraftStoreClient:
         path = self._path(user_id, "tasks", task_id, "release")
         body = {"code": code, "message": message}
         await self._call("POST", path, expected=(204, 200), json=body)
+
+    async def in_flight_tasks(self, user_id: str, campaign_id: UUID) -> InFlightTaskList:
+        path = self._path(user_id, "campaigns", campaign_id, "tasks")
+        return self._parse(InFlightTaskList, await self._call("GET", path))
 
     async def get_task(self, user_id: str, task_id: UUID) -> TaskState | None:
         try:

@@ -168,6 +168,22 @@ def draft_columns(draft: contracts.GeneratedDraft) -> dict[str, Any]:
     }
 
 
+def in_flight_task(task: models.GenerationTask) -> api.InFlightTask:
+    request = task.request or {}
+    return api.InFlightTask.parse(
+        {
+            "task_id": task.task_id,
+            "campaign_id": task.campaign_id,
+            "status": task.status,
+            "kind": task.kind,
+            "subreddit": request.get("subreddit"),
+            "archetype": request.get("archetype"),
+            "parent_draft_id": request.get("parent_draft_id"),
+            "created_at": task.created_at,
+        }
+    )
+
+
 def task_state(task: models.GenerationTask, draft: models.Draft | None) -> api.TaskState:
     return api.TaskState(
         task_id=task.task_id,

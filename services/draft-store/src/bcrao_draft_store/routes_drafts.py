@@ -276,6 +276,16 @@ async def open_generation_task(
     return event
 
 
+@router.get("/campaigns/{campaign_id}/tasks")
+async def list_in_flight_tasks(
+    user_id: UserId, campaign_id: UUID, session: SessionDep
+) -> api.InFlightTaskList:
+    """The campaign's generations that are queued or running, oldest first (at most 50)."""
+    campaign = await owned_campaign(session, user_id, campaign_id)
+    rows = await repo.in_flight_tasks(session, campaign.id)
+    return api.InFlightTaskList(tasks=[mapping.in_flight_task(t) for t in rows])
+
+
 @router.post("/drafts/{draft_id}/tasks", status_code=201)
 async def open_regeneration_task(
     user_id: UserId,

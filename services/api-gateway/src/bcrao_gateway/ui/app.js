@@ -7,12 +7,13 @@
  */
 
 import { renderBlacklistForm, loadBlacklist } from "./blacklist.js";
-import { initCampaigns, loadCampaigns, selectCampaign } from "./campaigns.js";
+import { initCampaigns, loadCampaigns, refreshCampaigns, selectCampaign } from "./campaigns.js";
+import { startChangeFeed, stopChangeFeed } from "./changes.js";
 import { closeDetail, initDetail, openDraft, openDraftId } from "./detail.js";
 import { $, clear, el } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { initDrafts, loadDrafts, renderDrafts, renderFilters } from "./drafts.js";
-import { applyLimits, chooseArchetype, initGenerate, updateGating } from "./generate.js";
+import { applyLimits, chooseArchetype, initGenerate, resumeInFlight, updateGating } from "./generate.js";
 import { loadProfile, renderSubreddits } from "./profiles.js";
 import { loadRules } from "./rules.js";
 import { on, state } from "./state.js";
@@ -25,6 +26,7 @@ async function start() {
   $("progress-card").hidden = true;
   closeDetail();
   state.profiles.clear();
+  stopChangeFeed();
   if (!state.token) {
     setTokenFormOpen(true);
     state.campaigns = [];
@@ -48,6 +50,7 @@ async function start() {
   applyLimits();
   renderFilters();
   loadUsage();
+  startChangeFeed();
   loadCampaigns();
 }
 
@@ -71,6 +74,7 @@ function init() {
     loadBlacklist();
     renderBlacklistForm();
     updateGating();
+    resumeInFlight();
   });
   on("open-draft", (draft) => openDraft(draft));
   on("open-draft-id", (id) => openDraftId(id));
@@ -79,6 +83,13 @@ function init() {
   on("usage-may-change", loadUsage);
   on("profile-stale", () => loadProfile(state.subreddit, { force: true }));
   on("campaigns-stale", () => loadCampaigns());
+  on("campaigns-changed", refreshCampaigns);
+  on("inflight-check", resumeInFlight);
+  on("blacklist-stale", loadBlacklist);
+  on("profiles-stale", (change) => {
+    state.profiles.delete(`${state.campaign ? state.campaign.id : ""}/${change.id}`);
+    if (state.subreddit.toLowerCase() === change.id.toLowerCase()) loadProfile(state.subreddit, { force: true });
+  });
   on("use-archetype", chooseArchetype);
   start();
 }

@@ -57,10 +57,13 @@ async function deleteEntry(entry) {
   const ok = await confirmDialog({ title: "Delete this blacklist entry?", body: [el("code", { text: entry.pattern })], ok: "Delete", danger: true });
   if (!ok) return;
   try {
-    await api("DELETE", `/v1/blacklist/${enc(entry.id)}`);
+    await api("DELETE", `/v1/blacklist/${enc(entry.id)}`, undefined, { ifMatch: entry.version });
   } catch (error) {
-    showError($("blacklist-list"), error, { title: "The entry was not deleted" });
-    return;
+    if (error.status !== 412) {
+      showError($("blacklist-list"), error, { title: "The entry was not deleted" });
+      return;
+    }
+    // Changed or deleted in another tab: the list shows what is there now.
   }
   loadBlacklist();
 }

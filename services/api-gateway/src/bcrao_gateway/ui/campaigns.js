@@ -2,6 +2,7 @@
  * resume, archive and delete. Choosing a campaign emits "campaign-selected". */
 
 import { api, enc } from "./api.js";
+import { resolveConflict } from "./conflict.js";
 import { confirmDialog } from "./dialog.js";
 import { $, clear, el } from "./dom.js";
 import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
@@ -104,11 +105,25 @@ async function saveForm(event) {
   const body = formBody();
   try {
     const saved = editing
-      ? await api("PATCH", `/v1/campaigns/${enc(editing.id)}`, body)
+      ? await api("PATCH", `/v1/campaigns/${enc(editing.id)}`, body, { ifMatch: editing.version })
       : await api("POST", "/v1/campaigns", body);
     form.hidden = true;
     await loadCampaigns({ select: saved.id });
   } catch (error) {
+    if (error.status === 412 && editing) {
+      const { choice, current } = await resolveConflict("campaign", "campaign", editing, error);
+      if (choice === "gone") {
+        form.hidden = true;
+        return loadCampaigns();
+      }
+      if (choice === "keep") {
+        editing = current;
+        return saveForm(event);
+      }
+      await loadCampaigns({ select: current.id });
+      openForm(current);
+      return;
+    }
     if (error.code === "VALIDATION_ERROR") {
       const leftover = showFieldErrors(form, error);
       if (leftover.length) errorSlot.append(errorBox({ ...error, details: { errors: leftover } }, { title: "Please fix these" }));
@@ -124,9 +139,16 @@ async function setStatus(status) {
   const campaign = state.campaign;
   if (!campaign) return;
   try {
-    const saved = await api("PATCH", `/v1/campaigns/${enc(campaign.id)}`, { status });
+    const saved = await api("PATCH", `/v1/campaigns/${enc(campaign.id)}`, { status }, { ifMatch: campaign.version });
     await loadCampaigns({ select: saved.id });
   } catch (error) {
+    if (error.status === 412) {
+      const { choice, current } = await resolveConflict("campaign", "campaign", campaign, error);
+      if (choice === "keep") state.campaign = current;
+      await loadCampaigns(current ? { select: current.id } : {});
+      if (choice === "keep") return setStatus(status);
+      return;
+    }
     showError($("campaign-error"), error, { title: `The campaign was not ${status}` });
   }
 }
@@ -142,12 +164,46 @@ async function deleteCampaign() {
   });
   if (!ok) return;
   try {
-    await api("DELETE", `/v1/campaigns/${enc(campaign.id)}`);
+    await api("DELETE", `/v1/campaigns/${enc(campaign.id)}`, undefined, { ifMatch: campaign.version });
     localStorage.removeItem(CAMPAIGN_KEY);
     await loadCampaigns();
   } catch (error) {
+    if (error.status === 412) {
+      const { current } = await resolveConflict("campaign", "campaign", campaign, error);
+      await loadCampaigns(current ? { select: current.id } : {});
+      return;
+    }
     showError($("campaign-error"), error, { title: "The campaign was not deleted" });
   }
+}
+
+/** Another tab or window changed a campaign (change feed): refresh the names and the chosen
+ * campaign's facts in place; only a campaign whose targets changed, or that is gone, is chosen
+ * again (which reloads its sections). */
+export async function refreshCampaigns() {
+  const before = state.campaign;
+  let data;
+  try {
+    data = await api("GET", "/v1/campaigns?limit=100");
+  } catch (error) {
+    return;
+  }
+  const fresh = data.campaigns || [];
+  const now = before && fresh.find((c) => c.id === before.id);
+  if (!before || !now || JSON.stringify(now.target_subreddits) !== JSON.stringify(before.target_subreddits) || fresh.length !== state.campaigns.length) {
+    return loadCampaigns(now ? { select: now.id } : {});
+  }
+  state.campaigns = fresh;
+  const picker = $("campaign-select");
+  for (const option of picker.options) {
+    const campaign = fresh.find((c) => c.id === option.value);
+    if (campaign) option.textContent = campaign.name + (campaign.status !== "active" ? ` (${campaign.status})` : "");
+  }
+  state.campaign = now;
+  $("campaign-description").textContent = now.description || now.product_context;
+  for (const button of $("campaign-actions").querySelectorAll("[data-campaign-status]")) button.hidden = button.dataset.campaignStatus === now.status;
+  $("campaign-status").textContent = now.status === "active" ? "" : `This campaign is ${now.status}: no new drafts until it is active again.`;
+  emit("campaign-updated", now);
 }
 
 export function initCampaigns() {

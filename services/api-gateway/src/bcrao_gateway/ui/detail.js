@@ -3,13 +3,14 @@
  * history timeline and regeneration. */
 
 import { api, enc } from "./api.js";
+import { resolveConflict } from "./conflict.js";
 import { confirmDialog } from "./dialog.js";
 import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
 import { rateLimitCountdown, showError } from "./errors.js";
 import { currentReport, draftView, failedRules, highHits, needsReview, ruleItem, shownTitle } from "./draftview.js";
 import { loadHistory } from "./history.js";
 import { allowedTransitions, limits } from "./rules.js";
-import { emit, state } from "./state.js";
+import { emit, on, state } from "./state.js";
 import { startStream } from "./stream.js";
 
 const UNDO_SECONDS = 10;
@@ -116,10 +117,19 @@ async function patchDraft(body, doneText) {
   if (!draft) return;
   const errorSlot = clear($("detail-error"));
   try {
-    const saved = await api("PATCH", draftUrl(draft.id), body);
+    const saved = await api("PATCH", draftUrl(draft.id), body, { ifMatch: draft.version });
     openDraft(saved, { notice: typeof doneText === "function" ? doneText(saved) : doneText });
     emit("drafts-changed");
   } catch (error) {
+    if (error.status === 412) {
+      const { choice, current } = await resolveConflict("draft", "draft", draft, error);
+      emit("drafts-changed");
+      if (choice === "gone") return closeDetail();
+      if (state.selected && state.selected.id === draft.id) state.selected = current;
+      if (choice === "keep") return patchDraft(body, doneText);
+      openDraft(current, { notice: "Reloaded: this is the version saved in the other tab. Your change was not saved." });
+      return;
+    }
     if (error.status === 409 && body.status === "approved" && !body.confirm_needs_review) {
       // The server knows of high-severity hits this page did not: ask, then send the confirmation.
       const fresh = await api("GET", draftUrl(draft.id)).catch(() => draft);
@@ -180,10 +190,18 @@ function sendDiscard({ keepalive = false } = {}) {
   clearTimeout(pending.timer);
   clear($("undo-slot"));
   const headers = { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` };
+  if (pending.draft.version) headers["If-Match"] = `"${pending.draft.version}"`;
   const request = fetch(draftUrl(pending.draft.id), { method: "PATCH", headers, body: JSON.stringify({ status: "discarded" }), keepalive });
   if (keepalive) return;
   request
     .then(async (response) => {
+      if (response.status === 412) {
+        const current = ((await response.json()).error.details || {}).current;
+        const what = current ? `It was changed in another tab or window meanwhile (it is now ${current.status}), so it was not discarded.` : "It was deleted in another tab or window.";
+        if (current && state.selected && state.selected.id === pending.draft.id) openDraft(current, { notice: what });
+        else if (!current && state.selected && state.selected.id === pending.draft.id) closeDetail();
+        throw Object.assign(new Error(what), { code: "PRECONDITION_FAILED" });
+      }
       if (!response.ok) throw Object.assign(new Error("not discarded"), { code: `HTTP_${response.status}` });
       if (state.selected && state.selected.id === pending.draft.id) openDraft(await response.json(), { notice: "Discarded." });
     })
@@ -224,11 +242,18 @@ async function deleteDraft() {
   const ok = await confirmDialog({ title: `Delete “${shorten(shownTitle(draft), 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
   if (!ok) return;
   try {
-    await api("DELETE", draftUrl(draft.id));
+    await api("DELETE", draftUrl(draft.id), undefined, { ifMatch: draft.version });
     closeDetail();
     $("drafts-summary").textContent = "Draft deleted.";
     emit("drafts-changed");
   } catch (error) {
+    if (error.status === 412) {
+      const { choice, current } = await resolveConflict("draft", "draft", draft, error);
+      emit("drafts-changed");
+      if (choice === "gone") return closeDetail();
+      openDraft(current, { notice: choice === "keep" ? "Reloaded the saved version: delete it again if you still want it gone." : "Reloaded: this is the version saved in the other tab." });
+      return;
+    }
     showError($("detail-error"), error, { title: "The draft was not deleted" });
   }
 }
@@ -259,7 +284,35 @@ async function regenerate(event) {
   }
 }
 
+/** The open draft changed elsewhere (change feed): show the new version, unless this page holds
+ * unsaved edits, which stay and are saved (or not) through the conflict dialog. */
+async function changedElsewhere(change) {
+  const draft = state.selected;
+  if (!draft || draft.id !== change.id) return;
+  if (change.action === "deleted") {
+    closeDetail();
+    $("drafts-summary").textContent = "The open draft was deleted in another tab or window.";
+    return;
+  }
+  const title = $("title-input");
+  const body = $("edit-input");
+  const dirty = (title && title.value.trim() !== shownTitle(draft)) || (body && body.value !== (draft.user_edits ?? draft.body));
+  if (dirty) {
+    const notice = $("detail-notice");
+    notice.hidden = false;
+    notice.textContent = "This draft was changed in another tab or window. Your unsaved edits are kept; saving them shows what changed.";
+    return;
+  }
+  try {
+    const fresh = await api("GET", draftUrl(draft.id));
+    if (state.selected && state.selected.id === fresh.id) openDraft(fresh, { notice: `Updated: this draft was ${change.action === "edited" ? "edited" : change.action} in another tab or window.` });
+  } catch (error) {
+    if (error.status === 404) closeDetail();
+  }
+}
+
 export function initDetail() {
+  on("selected-draft-changed", changedElsewhere);
   $("detail-close").addEventListener("click", closeDetail);
   for (const button of document.querySelectorAll("#status-actions [data-status]")) {
     const status = button.dataset.status;

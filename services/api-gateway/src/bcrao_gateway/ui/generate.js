@@ -145,3 +145,32 @@ export function applyLimits() {
   $("feedback-input").maxLength = l.feedback_max;
   bindCounter($("feedback-input"), $("feedback-counter"), l.feedback_max);
 }
+
+/** After a reload (or in another tab): the campaign's generations still under way. The newest is
+ * followed in the progress card from its start; the others are named under it, and their drafts
+ * reach the list when they land (the change feed). */
+export async function resumeInFlight() {
+  const campaign = state.campaign;
+  const others = $("inflight-others");
+  clear(others).hidden = true;
+  if (!campaign) return;
+  let listed;
+  try {
+    listed = await api("GET", `/v1/campaigns/${enc(campaign.id)}/generations`);
+  } catch (error) {
+    return; // the page works without it; the drafts still land in the list
+  }
+  if (state.campaign !== campaign || !listed.tasks.length) return;
+  const label = (task) =>
+    task.kind === "regenerate" ? `regenerating a draft for r/${task.subreddit}` : `r/${task.subreddit} · ${archetypeLabel(task.archetype)}`;
+  const tasks = [...listed.tasks];
+  const newest = tasks.pop();
+  if (!state.streaming) startStream(newest, label(newest), { resumed: true });
+  if (tasks.length) {
+    others.hidden = false;
+    others.append(
+      el("p", { class: "small-heading", text: `Also being written (${tasks.length}); each appears in Drafts when it is done:` }),
+      el("ul", {}, tasks.map((task) => el("li", { dataset: { taskId: task.task_id }, text: label(task) }))),
+    );
+  }
+}

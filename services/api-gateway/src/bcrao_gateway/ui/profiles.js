@@ -2,6 +2,7 @@
  * editor to write one, paste one as JSON, or propose one from real posts (POST …/analyze). */
 
 import { api, enc } from "./api.js";
+import { resolveConflict } from "./conflict.js";
 import { $, clear, el, fmtDate, fmtNumber } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { formatIsc, iscRuleSentence, iscTier, isBlockedIsc } from "./rules.js";
@@ -60,6 +61,22 @@ export async function loadProfile(sub, { force = false } = {}) {
   }
 }
 
+/** PUT from the version the editor was opened on; on a 412 say what changed and let the person
+ * keep theirs (send again from the current version) or take the saved one. */
+async function putProfile(sub, body, initial) {
+  try {
+    return await api("PUT", profileUrl(sub), body, { ifMatch: initial ? initial.version : undefined });
+  } catch (error) {
+    if (error.status !== 412 || !initial) throw error;
+    const { choice, current } = await resolveConflict("profile", "profile", initial, error);
+    if (choice === "keep") return api("PUT", profileUrl(sub), body, { ifMatch: current.version });
+    state.profiles.set(profileKey(sub), current ? { status: "ok", profile: current } : { status: "missing" });
+    renderProfile();
+    emit("profile-changed");
+    throw Object.assign(new Error("Your profile was not saved: the profile saved in the other tab is shown."), { code: "PRECONDITION_FAILED", details: {} });
+  }
+}
+
 function openEditor(initial) {
   const slot = clear($("profile-editor-slot"));
   const sub = state.subreddit;
@@ -69,7 +86,7 @@ function openEditor(initial) {
       initial,
       analyze: (body) => api("POST", `${profileUrl(sub)}/analyze`, body),
       save: async (body) => {
-        const saved = await api("PUT", profileUrl(sub), body);
+        const saved = await putProfile(sub, body, initial);
         state.profiles.set(profileKey(sub), { status: "ok", profile: saved });
         clear(slot);
         renderProfile();

@@ -239,9 +239,10 @@ async function connect(stream) {
   scheduleReconnect(stream);
 }
 
-export function startStream(accepted, label) {
+export function startStream(accepted, label, { resumed = false } = {}) {
   closeStream();
   resetProgress(label);
+  if (resumed) notice("This generation was already under way when the page loaded; it is shown from the start and goes on live.", "resumed");
   const stream = { url: accepted.stream_url, lastId: null, raw: "", attempt: 0, disconnectedAt: null, closed: false, controller: new AbortController() };
   current = stream;
   state.streaming = true;
