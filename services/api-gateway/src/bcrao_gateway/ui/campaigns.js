@@ -6,6 +6,7 @@ import { resolveConflict } from "./conflict.js";
 import { confirmDialog } from "./dialog.js";
 import { $, clear, el } from "./dom.js";
 import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
+import { readRoute } from "./route.js";
 import { setTokenFormOpen } from "./token.js";
 import { CAMPAIGN_KEY, emit, state } from "./state.js";
 
@@ -13,7 +14,9 @@ let editing = null; // null: the form creates; a campaign: the form edits it
 
 const splitList = (text) => text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
 
-export async function loadCampaigns({ select } = {}) {
+let linkChecked = false; // the address's campaign is checked at the first load, and on back/forward
+
+export async function loadCampaigns({ select, fromLink = false } = {}) {
   const picker = $("campaign-select");
   try {
     const data = await api("GET", "/v1/campaigns?limit=100");
@@ -29,6 +32,14 @@ export async function loadCampaigns({ select } = {}) {
   $("campaign-new").disabled = false;
   clear($("campaign-error"));
   clear(picker);
+  const linkedId = select || (linkChecked && !fromLink) ? "" : readRoute().campaign;
+  linkChecked = true;
+  if (linkedId && !state.campaigns.some((c) => c.id === linkedId)) {
+    $("campaign-error").append(errorBox(
+      { code: "RESOURCE_NOT_FOUND", message: "It may have been deleted, or it belongs to another account: check that you are signed in as the person who shared the link. Your own campaigns are shown instead." },
+      { title: "The campaign in this link was not found" },
+    ));
+  }
   if (!state.campaigns.length) {
     picker.append(el("option", { value: "", text: "No campaigns yet" }));
     picker.disabled = true;
@@ -41,7 +52,7 @@ export async function loadCampaigns({ select } = {}) {
     picker.append(el("option", { value: campaign.id, text: campaign.name + suffix }));
   }
   picker.disabled = false;
-  const wanted = select || localStorage.getItem(CAMPAIGN_KEY);
+  const wanted = select || linkedId || localStorage.getItem(CAMPAIGN_KEY);
   const chosen = state.campaigns.find((c) => c.id === wanted) || state.campaigns[0];
   picker.value = chosen.id;
   selectCampaign(chosen.id);

@@ -5,11 +5,12 @@
 import { api, enc } from "./api.js";
 import { resolveConflict } from "./conflict.js";
 import { confirmDialog } from "./dialog.js";
-import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
+import { $, gentleScroll, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
 import { rateLimitCountdown, showError } from "./errors.js";
 import { currentReport, draftView, failedRules, highHits, needsReview, ruleItem, shownTitle } from "./draftview.js";
 import { loadHistory } from "./history.js";
 import { allowedTransitions, limits } from "./rules.js";
+import { writeRoute } from "./route.js";
 import { emit, on, state } from "./state.js";
 import { startStream } from "./stream.js";
 
@@ -90,18 +91,26 @@ export function openDraft(draft, { notice } = {}) {
   $("feedback-input").dispatchEvent(new Event("input"));
   loadHistory($("history"), draft);
   collapseResult(draft);
+  writeRoute();
   emit("stream-changed"); // re-evaluates the regenerate button
   emit("drafts-render");
   const rect = card.getBoundingClientRect();
-  if (rect.top < 0 || rect.top > window.innerHeight - 80) card.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (rect.top < 0 || rect.top > window.innerHeight - 80) card.scrollIntoView({ behavior: gentleScroll(), block: "start" });
   $("detail-heading").focus({ preventScroll: true });
 }
 
-export async function openDraftId(id) {
+export async function openDraftId(id, { fromLink = false } = {}) {
   try {
     openDraft(await api("GET", draftUrl(id)));
   } catch (error) {
-    showError($("detail-error"), error, { title: "That draft could not be opened" });
+    if (fromLink && error.status === 404) {
+      closeDetail();
+      writeRoute({ replace: true });
+      showError($("drafts-error"), { code: "RESOURCE_NOT_FOUND", message: "It may have been deleted, or it belongs to another account: check that you are signed in as the person who shared the link." }, { title: "The draft in this link was not found" });
+      return;
+    }
+    const slot = $("detail-card").hidden ? $("drafts-error") : $("detail-error");
+    showError(slot, error, { title: "That draft could not be opened" });
   }
 }
 
@@ -313,7 +322,10 @@ async function changedElsewhere(change) {
 
 export function initDetail() {
   on("selected-draft-changed", changedElsewhere);
-  $("detail-close").addEventListener("click", closeDetail);
+  $("detail-close").addEventListener("click", () => {
+    closeDetail();
+    writeRoute();
+  });
   for (const button of document.querySelectorAll("#status-actions [data-status]")) {
     const status = button.dataset.status;
     if (status === "approved") button.addEventListener("click", approve);

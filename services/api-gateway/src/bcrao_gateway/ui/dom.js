@@ -105,3 +105,9 @@ export function copyButton(label, getText, testid) {
   });
   return button;
 }
+
+/** Smooth scrolling on wide screens; on a phone (where the section bar also scrolls) a jump, so a
+ * tap on the bar never races an animation still under way. */
+export function gentleScroll() {
+  return window.matchMedia("(max-width: 760px)").matches ? "instant" : "smooth";
+}

@@ -5,6 +5,7 @@ import { $, badge, clear, el, fmtDate, fmtNumber } from "./dom.js";
 import { showError } from "./errors.js";
 import { currentReport, needsReview, shownTitle, statusBadge } from "./draftview.js";
 import { archetypeLabel, scoreBand } from "./rules.js";
+import { writeRoute } from "./route.js";
 import { PAGE_SIZE, emit, state } from "./state.js";
 
 let request = 0;
@@ -17,6 +18,7 @@ export function renderFilters() {
     state.statusFilter.clear();
     renderFilters();
     loadDrafts({ reset: true });
+    writeRoute();
   }));
   for (const status of Object.keys((state.rules && state.rules.draft_transitions) || {})) {
     group.append(chip(status, state.statusFilter.has(status), status, () => {
@@ -24,6 +26,7 @@ export function renderFilters() {
       else state.statusFilter.add(status);
       renderFilters();
       loadDrafts({ reset: true });
+      writeRoute();
     }));
   }
   const select = clear($("subreddit-filter"));
@@ -89,5 +92,6 @@ export function initDrafts() {
   $("subreddit-filter").addEventListener("change", (event) => {
     state.subredditFilter = event.target.value;
     loadDrafts({ reset: true });
+    writeRoute();
   });
 }

@@ -14,6 +14,7 @@ export const state = {
   profiles: new Map(), // "<campaign>/<subreddit>" -> {status: "loading"|"ok"|"missing"|"error", profile, error}
   statusFilter: new Set(),
   subredditFilter: "",
+  search: "", // words looked for in the drafts' titles and text
   drafts: [],
   draftsTotal: 0,
   selected: null,
