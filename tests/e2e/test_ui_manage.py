@@ -91,12 +91,14 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
     await page.click("#campaign-save")
     await expect(form).to_be_hidden()
     await expect(page.locator("#subreddit-chips")).to_contain_text("r/productivity")
+    await expect(page.locator("#campaign-notice")).to_contain_text("Campaign “Acme Notes” created")
 
     # Edit, pause (Generate says why it is off), resume.
     await page.click("#campaign-edit")
     await page.fill("#cf-description", "Do freelancers " + "x" * 300 + " want this?")
     await page.click("#campaign-save")
     await expect(form).to_be_hidden()
+    await expect(page.locator("#campaign-notice")).to_contain_text("Changes to “Acme Notes” saved")
     width = await page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1280, f"a long word made the page {width}px wide"
     await page.click("[data-campaign-status=paused]")

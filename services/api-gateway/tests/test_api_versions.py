@@ -1,7 +1,8 @@
 """Optimistic concurrency through the public API, over the real draft-store and PostgreSQL:
 every editable resource carries a version (the `ETag` header and the `version` field); a write
 with a stale `If-Match` is a 412 with the current state; one without `If-Match` still applies.
-Writes are announced on the caller's change feed, and only there."""
+Writes are announced on the caller's change feed, and only there. A campaign's generations under
+way are listed; usage warns from 80 % and tells the per-minute limit."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ async def stack(store_database: str) -> AsyncIterator[GatewayOverStore]:
     settings = gateway_settings(
         jwt_secret="versions-secret-" + "v" * 40,
         generate_rate_per_minute=1000,
+        max_in_flight=100,
         stream={"shutdown_farewell": False, "catch_up_wait_seconds": 0},
     )
     async with (
@@ -254,3 +256,48 @@ async def test_a_campaigns_in_flight_generations_are_listed_with_a_stream(
         f"/v1/campaigns/{campaign['id']}/generations", headers=stack.fresh_user()
     )
     assert other.status_code == 404
+
+
+async def test_usage_warns_from_80_percent_and_says_what_is_left_this_minute(
+    stack: GatewayOverStore,
+) -> None:
+    client, auth = stack.client, stack.fresh_user()
+    campaign = _ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth), 201)
+    generate = f"/v1/campaigns/{campaign['id']}/drafts/generate"
+    per_minute = stack.settings.generate_rate_per_minute
+    for used in range(1, 9):  # the trial plan has 10 drafts a month
+        _ok(await client.post(generate, json=REQUEST, headers=auth), 202)
+        usage = _ok(await client.get("/v1/usage", headers=auth))
+        assert usage["drafts_used"] == used
+        assert usage["drafts_warning"] is (used >= 8), usage
+        assert usage["spend_warning"] is False
+        assert usage["generate_per_minute"] == per_minute
+        assert usage["generate_remaining_this_minute"] == per_minute - used
+
+
+async def test_inputs_as_people_write_them_and_errors_that_name_the_entry(
+    stack: GatewayOverStore,
+) -> None:
+    client, auth = stack.client, stack.fresh_user()
+    created = _ok(
+        await client.post(
+            "/v1/campaigns", json={**CAMPAIGN, "product_url": "plotwise.app"}, headers=auth
+        ),
+        201,
+    )
+    assert created["product_url"] == "https://plotwise.app/"
+    refused = await client.post(
+        "/v1/campaigns",
+        json={
+            **CAMPAIGN,
+            "keywords": ["a", "b", "c"],
+            "target_subreddits": ["SaaS", "not a name!"],
+            "product_url": "not a web address",
+        },
+        headers=auth,
+    )
+    assert refused.status_code == 422, refused.text
+    errors = {e["field"]: e["message"] for e in refused.json()["error"]["details"]["errors"]}
+    assert errors["body.keywords"] == "needs at least 5 entries (3 given)"
+    assert errors["body.target_subreddits"].startswith("“not a name!” is not a subreddit name")
+    assert errors["body.product_url"] == "is not a web address: write it like https://example.com"

@@ -50,6 +50,17 @@ StrictFloat = Annotated[float, Strict()]
 StrictInt = Annotated[int, Strict()]
 
 
+def bare_domain_url(value: Any) -> Any:
+    """`plotwise.app` or `www.plotwise.app/pricing` is taken as `https://…`: people write web
+    addresses without the scheme. Anything else is left for the URL type to judge."""
+    if isinstance(value, str):
+        text = value.strip()
+        head = text.split("/", 1)[0]
+        if text and "://" not in text and "." in head and " " not in text:
+            return f"https://{text}"
+    return value
+
+
 def _subreddits(values: Any) -> Any:
     if isinstance(values, list):
         return [normalize_subreddit(v) if isinstance(v, str) else v for v in values]
@@ -68,6 +79,9 @@ class CampaignCreate(Contract):
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
     )
+    _url = field_validator("product_url", mode="before")(
+        classmethod(lambda cls, v: bare_domain_url(v))
+    )
 
 
 class CampaignUpdate(Contract):
@@ -84,6 +98,9 @@ class CampaignUpdate(Contract):
 
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
+    )
+    _url = field_validator("product_url", mode="before")(
+        classmethod(lambda cls, v: bare_domain_url(v))
     )
 
 
@@ -224,6 +241,18 @@ class Usage(Contract):
     drafts_limit: int | None
     spend_usd: float
     spend_limit_usd: float
+    drafts_warning: bool = Field(
+        default=False, description="80 % or more of the month's drafts are used"
+    )
+    spend_warning: bool = Field(
+        default=False, description="80 % or more of the month's spend cap is used"
+    )
+    generate_per_minute: int | None = Field(
+        default=None, description="generate/regenerate requests allowed per minute (gateway)"
+    )
+    generate_remaining_this_minute: int | None = Field(
+        default=None, description="how many of those are left right now (gateway)"
+    )
 
 
 class InFlightTask(Contract):

@@ -49,7 +49,11 @@ def normalize_subreddit(value: str) -> str:
             break
     name = name.strip("/")
     if not SUBREDDIT_RE.match(name):
-        raise ValueError("subreddit names are 2-21 letters, digits or underscores")
+        shown = value.strip()[:40] or "(empty)"
+        raise ValueError(
+            f"“{shown}” is not a subreddit name: names are 2 to 21 letters, digits or "
+            "underscores, like r/SaaS"
+        )
     return name
 
 

@@ -11,7 +11,7 @@ from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from bcrao_gateway.deps import ChangesDep, CurrentUser, IfMatch, StoreDep
+from bcrao_gateway.deps import ChangesDep, CurrentUser, IfMatch, LimitsDep, StoreDep
 from bcrao_gateway.openapi import COMMON, errors
 from bcrao_gateway.params import query_statuses, query_subreddit
 from bcrao_gateway.routes_changes import Action, announce, with_etag
@@ -101,5 +101,13 @@ async def delete_draft(
 
 
 @router.get("/usage", response_model=Usage, tags=["usage"])
-async def get_usage(user: CurrentUser, store: StoreDep) -> Usage:
-    return await store.get_usage(user)
+async def get_usage(user: CurrentUser, store: StoreDep, limits: LimitsDep) -> Usage:
+    """The month's drafts and spend against the plan (with a warning from 80 %), and the
+    per-minute generate limit with what is left of it now."""
+    usage = await store.get_usage(user)
+    return usage.model_copy(
+        update={
+            "generate_per_minute": limits.rate.limit,
+            "generate_remaining_this_minute": limits.rate.remaining(user),
+        }
+    )

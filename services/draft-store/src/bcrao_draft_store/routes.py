@@ -12,6 +12,7 @@ from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.models import normalize_subreddit
 from bcrao_rules.analysis import AnalysisInputError, parse_posts, propose_profile
 from bcrao_rules.blacklist import pattern_problem
+from bcrao_rules.drafts import near_limit
 from fastapi import APIRouter, Body, Query, Response
 
 from . import mapping, models
@@ -232,6 +233,8 @@ async def _usage(session: SessionDep, user_id: str, now: NowDep) -> api.Usage:
         drafts_limit=limits.drafts_per_month,
         spend_usd=float(usage.spend_usd),
         spend_limit_usd=float(limits.spend_usd_per_month),
+        drafts_warning=near_limit(usage.drafts_used, limits.drafts_per_month),
+        spend_warning=near_limit(float(usage.spend_usd), float(limits.spend_usd_per_month)),
     )
 
 

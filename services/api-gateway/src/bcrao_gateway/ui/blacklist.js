@@ -24,17 +24,24 @@ function scopeText(entry) {
   return entry.subreddit ? `r/${entry.subreddit} only` : "whole campaign";
 }
 
+let loading = 0; // only the latest load renders (the change feed may ask while one is running)
+
 export async function loadBlacklist() {
   const card = $("blacklist-card");
-  const list = clear($("blacklist-list"));
   card.hidden = !state.campaign;
-  if (!state.campaign) return;
+  const mine = ++loading;
+  if (!state.campaign) {
+    clear($("blacklist-list"));
+    return;
+  }
   try {
     const data = await api("GET", `/v1/campaigns/${enc(state.campaign.id)}/blacklist`);
+    if (mine !== loading) return;
+    const list = clear($("blacklist-list"));
     if (!data.entries.length) list.append(el("li", { class: "muted", text: "No entries yet." }));
     for (const entry of data.entries) list.append(entryItem(entry));
   } catch (error) {
-    showError(list, error, { title: "The blacklist could not be loaded" });
+    if (mine === loading) showError(clear($("blacklist-list")), error, { title: "The blacklist could not be loaded" });
   }
 }
 

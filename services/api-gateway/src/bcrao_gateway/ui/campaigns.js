@@ -78,7 +78,15 @@ export function selectCampaign(id) {
   emit("campaign-selected", campaign);
 }
 
+/** A confirmation under the campaign picker; it stays until the next campaign action. */
+function say(text) {
+  const notice = $("campaign-notice");
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
 function openForm(campaign) {
+  say("");
   editing = campaign;
   const form = $("campaign-form");
   form.hidden = false;
@@ -120,6 +128,7 @@ async function saveForm(event) {
       : await api("POST", "/v1/campaigns", body);
     form.hidden = true;
     await loadCampaigns({ select: saved.id });
+    say(editing ? `Changes to “${saved.name}” saved.` : `Campaign “${saved.name}” created. Next: pick a subreddit and load its community profile.`);
   } catch (error) {
     if (error.status === 412 && editing) {
       const { choice, current } = await resolveConflict("campaign", "campaign", editing, error);
@@ -152,6 +161,7 @@ async function setStatus(status) {
   try {
     const saved = await api("PATCH", `/v1/campaigns/${enc(campaign.id)}`, { status }, { ifMatch: campaign.version });
     await loadCampaigns({ select: saved.id });
+    say(`“${saved.name}” is now ${saved.status}.`);
   } catch (error) {
     if (error.status === 412) {
       const { choice, current } = await resolveConflict("campaign", "campaign", campaign, error);
@@ -178,6 +188,7 @@ async function deleteCampaign() {
     await api("DELETE", `/v1/campaigns/${enc(campaign.id)}`, undefined, { ifMatch: campaign.version });
     localStorage.removeItem(CAMPAIGN_KEY);
     await loadCampaigns();
+    say(`Campaign “${campaign.name}” deleted.`);
   } catch (error) {
     if (error.status === 412) {
       const { current } = await resolveConflict("campaign", "campaign", campaign, error);

@@ -16,6 +16,9 @@ import { startStream } from "./stream.js";
 
 const UNDO_SECONDS = 10;
 let pendingDiscard = null; // {draft, timer, deadline}
+// Drafts this page is writing right now: the change feed's news of them is this page's own
+// (its answer brings the new state), so it is not "changed in another tab".
+const writing = new Set();
 
 const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
 
@@ -49,7 +52,11 @@ function editor(draft, final) {
     if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
     if (flair.value.trim() !== (draft.flair || "")) patch.flair = flair.value.trim();
     if (!Object.keys(patch).length) return;
-    patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
+    const wasApproved = draft.status === "approved";
+    patchDraft(patch, (saved) => {
+      const checked = saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved.";
+      return wasApproved && saved.status !== "approved" ? `${checked} This draft was approved; changing it withdrew the approval. Approve it again when it reads right.` : checked;
+    });
   });
   const reset = el("button", { type: "button", id: "edit-reset", class: "btn btn-ghost", text: "Back to the generated text", disabled: final || null, on: { click: () => {
     body.value = draft.body;
@@ -86,7 +93,9 @@ export function openDraft(draft, { notice } = {}) {
   for (const button of document.querySelectorAll("#status-actions [data-status]")) button.disabled = !allowed.includes(button.dataset.status);
   $("status-hint").textContent = final
     ? `This draft is ${draft.status}: it can no longer be edited or change status.`
-    : "Approve when it reads right; mark it posted once you have posted it yourself.";
+    : draft.status === "approved"
+      ? "Approved. Saving a change to the title, text or flair withdraws the approval; mark it posted once you have posted it yourself."
+      : "Approve when it reads right; mark it posted once you have posted it yourself.";
   $("feedback-input").value = "";
   $("feedback-input").dispatchEvent(new Event("input"));
   loadHistory($("history"), draft);
@@ -125,6 +134,7 @@ async function patchDraft(body, doneText) {
   const draft = state.selected;
   if (!draft) return;
   const errorSlot = clear($("detail-error"));
+  writing.add(draft.id);
   try {
     const saved = await api("PATCH", draftUrl(draft.id), body, { ifMatch: draft.version });
     openDraft(saved, { notice: typeof doneText === "function" ? doneText(saved) : doneText });
@@ -148,6 +158,8 @@ async function patchDraft(body, doneText) {
     }
     showError(errorSlot, error, { title: error.status === 409 ? "That change is not allowed for this draft" : "The draft was not updated" });
     if (error.status === 409 || error.status === 404) refreshSelected();
+  } finally {
+    writing.delete(draft.id);
   }
 }
 
@@ -202,6 +214,7 @@ function sendDiscard({ keepalive = false } = {}) {
   if (pending.draft.version) headers["If-Match"] = `"${pending.draft.version}"`;
   const request = fetch(draftUrl(pending.draft.id), { method: "PATCH", headers, body: JSON.stringify({ status: "discarded" }), keepalive });
   if (keepalive) return;
+  writing.add(pending.draft.id);
   request
     .then(async (response) => {
       if (response.status === 412) {
@@ -215,7 +228,10 @@ function sendDiscard({ keepalive = false } = {}) {
       if (state.selected && state.selected.id === pending.draft.id) openDraft(await response.json(), { notice: "Discarded." });
     })
     .catch((error) => showError($("drafts-error"), { code: error.code || "NETWORK_ERROR", message: error.message }, { title: "The draft was not discarded" }))
-    .finally(() => emit("drafts-changed"));
+    .finally(() => {
+      writing.delete(pending.draft.id);
+      emit("drafts-changed");
+    });
 }
 
 /** Discard waits UNDO_SECONDS before it is sent: discarded is final on the server. */
@@ -250,12 +266,15 @@ async function deleteDraft() {
   if (!draft) return;
   const ok = await confirmDialog({ title: `Delete “${shorten(shownTitle(draft), 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
   if (!ok) return;
+  writing.add(draft.id);
   try {
     await api("DELETE", draftUrl(draft.id), undefined, { ifMatch: draft.version });
+    writing.delete(draft.id);
     closeDetail();
     $("drafts-summary").textContent = "Draft deleted.";
     emit("drafts-changed");
   } catch (error) {
+    writing.delete(draft.id);
     if (error.status === 412) {
       const { choice, current } = await resolveConflict("draft", "draft", draft, error);
       emit("drafts-changed");
@@ -297,7 +316,7 @@ async function regenerate(event) {
  * unsaved edits, which stay and are saved (or not) through the conflict dialog. */
 async function changedElsewhere(change) {
   const draft = state.selected;
-  if (!draft || draft.id !== change.id) return;
+  if (!draft || draft.id !== change.id || writing.has(change.id)) return;
   if (change.action === "deleted") {
     closeDetail();
     $("drafts-summary").textContent = "The open draft was deleted in another tab or window.";

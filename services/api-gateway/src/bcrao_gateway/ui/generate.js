@@ -3,7 +3,7 @@
 
 import { api, enc } from "./api.js";
 import { $, bindCounter, clear, el, shorten } from "./dom.js";
-import { rateLimitCountdown, showError } from "./errors.js";
+import { ERROR_WORDS, rateLimitCountdown, showError } from "./errors.js";
 import { currentProfile } from "./profiles.js";
 import { ACCOUNT_LABELS, archetypeLabel, formatIsc, gatingFor, iscTier, limits } from "./rules.js";
 import { on, state } from "./state.js";
@@ -66,9 +66,17 @@ export function updateGating() {
     const box = el("div", { class: refused ? "gate gate-refused" : "gate gate-ok", dataset: { gate: refused ? "refused" : "allowed", code: refused ? refused.code : "" } });
     if (refused) {
       box.append(
-        el("p", { class: "gate-title" }, [el("span", { class: "code", text: refused.code }), " Will be refused"]),
+        el("p", { class: "gate-title", text: `Will be refused: ${ERROR_WORDS[refused.code] || refused.code}` }),
         el("p", { class: "gate-why", text: refused.why }),
         el("p", {}, [el("button", { type: "button", class: "btn btn-small", text: `Use ${archetypeLabel(refused.forced)} instead`, on: { click: () => chooseArchetype(refused.forced) } })]),
+      );
+    } else if (blockedReason()) {
+      box.className = "gate gate-blocked";
+      box.dataset.gate = "blocked";
+      box.append(
+        el("p", { class: "gate-title", text: "This community allows it, but you cannot generate right now:" }),
+        el("p", { class: "gate-why", text: blockedReason() }),
+        el("p", { class: "hint", text: "When you can, the draft will follow these rules:" }),
       );
     } else {
       box.append(el("p", { class: "gate-title", text: "Allowed — the draft will follow these rules:" }));
@@ -90,6 +98,11 @@ export function updateGating() {
   button.disabled = !ready || state.submitting || state.streaming;
   button.textContent = state.submitting || state.streaming ? "Generating…" : "Generate draft";
   $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting;
+  const why = state.streaming
+    ? "A draft is being written right now; Regenerate comes back when it is done."
+    : reason || (waiting ? "Too many drafts asked for in a minute: Regenerate comes back when the countdown ends." : "");
+  $("regenerate-blocked").hidden = !why;
+  $("regenerate-blocked").textContent = why;
 }
 
 async function submitGenerate(event) {
