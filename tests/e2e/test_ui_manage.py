@@ -142,7 +142,22 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
     preview = page.locator("#bl-preview")
     await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "2")
     await expect(preview.locator("mark")).to_have_count(2)
-    await expect(preview).to_contain_text("preview in your browser")
+    await expect(preview).to_contain_text("same rules as your drafts")
+    await expect(page.locator("#bl-case-hint")).to_contain_text("must match exactly")
+    # The preview is the server's engine (RE2): what the browser's engine would accept but the
+    # server refuses is refused here too, with the reason.
+    await page.fill("#bl-sample", "foobar and aa")
+    for refused in ("foo(?=bar)", r"(a)\1"):
+        await page.fill("#bl-pattern", refused)
+        await expect(preview.locator(".bad")).to_contain_text("cannot be used")
+    await page.fill("#bl-pattern", "FOO")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "0")
+    await page.check("#bl-ignore-case")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "1")
+    await page.uncheck("#bl-ignore-case")
+    await page.fill("#bl-pattern", r"\bcode [A-Z]+\d+\b")
+    await page.fill("#bl-sample", "Use my code REDDIT20 today, or code SAVE5.")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "2")
     await shot(page, "ui-blacklist-preview")
     await page.click("#bl-add")
     added = page.locator("#blacklist-list .entry[data-kind=regex]", has_text="code [A-Z]")

@@ -301,3 +301,30 @@ async def test_inputs_as_people_write_them_and_errors_that_name_the_entry(
     assert errors["body.keywords"] == "needs at least 5 entries (3 given)"
     assert errors["body.target_subreddits"].startswith("“not a name!” is not a subreddit name")
     assert errors["body.product_url"] == "is not a web address: write it like https://example.com"
+
+
+async def test_the_pattern_preview_is_the_engine_that_checks_drafts(
+    stack: GatewayOverStore,
+) -> None:
+    client, auth = stack.client, stack.fresh_user()
+
+    async def preview(kind: str, pattern: str, text: str) -> dict[str, Any]:
+        body = {"kind": kind, "pattern": pattern, "text": text}
+        return _ok(await client.post("/v1/blacklist/preview", json=body, headers=auth))
+
+    for pattern in (r"(a)\1", "foo(?=bar)"):  # a browser's engine runs these; RE2 does not
+        refused = await preview("regex", pattern, "aa foobar")
+        assert refused["matches"] == []
+        assert "cannot be used" in refused["problem"]
+    literal = await preview("literal", "check out my", "Check out my app. checkout my")
+    assert [m["text"] for m in literal["matches"]] == ["Check out my"]
+    assert literal["case_sensitive"] is False
+    exact = await preview("regex", "Foo", "foo Foo")
+    assert [(m["start"], m["text"]) for m in exact["matches"]] == [(4, "Foo")]
+    assert exact["case_sensitive"] is True
+    folded = await preview("regex", "(?i)Foo", "🙂 foo Foo")
+    assert [(m["start"], m["text"]) for m in folded["matches"]] == [(2, "foo"), (6, "Foo")]
+    assert folded["case_sensitive"] is False
+    assert (await preview("literal", "caf", "café"))["matches"] == []
+    anonymous = await client.post("/v1/blacklist/preview", json={"pattern": "x", "text": "x"})
+    assert anonymous.status_code == 401

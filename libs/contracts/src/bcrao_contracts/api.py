@@ -177,6 +177,29 @@ class BlacklistEntryCreate(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+class PatternPreviewRequest(Contract):
+    """Try a pattern on sample text with the engine that checks drafts (RE2), before saving it."""
+
+    kind: BlacklistKind = BlacklistKind.LITERAL
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
+    text: Annotated[str, Field(max_length=10_000)]
+
+
+class PatternMatch(Contract):
+    start: int
+    end: int
+    text: str
+
+
+class PatternPreview(Contract):
+    """Where the pattern matches, exactly as a saved entry would match a draft; `problem` says
+    why the engine cannot run it (then nothing matches and it cannot be saved either)."""
+
+    problem: str | None = None
+    matches: list[PatternMatch] = []
+    case_sensitive: bool
+
+
 class BlacklistEntryOut(BlacklistEntry):
     """An entry as the API shows it: with its version (events carry entries without one)."""
 

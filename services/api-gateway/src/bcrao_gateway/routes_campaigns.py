@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,12 +15,16 @@ from bcrao_contracts.api import (
     CampaignCreate,
     CampaignList,
     CampaignUpdate,
+    PatternMatch,
+    PatternPreview,
+    PatternPreviewRequest,
     Profile,
     ProfileIn,
     ProfileList,
 )
 from bcrao_contracts.base import unstorable_text
-from bcrao_contracts.enums import BlacklistSource, ErrorCode
+from bcrao_contracts.enums import BlacklistKind, BlacklistSource, ErrorCode
+from bcrao_rules.blacklist import PatternError, compile_pattern
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from bcrao_gateway.deps import ChangesDep, CurrentUser, IfMatch, StoreDep
@@ -209,6 +214,26 @@ async def create_blacklist_entry(
         version=entry.version,
     )
     return entry
+
+
+MAX_PREVIEW_MATCHES = 200
+
+
+@router.post("/blacklist/preview", response_model=PatternPreview)
+async def preview_pattern(body: PatternPreviewRequest, _: CurrentUser) -> PatternPreview:
+    """Where a pattern matches the sample text, run by the same engine and rules that check drafts
+    (RE2; literals ignore case and match whole words, regexes match case as written unless they
+    start with `(?i)`); a pattern the engine cannot run says why. Nothing is saved."""
+    case_sensitive = body.kind is BlacklistKind.REGEX and not body.pattern.startswith("(?i)")
+    try:
+        compiled = compile_pattern(body.kind, body.pattern)
+    except PatternError as exc:
+        return PatternPreview(problem=str(exc), case_sensitive=case_sensitive)
+    matches = [
+        PatternMatch(start=start, end=end, text=body.text[start:end])
+        for start, end in islice(compiled.finditer(body.text), MAX_PREVIEW_MATCHES)
+    ]
+    return PatternPreview(matches=matches, case_sensitive=case_sensitive)
 
 
 @router.delete("/blacklist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=VERSIONED)
