@@ -136,6 +136,23 @@ async def test_nothing_sticks_out_of_its_card_and_axe_finds_nothing_serious(
     serious = await _axe(page, axe_source)
     assert serious == [], "axe-core at 390px:\n" + "\n".join(serious)
     await shot(page, "ui-checks-390", full_page=False)
+
+    # Limits are shown before they bite, and a long paste is never cut without a word.
+    from playwright.async_api import expect
+
+    await page.set_viewport_size({"width": 1400, "height": 1000})
+    await page.fill("#context-input", "x" * 10_000)
+    assert len(await page.input_value("#context-input")) == 10_000
+    await expect(page.locator("#context-counter")).to_contain_text("8000 characters over")
+    await expect(page.locator("#context-hint")).to_contain_text("over its 2000-character limit")
+    await expect(page.locator("#generate-btn")).to_be_disabled()
+    await page.fill("#feedback-input", "y" * 1_500)
+    await expect(page.locator("#feedback-counter")).to_contain_text("500 characters over")
+    await expect(page.locator("#regenerate-btn")).to_be_disabled()
+    await expect(page.locator("#regenerate-blocked")).to_contain_text("1000-character limit")
+    await page.fill("#title-input", "t" * 320)
+    await expect(page.locator("#title-counter")).to_contain_text("20 characters over")
+    await expect(page.locator("#edit-save")).to_be_disabled()
     assert problems == []
 
 

@@ -36,8 +36,9 @@ function lineage(draft) {
 
 function editor(draft, final) {
   const l = limits();
-  const title = el("input", { id: "title-input", type: "text", maxlength: String(l.title_max), value: shownTitle(draft), readonly: final || null });
-  const body = el("textarea", { id: "edit-input", rows: "12", maxlength: String(l.body_max), readonly: final || null });
+  // No maxlength: a longer paste is kept whole; the counters say by how much it is over.
+  const title = el("input", { id: "title-input", type: "text", value: shownTitle(draft), readonly: final || null });
+  const body = el("textarea", { id: "edit-input", rows: "12", readonly: final || null });
   body.value = draft.user_edits ?? draft.body;
   const titleCount = el("p", { id: "title-counter", class: "counter" });
   const bodyCount = el("p", { id: "body-counter", class: "counter" });
@@ -74,6 +75,12 @@ function editor(draft, final) {
   ]);
   bindCounter(title, titleCount, l.title_max);
   bindCounter(body, bodyCount, l.body_max);
+  const overLimit = () => {
+    if (final) return;
+    save.disabled = title.value.trim().length > l.title_max || body.value.length > l.body_max;
+  };
+  title.addEventListener("input", overLimit);
+  body.addEventListener("input", overLimit);
   return container;
 }
 

@@ -28,7 +28,9 @@ export function chooseArchetype(value) {
  * about the campaign's keywords. */
 function contextProblem() {
   const min = limits().context_min || 0;
+  const max = limits().context_max;
   const length = $("context-input").value.trim().length;
+  if (max && length > max) return `The context is ${length - max} characters over its ${max}-character limit: shorten it to generate.`;
   return length > 0 && length < min ? `Write at least ${min} characters of context (${length} so far), leave it empty to write about the campaign's keywords, or start from its description.` : null;
 }
 
@@ -97,8 +99,12 @@ export function updateGating() {
   const button = $("generate-btn");
   button.disabled = !ready || state.submitting || state.streaming;
   button.textContent = state.submitting || state.streaming ? "Generating…" : "Generate draft";
-  $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting;
-  const why = state.streaming
+  const feedbackMax = limits().feedback_max;
+  const feedbackOver = feedbackMax && $("feedback-input").value.trim().length > feedbackMax;
+  $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting || Boolean(feedbackOver);
+  const why = feedbackOver
+    ? `The feedback is over its ${feedbackMax}-character limit: shorten it to regenerate.`
+    : state.streaming
     ? "A draft is being written right now; Regenerate comes back when it is done."
     : reason || (waiting ? "Too many drafts asked for in a minute: Regenerate comes back when the countdown ends." : "");
   $("regenerate-blocked").hidden = !why;
@@ -153,10 +159,11 @@ export function initGenerate() {
 export function applyLimits() {
   const l = limits();
   const context = $("context-input");
-  context.maxLength = l.context_max;
+  // No maxlength: a paste longer than the limit is kept whole and the counter says by how much
+  // it is over (a browser would cut it silently).
   updateContextCounter = bindCounter(context, $("context-counter"), l.context_max, { min: l.context_min });
-  $("feedback-input").maxLength = l.feedback_max;
   bindCounter($("feedback-input"), $("feedback-counter"), l.feedback_max);
+  $("feedback-input").addEventListener("input", updateGating);
 }
 
 /** After a reload (or in another tab): the campaign's generations still under way. The newest is
