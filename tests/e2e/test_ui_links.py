@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +131,52 @@ async def test_a_phone_moves_between_sections(stack: Stack, browser: Any) -> Non
     await shot(page, "ui-phone-nav", full_page=False)
     await nav.get_by_role("button", name="Campaign").click()
     await expect(page.locator("#campaign-heading")).to_be_in_viewport()
+
+
+async def test_a_full_campaigns_list_searches_sorts_filters_and_exports(
+    stack: Stack, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    user = f"ui-{secrets.token_hex(4)}"
+    async with api(stack, user) as client:
+        campaign = await create_demo_campaign(client)
+        first = await _stored_draft(client, campaign)
+        second = await _stored_draft(client, campaign)
+        title = "Fridays, invoices and 100% of my patience"
+        edited = await client.patch(f"/v1/drafts/{first}", json={"title": title})
+        assert edited.status_code == 200, edited.text
+        approved = await client.patch(
+            f"/v1/drafts/{first}", json={"status": "approved", "confirm_needs_review": True}
+        )
+        assert approved.status_code == 200, approved.text
+    page = await signed_in_page(browser, stack.gateway.url, token_for(stack, user), user)
+    problems = page_problems(page)
+    items = page.locator("#drafts-list [data-draft-id]")
+    await expect(items).to_have_count(2)
+
+    await page.fill("#drafts-search", "100% of my")
+    await expect(items).to_have_count(1)
+    await expect(items.first).to_have_attribute("data-draft-id", first)
+    await expect(page).to_have_url(re.compile(r"q=100%25\+of\+my|q=100%25%20of%20my"))
+    await page.fill("#drafts-search", "")
+    await expect(items).to_have_count(2)
+    await page.select_option("#drafts-sort", "oldest")
+    await expect(items.first).to_have_attribute("data-draft-id", first)
+    await page.select_option("#drafts-sort", "newest")
+    await expect(items.first).to_have_attribute("data-draft-id", second)
+
+    async with page.expect_download() as info:
+        await page.click("#export-csv")
+    download = await info.value
+    csv = Path(await download.path()).read_text(encoding="utf-8")
+    assert csv.startswith('"title","text","subreddit"')
+    assert title in csv
+    assert second not in csv  # only approved drafts
+    async with page.expect_download() as info:
+        await page.click("#export-md")
+    markdown = Path(await (await info.value).path()).read_text(encoding="utf-8")
+    assert f"## {title}" in markdown
+    await expect(page.locator("#drafts-summary")).to_contain_text("Exported 1 approved draft")
+    await shot(page, "ui-list-tools", full_page=False)
+    assert problems == []

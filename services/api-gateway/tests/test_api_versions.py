@@ -328,3 +328,51 @@ async def test_the_pattern_preview_is_the_engine_that_checks_drafts(
     assert (await preview("literal", "caf", "café"))["matches"] == []
     anonymous = await client.post("/v1/blacklist/preview", json={"pattern": "x", "text": "x"})
     assert anonymous.status_code == 401
+
+
+async def test_the_draft_list_searches_sorts_and_filters(stack: GatewayOverStore) -> None:
+    client, auth = stack.client, stack.fresh_user()
+    campaign = _ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth), 201)
+    generate = f"/v1/campaigns/{campaign['id']}/drafts/generate"
+    ids = []
+    for _ in range(3):
+        _ok(await client.post(generate, json=REQUEST, headers=auth), 202)
+        ids.append(str((await stack.store_draft(stack.publisher.events[-1])).id))
+    _ok(
+        await client.patch(
+            f"/v1/drafts/{ids[0]}", json={"title": "Invoices at 100% midnight"}, headers=auth
+        )
+    )
+    _ok(
+        await client.patch(
+            f"/v1/drafts/{ids[1]}", json={"user_edits": "All about PRICING."}, headers=auth
+        )
+    )
+    listing = f"/v1/campaigns/{campaign['id']}/drafts"
+
+    async def found(**params: Any) -> list[str]:
+        body = _ok(await client.get(listing, params=params, headers=auth))
+        assert body["total"] == len(body["drafts"])
+        return [d["id"] for d in body["drafts"]]
+
+    assert await found(q="100% midnight") == [ids[0]]
+    assert await found(q="100_") == []  # % and _ are text, not wildcards
+    assert await found(q="pricing") == [ids[1]]
+    assert await found(sort="oldest") == ids
+    assert await found() == ids[::-1]
+    archetype = _ok(await client.get(f"/v1/drafts/{ids[0]}", headers=auth))["archetype"]
+    other = next(a for a in ("Journey", "Feedback", "ProblemSolution") if a != archetype)
+    assert sorted(await found(archetype=archetype)) == sorted(ids)
+    assert await found(archetype=other) == []
+    review = await found(needs_review="true")
+    calm = await found(needs_review="false")
+    assert sorted(review + calm) == sorted(ids)
+    scored = _ok(await client.get(listing, params={"sort": "score"}, headers=auth))["drafts"]
+
+    def overall(draft: dict[str, Any]) -> float:
+        report = draft["edit_report"] or draft
+        return float(report["scores"]["overall"])
+
+    assert [overall(d) for d in scored] == sorted((overall(d) for d in scored), reverse=True)
+    bad = await client.get(listing, params={"sort": "random"}, headers=auth)
+    assert bad.status_code == 422

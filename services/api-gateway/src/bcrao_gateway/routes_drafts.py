@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from bcrao_contracts.api import DraftList, DraftPatch, Usage
-from bcrao_contracts.enums import DraftStatus
+from bcrao_contracts.enums import Archetype, DraftStatus
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -28,10 +28,32 @@ async def list_drafts(
     subreddit: Annotated[str | None, Depends(query_subreddit)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    q: Annotated[
+        str | None, Query(max_length=200, description="words looked for in titles and text")
+    ] = None,
+    archetype: Archetype | None = None,
+    needs_review: Annotated[
+        bool | None, Query(description="only drafts that need review (true) or not (false)")
+    ] = None,
+    sort: Annotated[
+        Literal["newest", "oldest", "score"],
+        Query(description="newest first, oldest first, or best current overall score first"),
+    ] = "newest",
 ) -> DraftList:
-    """Newest first; `status` may repeat or list several names separated by commas."""
+    """Newest first unless `sort` says otherwise; `status` may repeat or list several names
+    separated by commas; `q` finds the words, as typed, in the generated or edited title or
+    text (any case)."""
     return await store.list_drafts(
-        user, campaign_id, statuses=statuses, subreddit=subreddit, limit=limit, offset=offset
+        user,
+        campaign_id,
+        statuses=statuses,
+        subreddit=subreddit,
+        limit=limit,
+        offset=offset,
+        search=q.strip() if q and q.strip() else None,
+        archetype=archetype,
+        needs_review=needs_review,
+        sort=sort,
     )
 
 

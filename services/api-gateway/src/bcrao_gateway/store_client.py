@@ -36,7 +36,7 @@ from bcrao_contracts.api import (
 )
 from bcrao_contracts.api import Profile as ProfileOut
 from bcrao_contracts.base import Contract
-from bcrao_contracts.enums import DraftStatus, ErrorCode, Plan
+from bcrao_contracts.enums import Archetype, DraftStatus, ErrorCode, Plan
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft
@@ -257,10 +257,22 @@ class DraftStoreClient:
         subreddit: str | None,
         limit: int,
         offset: int,
+        search: str | None = None,
+        archetype: Archetype | None = None,
+        needs_review: bool | None = None,
+        sort: str = "newest",
     ) -> DraftList:
         params: list[tuple[str, str | int]] = [("status", s.value) for s in statuses]
         if subreddit is not None:
             params.append(("subreddit", subreddit))
+        if search:
+            params.append(("q", search))
+        if archetype is not None:
+            params.append(("archetype", archetype.value))
+        if needs_review is not None:
+            params.append(("needs_review", "true" if needs_review else "false"))
+        if sort != "newest":
+            params.append(("sort", sort))
         params += [("limit", limit), ("offset", offset)]
         path = self._path(user_id, "campaigns", campaign_id, "drafts")
         return self._parse(DraftList, await self._call("GET", path, params=params))

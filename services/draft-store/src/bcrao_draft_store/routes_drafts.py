@@ -8,7 +8,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from bcrao_contracts import api
-from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
+from bcrao_contracts.enums import (
+    Archetype,
+    DraftStatus,
+    UnknownDraftStatus,
+    parse_draft_statuses,
+)
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import CommunityProfile, Draft, EditReport, GenerationParams
@@ -60,6 +65,10 @@ async def list_drafts(
     subreddit: Annotated[str | None, Query(max_length=30)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    archetype: Archetype | None = None,
+    needs_review: bool | None = None,
+    sort: Annotated[str, Query(pattern="^(newest|oldest|score)$")] = "newest",
 ) -> api.DraftList:
     campaign = await owned_campaign(session, user_id, campaign_id)
     name = subreddit.strip().removeprefix("/").removeprefix("r/") if subreddit else None
@@ -70,6 +79,10 @@ async def list_drafts(
         subreddit=name or None,
         limit=limit,
         offset=offset,
+        search=q.strip() if q and q.strip() else None,
+        archetype=archetype.value if archetype else None,
+        needs_review=needs_review,
+        sort=sort,
     )
     return api.DraftList(drafts=[mapping.draft_out(r) for r in rows], total=total)
 

@@ -63,6 +63,9 @@ function takeRoute(route) {
   state.statusFilter = new Set(route.status);
   state.subredditFilter = route.subreddit;
   state.search = route.q;
+  state.sort = ["newest", "oldest", "score"].includes(route.sort) ? route.sort : "newest";
+  state.archetypeFilter = route.archetype;
+  state.reviewOnly = route.review;
 }
 
 /** Back or forward: show the view the address names, recording nothing. */

@@ -16,6 +16,9 @@ export function readRoute() {
     status: (params.get("status") || "").split(",").map((s) => s.trim()).filter(Boolean),
     subreddit: params.get("subreddit") || "",
     q: params.get("q") || "",
+    sort: params.get("sort") || "newest",
+    archetype: params.get("archetype") || "",
+    review: params.get("review") === "1",
   };
 }
 
@@ -26,6 +29,9 @@ function routeUrl() {
   if (state.statusFilter.size) params.set("status", [...state.statusFilter].join(","));
   if (state.subredditFilter) params.set("subreddit", state.subredditFilter);
   if (state.search) params.set("q", state.search);
+  if (state.sort && state.sort !== "newest") params.set("sort", state.sort);
+  if (state.archetypeFilter) params.set("archetype", state.archetypeFilter);
+  if (state.reviewOnly) params.set("review", "1");
   const query = params.toString();
   return `${window.location.pathname}${query ? `?${query}` : ""}`;
 }

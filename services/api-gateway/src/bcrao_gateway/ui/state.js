@@ -15,6 +15,9 @@ export const state = {
   statusFilter: new Set(),
   subredditFilter: "",
   search: "", // words looked for in the drafts' titles and text
+  sort: "newest", // newest | oldest | score
+  archetypeFilter: "",
+  reviewOnly: false,
   drafts: [],
   draftsTotal: 0,
   selected: null,
