@@ -118,8 +118,10 @@ async def _axe(page: Any, source: str) -> list[str]:
 async def test_nothing_sticks_out_of_its_card_and_axe_finds_nothing_serious(
     stack: Stack, browser: Any, axe_source: str
 ) -> None:
-    page, _ = await _draft_open(browser, stack)
+    page, link = await _draft_open(browser, stack)
     problems = page_problems(page)
+    failed: list[str] = []
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
     for width in (1024, 1400, 1920):
         await page.set_viewport_size({"width": width, "height": 1000})
         await page.locator("#detail-view [data-testid=generated-report]").wait_for()
@@ -153,6 +155,12 @@ async def test_nothing_sticks_out_of_its_card_and_axe_finds_nothing_serious(
     await page.fill("#title-input", "t" * 320)
     await expect(page.locator("#title-counter")).to_contain_text("20 characters over")
     await expect(page.locator("#edit-save")).to_be_disabled()
+
+    # A subreddit without a profile is said in the page, not as a failed request in the console.
+    await page.goto(link)
+    await page.select_option("#subreddit-select", "freelance")
+    await expect(page.locator("[data-testid=no-profile]")).to_contain_text("No profile")
+    assert failed == []
     assert problems == []
 
 

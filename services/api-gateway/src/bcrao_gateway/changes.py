@@ -21,6 +21,7 @@ from bcrao_contracts.sse import ChangeMessage
 log = logging.getLogger("bcrao_gateway.changes")
 
 QUEUE_SIZE = 256
+PING_SECONDS = 15.0
 _END = None
 
 
@@ -58,16 +59,27 @@ class ChangeFeed:
             ),
         )
 
-    async def follow(self, user_id: str) -> AsyncIterator[ChangeMessage | None]:
-        """The user's changes as they come; None now and then when nothing came (a ping)."""
+    async def follow(
+        self, user_id: str, *, ping_seconds: float = PING_SECONDS, lifetime: float | None = None
+    ) -> AsyncIterator[ChangeMessage | None]:
+        """The user's changes as they come; None now and then when nothing came (a ping). Ends
+        after `lifetime` seconds (the page reconnects), like the progress streams."""
         queue: asyncio.Queue[ChangeMessage | None] = asyncio.Queue(self._queue_size)
         if self._closing:
             return
+        loop = asyncio.get_running_loop()
+        deadline = None if lifetime is None else loop.time() + lifetime
         self._subscribers.setdefault(user_id, set()).add(queue)
         try:
             while True:
+                wait = ping_seconds
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        return
+                    wait = min(wait, left)
                 try:
-                    message = await asyncio.wait_for(queue.get(), PING_SECONDS)
+                    message = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
                     yield None
                     continue
@@ -98,5 +110,3 @@ class ChangeFeed:
         if not queues:
             del self._subscribers[user_id]
 
-
-PING_SECONDS = 15.0

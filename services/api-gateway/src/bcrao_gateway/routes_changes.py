@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from starlette.responses import StreamingResponse
 
 from bcrao_gateway.changes import ChangeFeed
-from bcrao_gateway.deps import ChangesDep, CurrentUser
+from bcrao_gateway.deps import ChangesDep, CurrentUser, SettingsDep
 from bcrao_gateway.openapi import errors
 from bcrao_gateway.streaming.response import sse_headers
 
@@ -63,15 +63,22 @@ def with_etag(response: Response, version: str | None) -> None:
         **errors(401, 500),
     },
 )
-async def change_feed(user: CurrentUser, changes: ChangesDep) -> StreamingResponse:
+async def change_feed(
+    user: CurrentUser, changes: ChangesDep, settings: SettingsDep
+) -> StreamingResponse:
     """What changed in the caller's campaigns, profiles, blacklist entries and drafts while the
     page is open: edits, approvals and discards made in another tab, and drafts the pipeline
     stored. A message names the resource and its new version; the page reloads it. Sign in with
-    the bearer header (read it with fetch; EventSource cannot send one)."""
+    the bearer header (read it with fetch; EventSource cannot send one). It ends after the
+    streams' maximum lifetime; reconnect then (what changed meanwhile is not replayed: reload)."""
 
     async def frames() -> AsyncIterator[bytes]:
         yield encode_retry(RETRY_MS) + b": connected\n\n"
-        async for message in changes.follow(user):
+        stream = settings.stream
+        follow = changes.follow(
+            user, ping_seconds=stream.ping_seconds, lifetime=stream.max_lifetime_seconds
+        )
+        async for message in follow:
             if message is None:
                 yield PING
             else:

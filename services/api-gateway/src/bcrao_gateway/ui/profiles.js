@@ -48,11 +48,22 @@ export async function loadProfile(sub, { force = false } = {}) {
   }
   state.profiles.set(key, { status: "loading" });
   renderProfile();
+  // The campaign's profiles in one read: a subreddit without one is simply not in the list (no
+  // 404 per subreddit in the browser's console), and the others are known for the next choice.
   let entry;
   try {
-    entry = { status: "ok", profile: await api("GET", profileUrl(sub)) };
+    const campaign = state.campaign;
+    const listed = await api("GET", `/v1/campaigns/${enc(campaign.id)}/profiles`);
+    const byName = new Map(listed.profiles.map((p) => [p.subreddit.toLowerCase(), p]));
+    for (const name of campaign.target_subreddits) {
+      const other = `${campaign.id}/${name}`;
+      const found = byName.get(name.toLowerCase());
+      if (other !== key) state.profiles.set(other, found ? { status: "ok", profile: found } : { status: "missing" });
+    }
+    const found = byName.get(sub.toLowerCase());
+    entry = found ? { status: "ok", profile: found } : { status: "missing" };
   } catch (error) {
-    entry = error.status === 404 ? { status: "missing" } : { status: "error", error };
+    entry = { status: "error", error };
   }
   state.profiles.set(key, entry);
   if (profileKey(state.subreddit) === key) {
