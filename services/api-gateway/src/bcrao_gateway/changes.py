@@ -109,4 +109,3 @@ class ChangeFeed:
         queues.discard(queue)
         if not queues:
             del self._subscribers[user_id]
-
