@@ -81,7 +81,7 @@ def _in_words(error: Any) -> str:
     ctx = error.get("ctx") or {}
     message = str(error.get("msg", "invalid value"))
     if kind == "json_invalid":
-        return f"this is not valid JSON: {ctx.get('error', 'it cannot be read')}"
+        return f"invalid JSON: {ctx.get('error', 'cannot parse')}"
     if kind == "too_short" and "min_length" in ctx:
         given = ctx.get("actual_length")
         extra = f" ({given} given)" if given is not None else ""

@@ -166,9 +166,10 @@ async def analyze_profile(
     payload: Annotated[
         dict[str, Any] | list[Any],
         Body(
-            description='{"posts": [{"title", "body", "score", "num_comments"}]}, or the JSON of '
-            "a subreddit listing (data.children[].data with title, selftext, score, "
-            "num_comments, url); at least 10 posts"
+            description='{"text": "<posts as copied: blocks separated by --- or blank lines, '
+            'first line the title>"}, {"posts": [{"title", "body", "score", "num_comments"}]}, '
+            "or the JSON of a subreddit listing (data.children[].data with title, selftext, "
+            "score, num_comments, url); fewer than 10 posts give a low-confidence estimate"
         ),
     ],
     user: CurrentUser,
