@@ -89,16 +89,21 @@ function fieldBox(name, label, input) {
   return el("div", { class: "field", dataset: { field: name } }, [el("label", { for: input.id, text: label }), input, el("p", { class: "field-error", hidden: true })]);
 }
 
+let rendering = 0; // only the latest call renders: two calls at once must not leave two forms
+
 export async function renderBlacklistForm() {
-  const slot = clear($("blacklist-slot"));
+  const mine = ++rendering;
+  clear($("blacklist-slot"));
   if (!state.campaign) return;
   let categories, severities;
   try {
     [categories, severities] = await Promise.all([enumOf("BlacklistCategory"), enumOf("Severity")]);
   } catch (error) {
-    slot.append(errorBox({ code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The blacklist form could not be prepared" }));
+    if (mine === rendering) clear($("blacklist-slot")).append(errorBox({ code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The blacklist form could not be prepared" }));
     return;
   }
+  if (mine !== rendering) return;
+  const slot = clear($("blacklist-slot"));
   const kind = select("bl-kind", ["literal", "regex"], "literal");
   const pattern = el("input", { id: "bl-pattern", type: "text", maxlength: "500", spellcheck: "false" });
   const description = el("input", { id: "bl-description", type: "text", maxlength: "300", placeholder: "Why it gets posts removed" });
