@@ -35,3 +35,13 @@ if [ "${BOOTSTRAP_CHROMIUM:-1}" != 0 ] && ! command -v chromium >/dev/null 2>&1 
     echo "bootstrap: chromium could not be installed; the browser tests will skip" >&2
   fi
 fi
+
+# axe-core for the browser tests' accessibility check, from npm at the locked version (offline
+# once installed). Without npm the accessibility check skips and says why.
+A11Y="$ROOT/tests/e2e/a11y"
+if command -v npm >/dev/null 2>&1 && [ ! -f "$A11Y/node_modules/axe-core/axe.min.js" ]; then
+  echo "bootstrap: installing axe-core with npm (for the accessibility check)" >&2
+  if ! npm ci --prefix "$A11Y" --no-audit --no-fund --silent; then
+    echo "bootstrap: axe-core could not be installed; the accessibility check will skip" >&2
+  fi
+fi

@@ -55,6 +55,11 @@ async def test_the_last_draft_of_the_month_turns_generate_off(stack: Stack, brow
         problems = page_problems(page)
         await fill_generate_form(page, campaign)
         await expect(page.locator("#usage")).to_contain_text("9 / 10")
+        # From 80 %: a warning that says what is left and how to get more, before it bites.
+        warning = page.locator("#usage-warning")
+        await expect(warning).to_contain_text("used 9 of your 10 drafts this month: 1 left")
+        await expect(warning).to_contain_text("ask your administrator to move you to the starter")
+        await expect(page.locator("#rate-hint")).to_contain_text("drafts a minute")
         await expect(page.locator("#generate-btn")).to_be_enabled()
         await page.click("#generate-btn")
         await page.locator("#result [data-testid=draft]").wait_for(timeout=TIMEOUT_MS)
@@ -66,8 +71,15 @@ async def test_the_last_draft_of_the_month_turns_generate_off(stack: Stack, brow
         resets = datetime.fromisoformat((await client.get("/v1/usage")).json()["resets_at"])
         await expect(blocked).to_contain_text(str(resets.year))
         await expect(blocked).to_contain_text("More on")
+        await expect(blocked).to_contain_text("starter plan")
+        await expect(warning).to_be_hidden()
+        # The gating box no longer says "Allowed", and every disabled button says why.
+        gate = page.locator("#gating [data-gate=blocked]")
+        await expect(gate).to_contain_text("you cannot generate right now")
+        await expect(gate).to_contain_text("used all 10 drafts")
         await page.locator("#drafts-list .draft-item").first.click()
         await expect(page.locator("#regenerate-btn")).to_be_disabled()
+        await expect(page.locator("#regenerate-blocked")).to_contain_text("used all 10 drafts")
         await shot(page, "ui-limit-reached")
         assert problems == []
 
@@ -92,6 +104,10 @@ async def test_a_rate_limit_counts_down_before_generate_comes_back(
         limited = page.locator("#generate-error .error-box[data-code=RATE_LIMITED]")
         await expect(limited.locator(".countdown")).to_contain_text("You can try again in")
         await expect(page.locator("#generate-btn")).to_be_disabled()
+        await expect(limited.locator(".error-title")).to_have_text(
+            "Too many drafts asked for in a minute."
+        )
+        await expect(limited.locator(".support-code")).to_have_text("For support: RATE_LIMITED")
         assert "Retry After" not in await page.locator("#generate-error").inner_text()
         first = await limited.locator(".countdown").inner_text()
         await expect(limited.locator(".countdown")).not_to_have_text(first)  # it counts
@@ -115,9 +131,9 @@ async def test_an_expired_token_is_said_once(stack: Stack, browser: Any) -> None
     await page.fill("#token-input", expired)
     await page.click("#token-form button[type=submit]")
     message = page.locator("#global-error [data-testid=auth-message]")
-    await expect(message).to_contain_text("Your token has expired")
+    await expect(message).to_contain_text("Your sign-in key has expired")
     await expect(message).to_contain_text("make token")
-    await expect(page.locator("#token-state")).to_have_text("Token expired")
+    await expect(page.locator("#token-state")).to_have_text("Key expired")
     await expect(page.locator("#token-form")).to_be_visible()
     # One message: no section repeats the 401 in its own box.
     await expect(page.locator(".error-box[data-code^=AUTH_]")).to_have_count(1)

@@ -91,6 +91,7 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
     await page.click("#campaign-save")
     await expect(form).to_be_hidden()
     await expect(page.locator("#subreddit-chips")).to_contain_text("r/productivity")
+    await expect(page.locator("#campaign-notice")).to_contain_text("Campaign “Acme Notes” created")
 
     # Edit, pause (Generate says why it is off), resume.
     await page.click("#campaign-edit")
@@ -100,6 +101,7 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
     await page.select_option("#cf-humanizer-level", "casual")
     await page.click("#campaign-save")
     await expect(form).to_be_hidden()
+    await expect(page.locator("#campaign-notice")).to_contain_text("Changes to “Acme Notes” saved")
     await page.click("#campaign-edit")  # the saved level comes back into the form
     await expect(page.locator("#cf-humanizer-level")).to_have_value("casual")
     await page.click("#campaign-cancel")
@@ -146,7 +148,22 @@ async def test_a_campaign_a_pasted_profile_and_a_blacklist_regex(
     preview = page.locator("#bl-preview")
     await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "2")
     await expect(preview.locator("mark")).to_have_count(2)
-    await expect(preview).to_contain_text("preview in your browser")
+    await expect(preview).to_contain_text("same rules as your drafts")
+    await expect(page.locator("#bl-case-hint")).to_contain_text("must match exactly")
+    # The preview is the server's engine (RE2): what the browser's engine would accept but the
+    # server refuses is refused here too, with the reason.
+    await page.fill("#bl-sample", "foobar and aa")
+    for refused in ("foo(?=bar)", r"(a)\1"):
+        await page.fill("#bl-pattern", refused)
+        await expect(preview.locator(".bad")).to_contain_text("cannot be used")
+    await page.fill("#bl-pattern", "FOO")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "0")
+    await page.check("#bl-ignore-case")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "1")
+    await page.uncheck("#bl-ignore-case")
+    await page.fill("#bl-pattern", r"\bcode [A-Z]+\d+\b")
+    await page.fill("#bl-sample", "Use my code REDDIT20 today, or code SAVE5.")
+    await expect(preview.locator("[data-matches]")).to_have_attribute("data-matches", "2")
     await shot(page, "ui-blacklist-preview")
     await page.click("#bl-add")
     added = page.locator("#blacklist-list .entry[data-kind=regex]", has_text="code [A-Z]")
@@ -168,10 +185,14 @@ async def test_posts_analyzed_into_a_profile_reviewed_then_saved(
     await expect(page.locator("[data-testid=no-profile]")).to_be_visible()
     await page.click("#profile-edit")
 
-    # Too few posts: the API's reason is shown, nothing is saved.
-    await page.fill("#analyze-input", json.dumps(_posts()[:3]))
+    # Three post texts pasted as copied (no JSON): a rough estimate, marked low-confidence.
+    texts = "\n---\n".join(f"{p['title']}\n{p['body']}" for p in _posts()[:3])
+    await page.fill("#analyze-input", texts)
     await page.click("#analyze-run")
-    await expect(page.locator("#analyze-result .error-box")).to_contain_text("10")
+    await expect(page.locator("[data-testid=low-confidence]")).to_contain_text(
+        "only 3 posts: at least 10"
+    )
+    await expect(page.locator("[data-testid=proposal]")).to_contain_text("Proposed from 3 posts")
 
     await page.fill("#analyze-input", json.dumps(_posts()))
     await page.click("#analyze-run")
@@ -188,8 +209,9 @@ async def test_posts_analyzed_into_a_profile_reviewed_then_saved(
     await page.click("#analyze-use")
     await expect(page.locator("#pf-sample")).to_have_value("12")
     assert float(await page.locator("#pf-isc").input_value()) == float(proposed_isc)
-    # Hooks are the opening lines of the best-scored posts.
-    assert (await page.locator("#pf-hooks").input_value()).startswith("I was scared to admit it")
+    # Hooks are the titles of the best-scored posts.
+    hooks = await page.locator("#pf-hooks").input_value()
+    assert hooks.startswith("I lost a client in month 0"), hooks
     await page.fill("#pf-formality", "6.5")  # the user's own correction
     await page.click("#profile-save")
     await expect(page.locator("#profile .isc-value")).to_have_text(proposed_isc)

@@ -106,6 +106,16 @@ async def test_edits_are_checked_approved_with_confirmation_and_traced(
     await expect(approval).to_contain_text("confirmed")
     await shot(page, "ui-history")
 
+    # Changing an approved draft says it withdraws the approval, before and after.
+    await expect(page.locator("#status-hint")).to_contain_text("withdraws the approval")
+    await page.fill("#flair-input", "Question")
+    await page.click("#edit-save")
+    await expect(page.locator("#detail-notice")).to_contain_text("withdrew the approval")
+    await expect(page.locator("#detail-view .badge-status-edited")).to_be_visible()
+    await page.click("#status-actions [data-status=approved]")
+    await confirm(page)
+    await expect(page.locator("#detail-view .badge-status-approved")).to_be_visible()
+
     # Regenerate with feedback; the new draft says what it was made with and links back.
     await page.fill("#feedback-input", FEEDBACK)
     await page.click("#regenerate-btn")

@@ -152,7 +152,7 @@ def test_subreddit_prefix_is_stripped(given: str, stored: str) -> None:
 
 @pytest.mark.parametrize("bad", ["", "r/", "a", "has space", "x" * 30, "r/../etc"])
 def test_bad_subreddit_names_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="subreddit names"):
+    with pytest.raises(ValueError, match="is not a subreddit name"):
         normalize_subreddit(bad)
 
 

@@ -61,8 +61,8 @@ def test_the_proposal_is_a_profile_the_put_accepts() -> None:
     proposal = propose_profile(parse_posts(load("pasted_posts.json")), "freelance")
     again = ProfileIn.model_validate(proposal.profile.model_dump(mode="json"))
     assert again == proposal.profile
-    # hooks are the opening lines of the best-scored posts, best first
-    assert proposal.profile.top_success_hooks[0] == "I was stuck and frustrated for months."
+    # hooks are the titles of the best-scored posts, best first
+    assert proposal.profile.top_success_hooks[0] == "I almost quit freelancing last year"
     assert len(proposal.profile.example_posts) == 3
     assert proposal.profile.example_posts[0].startswith("I almost quit freelancing last year\n\n")
     assert proposal.profile.dominant_tone == "negative"  # stuck, frustrated, failed, lost...
@@ -116,11 +116,11 @@ def test_comment_children_of_a_post_page_are_not_posts() -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({}, "send either"),
-        ([], "send either"),
-        ("posts", "send either"),
-        ({"posts": []}, "at least 10 posts"),
-        ({"posts": [{"title": "only one", "score": 1}]}, "at least 10 posts"),
+        ({}, "paste the posts' text"),
+        ([], "paste the posts' text"),
+        ("   ", "paste the posts' text"),
+        ({"posts": []}, "no posts were found"),
+        ("---\n---\n", "no posts were found"),
         ({"posts": [{"body": "no title"}]}, "the pasted posts are invalid"),
         ({"posts": [{"title": "t", "score": "7"}]}, "the pasted posts are invalid"),
         ({"posts": [{"title": "t", "num_comments": True}]}, "the pasted posts are invalid"),
@@ -135,11 +135,36 @@ def test_empty_and_malformed_input_is_refused_clearly(payload: Any, message: str
         assert caught.value.details["errors"][0]["field"]
 
 
-def test_nine_posts_are_not_enough() -> None:
+def test_fewer_than_ten_posts_give_an_estimate_marked_low_confidence() -> None:
     posts = [Post(f"title {i}", "body text here.", i, 0) for i in range(9)]
-    with pytest.raises(AnalysisInputError) as caught:
-        propose_profile(posts, "freelance")
-    assert caught.value.details == {"sample_size": 9, "minimum": 10}
+    proposal = propose_profile(posts, "freelance")
+    assert proposal.low_confidence is True
+    assert proposal.confidence_note is not None
+    assert proposal.confidence_note.startswith("only 9 posts: at least 10")
+    assert proposal.sample_size == 9
+    one = propose_profile(parse_posts({"posts": [{"title": "only one", "score": 1}]}), "x")
+    assert one.low_confidence is True
+    assert one.profile.top_success_hooks == ["only one"]
+    ten = propose_profile([Post(f"t{i}", "b.", i, 0) for i in range(10)], "freelance")
+    assert ten.low_confidence is False
+    assert ten.confidence_note is None
+
+
+def test_pasted_post_texts_are_posts_whose_first_line_is_the_title() -> None:
+    dashed = (
+        "Title: I quit invoicing by hand\nIt took a year.\n\nThen it clicked.\n"
+        "---\n# Ask: pricing?\nHow do you price?\n"
+    )
+    posts = parse_posts({"text": dashed})
+    assert [(p.title, p.body) for p in posts] == [
+        ("I quit invoicing by hand", "It took a year.\n\nThen it clicked."),
+        ("Ask: pricing?", "How do you price?"),
+    ]
+    blank = parse_posts("First post title\nIts body.\n\n\nSecond title\r\n\r\nThird title")
+    assert [p.title for p in blank] == ["First post title", "Second title", "Third title"]
+    proposal = propose_profile(blank, "freelance")
+    assert proposal.profile.top_success_hooks == ["First post title", "Second title", "Third title"]
+    assert "no scores were given: the posts are taken in the order pasted" in proposal.notes
 
 
 # Bodies made of words, sentence ends, jargon and links, so every component has something to see.

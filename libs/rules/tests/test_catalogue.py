@@ -19,8 +19,9 @@ def test_it_is_plain_json_with_the_agreed_keys() -> None:
     assert json.loads(json.dumps(DOC)) == DOC
     assert set(DOC) == {
         "isc", "archetypes", "account_statuses", "draft_transitions", "plans", "limits",
-        "score_bands",
+        "score_bands", "usage_warning_fraction",
     }  # fmt: skip
+    assert DOC["usage_warning_fraction"] == 0.8
     assert DOC["plans"]["growth"]["drafts_per_month"] is None
     assert DOC["plans"]["trial"] == {"drafts_per_month": 10, "spend_usd_per_month": 5.0}
     assert DOC["limits"]["title_max"] == 300

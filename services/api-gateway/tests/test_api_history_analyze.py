@@ -107,9 +107,9 @@ async def test_analyze_through_the_gateway(api: Api, fixture: str) -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"posts": []}, "at least 10 posts"),
-        ({"hello": "world"}, "send either"),
-        ([1, 2, 3], "send either"),
+        ({"posts": []}, "no posts were found"),
+        ({"hello": "world"}, "paste the posts' text"),
+        ([1, 2, 3], "paste the posts' text"),
     ],
 )
 async def test_analyze_refusals_are_clear_422s(api: Api, payload: Any, message: str) -> None:

@@ -108,8 +108,8 @@ async def test_analyze_proposes_a_profile_without_saving_it(
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({}, "send either"),
-        ({"posts": []}, "at least 10 posts"),
+        ({}, "paste the posts' text"),
+        ({"posts": []}, "no posts were found"),
         ({"posts": [{"title": "t", "score": "7"}] * 10}, "the pasted posts are invalid"),
         ({"data": {"children": [{"data": {"score": 1}}]}}, "not a Reddit listing"),
     ],

@@ -85,3 +85,5 @@ class ProfileProposal(Contract):
     profile: ProfileIn
     isc: IscEstimate
     notes: list[str] = []
+    low_confidence: bool = False  # fewer posts than a reliable estimate needs
+    confidence_note: str | None = None  # why, in words

@@ -51,6 +51,17 @@ StrictFloat = Annotated[float, Strict()]
 StrictInt = Annotated[int, Strict()]
 
 
+def bare_domain_url(value: Any) -> Any:
+    """`plotwise.app` or `www.plotwise.app/pricing` is taken as `https://…`: people write web
+    addresses without the scheme. Anything else is left for the URL type to judge."""
+    if isinstance(value, str):
+        text = value.strip()
+        head = text.split("/", 1)[0]
+        if text and "://" not in text and "." in head and " " not in text:
+            return f"https://{text}"
+    return value
+
+
 def _subreddits(values: Any) -> Any:
     if isinstance(values, list):
         return [normalize_subreddit(v) if isinstance(v, str) else v for v in values]
@@ -71,6 +82,9 @@ class CampaignCreate(Contract):
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
     )
+    _url = field_validator("product_url", mode="before")(
+        classmethod(lambda cls, v: bare_domain_url(v))
+    )
 
 
 class CampaignUpdate(Contract):
@@ -89,6 +103,9 @@ class CampaignUpdate(Contract):
     _norm = field_validator("target_subreddits", mode="before")(
         classmethod(lambda cls, v: _subreddits(v))
     )
+    _url = field_validator("product_url", mode="before")(
+        classmethod(lambda cls, v: bare_domain_url(v))
+    )
 
 
 class Campaign(Contract):
@@ -105,6 +122,9 @@ class Campaign(Contract):
     updated_at: datetime
     # Added in 0.3; an older draft-store does not send it.
     humanizer_level: HumanizerLevel = HumanizerLevel.LIGHT
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
 
 
 class CampaignList(Contract):
@@ -136,6 +156,9 @@ class Profile(CommunityProfile):
     campaign_id: UUID
     isc_tier: str
     updated_at: datetime
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
 
 
 class ProfileList(Contract):
@@ -160,8 +183,39 @@ class BlacklistEntryCreate(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+class PatternPreviewRequest(Contract):
+    """Try a pattern on sample text with the engine that checks drafts (RE2), before saving it."""
+
+    kind: BlacklistKind = BlacklistKind.LITERAL
+    pattern: Annotated[str, Field(min_length=1, max_length=500)]
+    text: Annotated[str, Field(max_length=10_000)]
+
+
+class PatternMatch(Contract):
+    start: int
+    end: int
+    text: str
+
+
+class PatternPreview(Contract):
+    """Where the pattern matches, exactly as a saved entry would match a draft; `problem` says
+    why the engine cannot run it (then nothing matches and it cannot be saved either)."""
+
+    problem: str | None = None
+    matches: list[PatternMatch] = []
+    case_sensitive: bool
+
+
+class BlacklistEntryOut(BlacklistEntry):
+    """An entry as the API shows it: with its version (events carry entries without one)."""
+
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )
+
+
 class BlacklistList(Contract):
-    entries: list[BlacklistEntry]
+    entries: list[BlacklistEntryOut]
 
 
 class GenerateRequest(Contract):
@@ -216,6 +270,37 @@ class Usage(Contract):
     drafts_limit: int | None
     spend_usd: float
     spend_limit_usd: float
+    drafts_warning: bool = Field(
+        default=False, description="80 % or more of the month's drafts are used"
+    )
+    spend_warning: bool = Field(
+        default=False, description="80 % or more of the month's spend cap is used"
+    )
+    generate_per_minute: int | None = Field(
+        default=None, description="generate/regenerate requests allowed per minute (gateway)"
+    )
+    generate_remaining_this_minute: int | None = Field(
+        default=None, description="how many of those are left right now (gateway)"
+    )
+
+
+class InFlightTask(Contract):
+    """A generation of the campaign that is queued or running: a page that was reloaded (or
+    opened in another tab) re-attaches to its stream (`stream_url`, set by the gateway)."""
+
+    task_id: UUID
+    campaign_id: UUID
+    status: TaskStatus
+    kind: str  # generate | regenerate
+    subreddit: str | None = None
+    archetype: str | None = None
+    parent_draft_id: UUID | None = None
+    created_at: datetime
+    stream_url: str | None = None
+
+
+class InFlightTaskList(Contract):
+    tasks: list[InFlightTask]
 
 
 class TaskState(Contract):

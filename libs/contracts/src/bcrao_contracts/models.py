@@ -50,7 +50,11 @@ def normalize_subreddit(value: str) -> str:
             break
     name = name.strip("/")
     if not SUBREDDIT_RE.match(name):
-        raise ValueError("subreddit names are 2-21 letters, digits or underscores")
+        shown = value.strip()[:40] or "(empty)"
+        raise ValueError(
+            f"“{shown}” is not a subreddit name: names are 2 to 21 letters, digits or "
+            "underscores, like r/SaaS"
+        )
     return name
 
 
@@ -323,3 +327,6 @@ class Draft(GeneratedDraft):
     feedback: str | None = None  # what the user asked for when this draft was regenerated
     created_at: datetime
     updated_at: datetime
+    version: str | None = Field(
+        default=None, description="opaque version of this state; send it back as If-Match"
+    )

@@ -53,3 +53,17 @@ def encode_retry(milliseconds: int) -> bytes:
 
 
 PING = b": ping\n\n"
+
+
+class ChangeMessage(Contract):
+    """One message of the per-user change feed (`GET /v1/changes`): something the user owns
+    changed, in another tab or by the pipeline. The page reloads what it shows of it; `version`
+    is the new version (None when the resource is gone)."""
+
+    type: Literal["change"] = "change"
+    kind: Literal["draft", "campaign", "profile", "blacklist"]
+    action: Literal["stored", "edited", "approved", "discarded", "changed", "created", "deleted"]
+    id: str
+    campaign_id: str | None = None
+    version: str | None = None
+    status: str | None = None

@@ -18,6 +18,7 @@ At least 10 posts are needed.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -104,8 +105,40 @@ def _errors(exc: ValidationError) -> list[dict[str, str]]:
     ][:20]
 
 
+_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+_TITLE_PREFIX = re.compile(r"^\s*(?:#+\s*|title\s*:\s*)", re.IGNORECASE)
+MAX_PASTED_CHARS = 500_000
+
+
+def split_pasted(text: str) -> list[Post]:
+    """Post texts as people paste them: separated by lines of `---`, or else by blank lines;
+    each post's first line is its title. Pasted text has no scores: the posts keep their order."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_PASTED_CHARS:
+        raise AnalysisInputError(
+            f"the pasted text is longer than {MAX_PASTED_CHARS:,} characters; paste fewer posts",
+            {"length": len(text), "maximum": MAX_PASTED_CHARS},
+        )
+    blocks = _SEPARATOR.split(text) if _SEPARATOR.search(text) else _BLANK_LINES.split(text)
+    posts = []
+    for block in blocks:
+        lines = block.strip().split("\n", 1)
+        title = _TITLE_PREFIX.sub("", lines[0]).strip()[:300]
+        if not title:
+            continue
+        body = lines[1].strip() if len(lines) > 1 else ""
+        posts.append(Post(title, body[:40_000], 0, 0))
+    return posts
+
+
 def parse_posts(payload: Any) -> list[Post]:
-    """Pasted posts or a Reddit listing (comment children of a post page are skipped)."""
+    """Pasted post texts (a string, or `{"text": …}`), pasted posts as JSON, or a Reddit
+    listing (comment children of a post page are skipped)."""
+    if isinstance(payload, dict) and isinstance(payload.get("text"), str):
+        payload = payload["text"]
+    if isinstance(payload, str) and payload.strip():
+        return split_pasted(payload)
     if isinstance(payload, dict) and "posts" in payload:
         try:
             pasted = PastedPosts.model_validate(payload)
@@ -117,8 +150,9 @@ def parse_posts(payload: Any) -> list[Post]:
     listings = payload if isinstance(payload, list) else [payload]
     if not listings or not all(isinstance(x, dict) and "data" in x for x in listings):
         raise AnalysisInputError(
-            'send either {"posts": [{"title", "body", "score", "num_comments"}]} or the JSON '
-            "of a subreddit listing (data.children[].data)"
+            "paste the posts' text (one post per block, separated by blank lines or ---), "
+            'or send {"posts": [{"title", "body", "score", "num_comments"}]} or the JSON of a '
+            "subreddit listing (data.children[].data)"
         )
     posts: list[Post] = []
     for listing in listings:
@@ -230,18 +264,30 @@ def _tone(text: str) -> tuple[Tone, str]:
 
 
 def _hook(post: Post) -> str:
+    """A post's hook is its title: what readers saw before they clicked."""
+    if post.title.strip():
+        return post.title.strip()[:1000]
     sentences = split_sentences(post.body) if post.body.strip() else []
-    return (sentences[0] if sentences else post.title)[:1000]
+    return (sentences[0] if sentences else "")[:1000]
 
 
 def propose_profile(posts: Sequence[Post], subreddit: str) -> ProfileProposal:
-    if len(posts) < MIN_POSTS:
+    """A proposed profile; fewer than MIN_POSTS posts give an estimate marked low-confidence."""
+    if not posts:
         raise AnalysisInputError(
-            f"at least {MIN_POSTS} posts are needed to propose a profile; got {len(posts)}",
-            {"sample_size": len(posts), "minimum": MIN_POSTS},
+            "no posts were found: paste at least one post (ten or more give a reliable estimate)",
+            {"sample_size": 0, "minimum": 1},
         )
+    low = len(posts) < MIN_POSTS
+    confidence = (
+        f"only {len(posts)} post{'s' if len(posts) != 1 else ''}: at least {MIN_POSTS} give a "
+        "reliable estimate, so treat this ISC as a rough guess and check it against the "
+        "community's rules"
+        if low
+        else None
+    )
     by_score = sorted(posts, key=lambda p: -p.score)  # stable: ties keep the input order
-    q = len(posts) // 4
+    q = max(1, len(posts) // 4)
     top, bottom = by_score[:q], by_score[-q:]
     text = "\n\n".join(p.text for p in posts)
     grade = round(_clamp(flesch_kincaid_grade(text), 1.0, 20.0), 1)
@@ -279,7 +325,14 @@ def propose_profile(posts: Sequence[Post], subreddit: str) -> ProfileProposal:
             tone_note,
             f"quartiles of {q} posts each by score",
             *([flair_note] if flair_note else []),
+            *(
+                ["no scores were given: the posts are taken in the order pasted"]
+                if all(p.score == 0 for p in posts)
+                else []
+            ),
         ],
+        low_confidence=low,
+        confidence_note=confidence,
     )
 
 

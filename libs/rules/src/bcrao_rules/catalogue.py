@@ -13,7 +13,7 @@ from bcrao_contracts.models import BODY_MAX, CONTEXT_MAX, FEEDBACK_MAX, ISC_TIER
 
 from . import gating
 from .context import CONTEXT_MIN
-from .drafts import PLAN_LIMITS, TRANSITIONS
+from .drafts import PLAN_LIMITS, TRANSITIONS, WARN_FRACTION
 from .scoring import SCORE_BANDS
 
 ISC_MIN = 1.0
@@ -62,6 +62,7 @@ def rules_document() -> dict[str, Any]:
             }
             for plan, limits in PLAN_LIMITS.items()
         },
+        "usage_warning_fraction": WARN_FRACTION,
         "limits": {
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,

@@ -31,6 +31,15 @@ class PlanLimits:
     spend_usd_per_month: Decimal
 
 
+# Usage at or past this share of a monthly limit (drafts, spend) is announced as a warning.
+WARN_FRACTION = 0.8
+
+
+def near_limit(used: float, limit: float | None) -> bool:
+    """Whether `used` reached WARN_FRACTION of `limit` (never for an unlimited one)."""
+    return limit is not None and limit > 0 and used >= WARN_FRACTION * limit
+
+
 PLAN_LIMITS: dict[Plan, PlanLimits] = {
     Plan.TRIAL: PlanLimits(10, Decimal("5")),
     Plan.STARTER: PlanLimits(50, Decimal("15")),

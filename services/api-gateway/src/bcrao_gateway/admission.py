@@ -74,6 +74,10 @@ class SlidingWindow:
             return 0.0
         return events[0] + self.window - now
 
+    def remaining(self, user_id: str) -> int:
+        """How many more events are allowed right now."""
+        return max(0, self.limit - len(self._recent(user_id, self._clock())))
+
     def record(self, user_id: str) -> float:
         """Count one event now; returns its time (to `forget` it)."""
         now = self._clock()

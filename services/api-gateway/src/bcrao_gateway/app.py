@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
 from bcrao_gateway.admission import Clock, GenerateLimits
+from bcrao_gateway.changes import ChangeFeed
 from bcrao_gateway.config import Settings
 from bcrao_gateway.deadletters import DeadLetterWriter
 from bcrao_gateway.errors import install_error_handlers
@@ -42,7 +43,8 @@ def create_app(
     otherwise the lifespan creates the draft-store client and the Kafka producer, and closes them.
 
     app.state: settings, store, publisher, limits, in_flight (the streaming side calls
-    `in_flight.finish(task_id)` on a task's terminal event), metrics; `hub` is set by streaming.
+    `in_flight.finish(task_id)` on a task's terminal event), metrics, changes (the per-user
+    change feed); `hub` is set by streaming.
 
     Tracing (GATEWAY_OTLP_ENDPOINT, or a `tracer_provider` from a test): server spans for every
     request but the probes, client spans for draft-store calls, a PRODUCER span per publish and
@@ -80,6 +82,7 @@ def create_app(
             await stack.enter_async_context(
                 start_streaming(app, settings, dead_letters=sink, tracer=spans)
             )
+            stack.callback(app.state.changes.close_all)  # runs first: open feeds end
             log.info("api-gateway started")
             yield
         log.info("api-gateway stopped")
@@ -100,6 +103,7 @@ def create_app(
     app.state.limits = limits
     app.state.in_flight = limits.in_flight
     app.state.metrics = metrics
+    app.state.changes = ChangeFeed()
     metrics.watch(app.state)
 
     install_error_handlers(app)

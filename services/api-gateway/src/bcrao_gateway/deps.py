@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from bcrao_gateway.admission import GenerateLimits
 from bcrao_gateway.auth import user_from_bearer
+from bcrao_gateway.changes import ChangeFeed
 from bcrao_gateway.config import Settings
 from bcrao_gateway.errors import unavailable
 from bcrao_gateway.metrics import Metrics
@@ -59,7 +60,23 @@ async def get_hub(request: Request) -> TaskHub | None:
     return hub
 
 
+async def get_changes(request: Request) -> ChangeFeed:
+    changes: ChangeFeed = request.app.state.changes
+    return changes
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ChangesDep = Annotated[ChangeFeed, Depends(get_changes)]
+# The version (ETag) a write applies to. Optional: without it the write applies to whatever is
+# current (API clients written before versions keep working).
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description="the `version` (ETag) this change was made from; a stale one is a 412",
+    ),
+]
 StoreDep = Annotated[DraftStoreClient, Depends(get_store)]
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 LimitsDep = Annotated[GenerateLimits, Depends(get_limits)]

@@ -75,14 +75,40 @@ def error_response(
     return JSONResponse(envelope(code, message, details), status_code=status, headers=headers)
 
 
+def _in_words(error: Any) -> str:
+    """pydantic's message for one field, in a person's words where the type is a common one."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    message = str(error.get("msg", "invalid value"))
+    if kind == "json_invalid":
+        return f"invalid JSON: {ctx.get('error', 'cannot parse')}"
+    if kind == "too_short" and "min_length" in ctx:
+        given = ctx.get("actual_length")
+        extra = f" ({given} given)" if given is not None else ""
+        return f"needs at least {ctx['min_length']} entries{extra}"
+    if kind == "too_long" and "max_length" in ctx:
+        given = ctx.get("actual_length")
+        extra = f" ({given} given)" if given is not None else ""
+        return f"takes at most {ctx['max_length']} entries{extra}"
+    if kind == "string_too_short" and "min_length" in ctx:
+        return f"needs at least {ctx['min_length']} characters"
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"takes at most {ctx['max_length']} characters"
+    if kind.startswith("url_"):
+        return "is not a web address: write it like https://example.com"
+    if kind == "missing":
+        return "is required"
+    if kind == "enum" and "expected" in ctx:
+        return f"must be one of {ctx['expected']}"
+    return message.removeprefix("Value error, ")
+
+
 def readable_validation_errors(errors: Any) -> list[dict[str, str]]:
     """Field errors without the offending input (it may be huge, or a secret pasted by mistake)."""
     readable: list[dict[str, str]] = []
     for error in list(errors)[:MAX_REPORTED_ERRORS]:
         loc = ".".join(str(part) for part in error.get("loc", ()))
-        message = str(error.get("msg", "invalid value"))
-        if error.get("type") == "json_invalid":
-            message = f"invalid JSON: {(error.get('ctx') or {}).get('error', 'cannot parse')}"
+        message = _in_words(error)
         readable.append(
             {
                 "field": loc[:MAX_MESSAGE_CHARS],

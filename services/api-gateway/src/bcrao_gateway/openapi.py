@@ -17,6 +17,7 @@ _DESCRIPTIONS = {
     403: "PLAN_LIMIT_REACHED: the month's drafts are used up",
     404: "RESOURCE_NOT_FOUND (also for another user's resources)",
     409: "CONFLICT",
+    412: "PRECONDITION_FAILED: If-Match names an old version; `details.current` is the state now",
     413: "PAYLOAD_TOO_LARGE",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED (see Retry-After)",

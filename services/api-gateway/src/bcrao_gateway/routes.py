@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bcrao_gateway import routes_campaigns, routes_drafts, routes_generate, routes_ops, routes_rules
+from bcrao_gateway import (
+    routes_campaigns,
+    routes_changes,
+    routes_drafts,
+    routes_generate,
+    routes_ops,
+    routes_rules,
+)
 
 routers: tuple[APIRouter, ...] = (
     routes_campaigns.router,
+    routes_changes.router,
     routes_drafts.router,
     routes_generate.router,
     routes_ops.router,

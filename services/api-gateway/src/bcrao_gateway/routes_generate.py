@@ -11,7 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-from bcrao_contracts.api import GenerateAccepted, GenerateRequest, RegenerateRequest
+from bcrao_contracts.api import (
+    GenerateAccepted,
+    GenerateRequest,
+    InFlightTaskList,
+    RegenerateRequest,
+)
 from bcrao_contracts.enums import ErrorCode
 from bcrao_platform.logs import task_scope
 from fastapi import APIRouter, status
@@ -188,3 +193,30 @@ async def regenerate_draft(
         metrics,
         hub,
     )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/generations",
+    response_model=InFlightTaskList,
+    responses=errors(*COMMON, 404),
+)
+async def list_in_flight(
+    campaign_id: UUID, user: CurrentUser, settings: SettingsDep, store: StoreDep
+) -> InFlightTaskList:
+    """The campaign's generations still queued or running (oldest first, at most 50), each with
+    a fresh `stream_url`: a page that was reloaded re-attaches to every one of them and gets
+    their messages from the beginning (or after `Last-Event-ID`)."""
+    listed = await store.in_flight_tasks(user, campaign_id)
+    tasks = [
+        task.model_copy(
+            update={
+                "stream_url": stream_path(
+                    task.campaign_id,
+                    task.task_id,
+                    sign_stream_token(settings, user, task.task_id),
+                )
+            }
+        )
+        for task in listed.tasks
+    ]
+    return InFlightTaskList(tasks=tasks)

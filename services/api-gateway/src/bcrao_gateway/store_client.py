@@ -18,6 +18,7 @@ import httpx
 from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.api import (
     BlacklistEntryCreate,
+    BlacklistEntryOut,
     BlacklistList,
     Campaign,
     CampaignCreate,
@@ -26,6 +27,7 @@ from bcrao_contracts.api import (
     DraftList,
     DraftPatch,
     GenerateRequest,
+    InFlightTaskList,
     ProfileIn,
     ProfileList,
     RegenerateRequest,
@@ -34,10 +36,10 @@ from bcrao_contracts.api import (
 )
 from bcrao_contracts.api import Profile as ProfileOut
 from bcrao_contracts.base import Contract
-from bcrao_contracts.enums import DraftStatus, ErrorCode, Plan
+from bcrao_contracts.enums import Archetype, DraftStatus, ErrorCode, Plan
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
-from bcrao_contracts.models import BlacklistEntry, Draft
+from bcrao_contracts.models import Draft
 from bcrao_platform.http import service_client
 from pydantic import ValidationError
 
@@ -123,9 +125,13 @@ class DraftStoreClient:
         expected: tuple[int, ...] = (200,),
         json: Any = None,
         params: Any = None,
+        if_match: str | None = None,
     ) -> httpx.Response:
+        headers = {"If-Match": if_match} if if_match is not None else None
         try:
-            response = await self._http.request(method, path, json=json, params=params)
+            response = await self._http.request(
+                method, path, json=json, params=params, headers=headers
+            )
         except httpx.TimeoutException:
             log.warning("draft-store timed out", extra={"method": method})
             raise unavailable("draft-store did not answer in time", RETRY_AFTER_SECONDS) from None
@@ -170,26 +176,39 @@ class DraftStoreClient:
         return self._parse(Campaign, r)
 
     async def update_campaign(
-        self, user_id: str, campaign_id: UUID, body: CampaignUpdate
+        self, user_id: str, campaign_id: UUID, body: CampaignUpdate, if_match: str | None = None
     ) -> Campaign:
         r = await self._call(
-            "PATCH", self._path(user_id, "campaigns", campaign_id), json=_json(body, patch=True)
+            "PATCH",
+            self._path(user_id, "campaigns", campaign_id),
+            json=_json(body, patch=True),
+            if_match=if_match,
         )
         return self._parse(Campaign, r)
 
-    async def delete_campaign(self, user_id: str, campaign_id: UUID) -> None:
+    async def delete_campaign(
+        self, user_id: str, campaign_id: UUID, if_match: str | None = None
+    ) -> None:
         await self._call(
-            "DELETE", self._path(user_id, "campaigns", campaign_id), expected=(204, 200)
+            "DELETE",
+            self._path(user_id, "campaigns", campaign_id),
+            expected=(204, 200),
+            if_match=if_match,
         )
 
     # -- profiles ------------------------------------------------------------------------------
 
     async def put_profile(
-        self, user_id: str, campaign_id: UUID, subreddit: str, body: ProfileIn
+        self,
+        user_id: str,
+        campaign_id: UUID,
+        subreddit: str,
+        body: ProfileIn,
+        if_match: str | None = None,
     ) -> tuple[ProfileOut, bool]:
         """The stored profile, and whether it was created (True) or replaced (False)."""
         path = self._path(user_id, "campaigns", campaign_id, "profiles", subreddit)
-        r = await self._call("PUT", path, expected=(200, 201), json=_json(body))
+        r = await self._call("PUT", path, expected=(200, 201), json=_json(body), if_match=if_match)
         return self._parse(ProfileOut, r), r.status_code == 201
 
     async def list_profiles(self, user_id: str, campaign_id: UUID) -> ProfileList:
@@ -216,14 +235,16 @@ class DraftStoreClient:
 
     async def create_blacklist_entry(
         self, user_id: str, campaign_id: UUID, body: BlacklistEntryCreate
-    ) -> BlacklistEntry:
+    ) -> BlacklistEntryOut:
         path = self._path(user_id, "campaigns", campaign_id, "blacklist")
         r = await self._call("POST", path, expected=(201, 200), json=_json(body))
-        return self._parse(BlacklistEntry, r)
+        return self._parse(BlacklistEntryOut, r)
 
-    async def delete_blacklist_entry(self, user_id: str, entry_id: UUID) -> None:
+    async def delete_blacklist_entry(
+        self, user_id: str, entry_id: UUID, if_match: str | None = None
+    ) -> None:
         path = self._path(user_id, "blacklist", entry_id)
-        await self._call("DELETE", path, expected=(204, 200))
+        await self._call("DELETE", path, expected=(204, 200), if_match=if_match)
 
     # -- drafts --------------------------------------------------------------------------------
 
@@ -236,10 +257,22 @@ class DraftStoreClient:
         subreddit: str | None,
         limit: int,
         offset: int,
+        search: str | None = None,
+        archetype: Archetype | None = None,
+        needs_review: bool | None = None,
+        sort: str = "newest",
     ) -> DraftList:
         params: list[tuple[str, str | int]] = [("status", s.value) for s in statuses]
         if subreddit is not None:
             params.append(("subreddit", subreddit))
+        if search:
+            params.append(("q", search))
+        if archetype is not None:
+            params.append(("archetype", archetype.value))
+        if needs_review is not None:
+            params.append(("needs_review", "true" if needs_review else "false"))
+        if sort != "newest":
+            params.append(("sort", sort))
         params += [("limit", limit), ("offset", offset)]
         path = self._path(user_id, "campaigns", campaign_id, "drafts")
         return self._parse(DraftList, await self._call("GET", path, params=params))
@@ -247,16 +280,20 @@ class DraftStoreClient:
     async def get_draft(self, user_id: str, draft_id: UUID) -> Draft:
         return self._parse(Draft, await self._call("GET", self._path(user_id, "drafts", draft_id)))
 
-    async def patch_draft(self, user_id: str, draft_id: UUID, body: DraftPatch) -> Draft:
+    async def patch_draft(
+        self, user_id: str, draft_id: UUID, body: DraftPatch, if_match: str | None = None
+    ) -> Draft:
         path = self._path(user_id, "drafts", draft_id)
-        return self._parse(Draft, await self._call("PATCH", path, json=_json(body, patch=True)))
+        r = await self._call("PATCH", path, json=_json(body, patch=True), if_match=if_match)
+        return self._parse(Draft, r)
 
     async def get_draft_history(self, user_id: str, draft_id: UUID) -> DraftHistory:
         path = self._path(user_id, "drafts", draft_id, "history")
         return self._parse(DraftHistory, await self._call("GET", path))
 
-    async def delete_draft(self, user_id: str, draft_id: UUID) -> None:
-        await self._call("DELETE", self._path(user_id, "drafts", draft_id), expected=(204, 200))
+    async def delete_draft(self, user_id: str, draft_id: UUID, if_match: str | None = None) -> None:
+        path = self._path(user_id, "drafts", draft_id)
+        await self._call("DELETE", path, expected=(204, 200), if_match=if_match)
 
     # -- tasks and quota -----------------------------------------------------------------------
 
@@ -278,6 +315,10 @@ class DraftStoreClient:
         path = self._path(user_id, "tasks", task_id, "release")
         body = {"code": code, "message": message}
         await self._call("POST", path, expected=(204, 200), json=body)
+
+    async def in_flight_tasks(self, user_id: str, campaign_id: UUID) -> InFlightTaskList:
+        path = self._path(user_id, "campaigns", campaign_id, "tasks")
+        return self._parse(InFlightTaskList, await self._call("GET", path))
 
     async def get_task(self, user_id: str, task_id: UUID) -> TaskState | None:
         try:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from bcrao_platform.consumers import ConsumerSupervisor
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -117,3 +117,6 @@ async def require_service(request: Request, runtime: RuntimeDep) -> None:
 
 
 UserId = Annotated[str, Path(min_length=1, max_length=200)]
+
+# The version (ETag) a write applies to; none: the write applies to whatever is current.
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000)]

@@ -29,6 +29,14 @@ class Conflict(ServiceError):
     code = ErrorCode.CONFLICT
 
 
+class PreconditionFailed(ServiceError):
+    """412: the write named a version (If-Match) the resource no longer has. `details` carry
+    the current state (`current`, None when it is gone) and its `version`."""
+
+    status_code = 412
+    code = ErrorCode.PRECONDITION_FAILED
+
+
 class InvalidInput(ServiceError):
     status_code = 422
     code = ErrorCode.VALIDATION_ERROR

@@ -15,6 +15,7 @@ from bcrao_contracts import models as contracts
 from bcrao_contracts.enums import DraftStatus
 from bcrao_contracts.history import DraftHistory, HistoryEntry
 from bcrao_contracts.models import isc_tier
+from bcrao_contracts.versioning import versioned
 
 from . import models
 
@@ -22,6 +23,10 @@ FROM_DB = True  # `text_checked` of every parse below: the rows' text is storabl
 
 
 def campaign_out(row: models.Campaign) -> api.Campaign:
+    return versioned(_campaign(row))
+
+
+def _campaign(row: models.Campaign) -> api.Campaign:
     return api.Campaign(
         id=row.id,
         user_id=row.user_id,
@@ -73,6 +78,10 @@ def profile_snapshot(row: models.CommunityProfile) -> contracts.CommunityProfile
 
 
 def profile_out(row: models.CommunityProfile) -> api.Profile:
+    return versioned(_profile(row))
+
+
+def _profile(row: models.CommunityProfile) -> api.Profile:
     return api.Profile.parse(
         {
             **_profile_fields(row),
@@ -88,6 +97,12 @@ def profile_columns(profile: api.ProfileIn) -> dict[str, Any]:
     data = profile.model_dump(mode="json")
     data["analyzed_at"] = profile.analyzed_at
     return data
+
+
+def blacklist_versioned(row: models.BlacklistEntry) -> api.BlacklistEntryOut:
+    """An entry as the API shows it, with its version (events carry entries without one)."""
+    entry = api.BlacklistEntryOut.parse(blacklist_out(row).model_dump(mode="json"))
+    return versioned(entry)
 
 
 def blacklist_out(row: models.BlacklistEntry) -> contracts.BlacklistEntry:
@@ -108,6 +123,10 @@ def blacklist_out(row: models.BlacklistEntry) -> contracts.BlacklistEntry:
 
 
 def draft_out(row: models.Draft) -> contracts.Draft:
+    return versioned(_draft(row))
+
+
+def _draft(row: models.Draft) -> contracts.Draft:
     return contracts.Draft.parse(
         {
             "id": row.id,
@@ -164,6 +183,22 @@ def draft_columns(draft: contracts.GeneratedDraft) -> dict[str, Any]:
         "needs_review": draft.validation.needs_review,
         "flair": draft.flair,
     }
+
+
+def in_flight_task(task: models.GenerationTask) -> api.InFlightTask:
+    request = task.request or {}
+    return api.InFlightTask.parse(
+        {
+            "task_id": task.task_id,
+            "campaign_id": task.campaign_id,
+            "status": task.status,
+            "kind": task.kind,
+            "subreddit": request.get("subreddit"),
+            "archetype": request.get("archetype"),
+            "parent_draft_id": request.get("parent_draft_id"),
+            "created_at": task.created_at,
+        }
+    )
 
 
 def task_state(task: models.GenerationTask, draft: models.Draft | None) -> api.TaskState:

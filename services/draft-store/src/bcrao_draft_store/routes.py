@@ -9,17 +9,19 @@ from uuid import UUID
 
 from bcrao_contracts import api
 from bcrao_contracts.analysis import ProfileProposal
-from bcrao_contracts.models import BlacklistEntry, normalize_subreddit
+from bcrao_contracts.models import normalize_subreddit
 from bcrao_rules.analysis import AnalysisInputError, parse_posts, propose_profile
 from bcrao_rules.blacklist import pattern_problem
+from bcrao_rules.drafts import near_limit
 from fastapi import APIRouter, Body, Query, Response
 
 from . import mapping, models
 from . import repository as repo
-from .deps import NowDep, SessionDep, UserId
+from .deps import IfMatch, NowDep, SessionDep, UserId
 from .domain import PLAN_LIMITS
 from .errors import InvalidInput, NotFound
 from .generation_tasks import canonical_subreddit
+from .preconditions import require_version
 from .schemas import PlanChange
 
 router = APIRouter(prefix="/internal/users/{user_id}")
@@ -41,8 +43,10 @@ def _campaign_values(body: api.CampaignCreate | api.CampaignUpdate) -> dict[str,
     return values
 
 
-async def owned_campaign(session: SessionDep, user_id: str, campaign_id: UUID) -> models.Campaign:
-    campaign = await repo.get_campaign(session, user_id, campaign_id)
+async def owned_campaign(
+    session: SessionDep, user_id: str, campaign_id: UUID, *, lock: bool = False
+) -> models.Campaign:
+    campaign = await repo.get_campaign(session, user_id, campaign_id, lock=lock)
     if campaign is None:
         raise NotFound("campaign not found")
     return campaign
@@ -95,16 +99,27 @@ async def get_campaign(user_id: UserId, campaign_id: UUID, session: SessionDep) 
 
 @router.patch("/campaigns/{campaign_id}")
 async def update_campaign(
-    user_id: UserId, campaign_id: UUID, body: api.CampaignUpdate, session: SessionDep
+    user_id: UserId,
+    campaign_id: UUID,
+    body: api.CampaignUpdate,
+    session: SessionDep,
+    if_match: IfMatch = None,
 ) -> api.Campaign:
-    campaign = await owned_campaign(session, user_id, campaign_id)
+    campaign = await owned_campaign(session, user_id, campaign_id, lock=if_match is not None)
+    if if_match is not None:
+        require_version(if_match, mapping.campaign_out(campaign), "campaign")
     row = await repo.update_campaign(session, campaign, **_campaign_values(body))
     return mapping.campaign_out(row)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204)
-async def delete_campaign(user_id: UserId, campaign_id: UUID, session: SessionDep) -> None:
-    await repo.delete_campaign(session, await owned_campaign(session, user_id, campaign_id))
+async def delete_campaign(
+    user_id: UserId, campaign_id: UUID, session: SessionDep, if_match: IfMatch = None
+) -> None:
+    campaign = await owned_campaign(session, user_id, campaign_id, lock=if_match is not None)
+    if if_match is not None:
+        require_version(if_match, mapping.campaign_out(campaign), "campaign")
+    await repo.delete_campaign(session, campaign)
 
 
 @router.put("/campaigns/{campaign_id}/profiles/{subreddit:path}")
@@ -115,10 +130,13 @@ async def put_profile(
     body: api.ProfileIn,
     session: SessionDep,
     response: Response,
+    if_match: IfMatch = None,
 ) -> api.Profile:
     campaign = await owned_campaign(session, user_id, campaign_id)
     name = _target_subreddit(campaign, subreddit)
-    existing = await repo.get_profile(session, campaign.id, name)
+    existing = await repo.get_profile(session, campaign.id, name, lock=if_match is not None)
+    current = mapping.profile_out(existing) if existing is not None else None
+    require_version(if_match, current, "profile")
     if existing is not None:
         name = existing.subreddit
     row, created = await repo.upsert_profile(
@@ -170,13 +188,13 @@ async def list_blacklist(
 ) -> api.BlacklistList:
     campaign = await owned_campaign(session, user_id, campaign_id)
     rows = await repo.list_blacklist(session, campaign.id)
-    return api.BlacklistList(entries=[mapping.blacklist_out(r) for r in rows])
+    return api.BlacklistList(entries=[mapping.blacklist_versioned(r) for r in rows])
 
 
 @router.post("/campaigns/{campaign_id}/blacklist", status_code=201)
 async def create_blacklist_entry(
     user_id: UserId, campaign_id: UUID, body: api.BlacklistEntryCreate, session: SessionDep
-) -> BlacklistEntry:
+) -> api.BlacklistEntryOut:
     campaign = await owned_campaign(session, user_id, campaign_id)
     if problem := pattern_problem(body.kind, body.pattern):
         raise InvalidInput(
@@ -187,11 +205,18 @@ async def create_blacklist_entry(
     if body.subreddit is not None:
         values["subreddit"] = _target_subreddit(campaign, body.subreddit)
     row = await repo.create_blacklist_entry(session, campaign_id=campaign.id, **values)
-    return mapping.blacklist_out(row)
+    return mapping.blacklist_versioned(row)
 
 
 @router.delete("/blacklist/{entry_id}", status_code=204)
-async def delete_blacklist_entry(user_id: UserId, entry_id: UUID, session: SessionDep) -> None:
+async def delete_blacklist_entry(
+    user_id: UserId, entry_id: UUID, session: SessionDep, if_match: IfMatch = None
+) -> None:
+    if if_match is not None:
+        entry = await repo.get_blacklist_entry(session, user_id, entry_id, lock=True)
+        if entry is None:
+            raise NotFound("blacklist entry not found")
+        require_version(if_match, mapping.blacklist_versioned(entry), "blacklist entry")
     if not await repo.delete_blacklist_entry(session, user_id, entry_id):
         raise NotFound("blacklist entry not found")
 
@@ -208,6 +233,8 @@ async def _usage(session: SessionDep, user_id: str, now: NowDep) -> api.Usage:
         drafts_limit=limits.drafts_per_month,
         spend_usd=float(usage.spend_usd),
         spend_limit_usd=float(limits.spend_usd_per_month),
+        drafts_warning=near_limit(usage.drafts_used, limits.drafts_per_month),
+        spend_warning=near_limit(float(usage.spend_usd), float(limits.spend_usd_per_month)),
     )
 
 

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from bcrao_contracts import api
-from bcrao_contracts.enums import DraftStatus, UnknownDraftStatus, parse_draft_statuses
+from bcrao_contracts.enums import (
+    Archetype,
+    DraftStatus,
+    UnknownDraftStatus,
+    parse_draft_statuses,
+)
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import CommunityProfile, Draft, EditReport, GenerationParams
@@ -20,9 +25,10 @@ from pydantic import ValidationError
 
 from . import generation_tasks, mapping, models
 from . import repository as repo
-from .deps import NowDep, OpenSessionDep, RuntimeDep, SessionDep, UserId
+from .deps import IfMatch, NowDep, OpenSessionDep, RuntimeDep, SessionDep, UserId
 from .domain import next_status
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
+from .preconditions import require_version
 from .repository import history as history_repo
 from .routes import Limit, Offset, owned_campaign
 from .schemas import TaskRelease
@@ -59,6 +65,10 @@ async def list_drafts(
     subreddit: Annotated[str | None, Query(max_length=30)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    archetype: Archetype | None = None,
+    needs_review: bool | None = None,
+    sort: Annotated[str, Query(pattern="^(newest|oldest|score)$")] = "newest",
 ) -> api.DraftList:
     campaign = await owned_campaign(session, user_id, campaign_id)
     name = subreddit.strip().removeprefix("/").removeprefix("r/") if subreddit else None
@@ -69,6 +79,10 @@ async def list_drafts(
         subreddit=name or None,
         limit=limit,
         offset=offset,
+        search=q.strip() if q and q.strip() else None,
+        archetype=archetype.value if archetype else None,
+        needs_review=needs_review,
+        sort=sort,
     )
     return api.DraftList(drafts=[mapping.draft_out(r) for r in rows], total=total)
 
@@ -158,7 +172,12 @@ def _needs_confirmation(draft: models.Draft) -> Conflict:
 
 @router.patch("/drafts/{draft_id}")
 async def update_draft(
-    user_id: UserId, draft_id: UUID, body: api.DraftPatch, session: SessionDep, now: NowDep
+    user_id: UserId,
+    draft_id: UUID,
+    body: api.DraftPatch,
+    session: SessionDep,
+    now: NowDep,
+    if_match: IfMatch = None,
 ) -> Draft:
     """Saving `title`, `user_edits` or `flair` makes the draft `edited` (also from `approved`:
     changed text needs a new approval) and re-checks the edited text, rule by rule; a `status`
@@ -166,6 +185,8 @@ async def update_draft(
     that needs review without `confirm_needs_review`. Every change is recorded in the draft's
     history, with the rules the text failed at that point."""
     draft = await owned_draft(session, user_id, draft_id, lock=True)
+    if if_match is not None:
+        require_version(if_match, mapping.draft_out(draft), "draft")
     start = DraftStatus(draft.status)
     edits_saved = body.user_edits is not None or body.title is not None or body.flair is not None
     status = next_status(start, requested=body.status, edits_saved=edits_saved)
@@ -238,8 +259,13 @@ async def get_draft_history(user_id: UserId, draft_id: UUID, session: SessionDep
 
 
 @router.delete("/drafts/{draft_id}", status_code=204)
-async def delete_draft(user_id: UserId, draft_id: UUID, session: SessionDep) -> None:
-    await repo.delete_draft(session, await owned_draft(session, user_id, draft_id))
+async def delete_draft(
+    user_id: UserId, draft_id: UUID, session: SessionDep, if_match: IfMatch = None
+) -> None:
+    draft = await owned_draft(session, user_id, draft_id, lock=if_match is not None)
+    if if_match is not None:
+        require_version(if_match, mapping.draft_out(draft), "draft")
+    await repo.delete_draft(session, draft)
 
 
 @router.post("/campaigns/{campaign_id}/tasks", status_code=201)
@@ -264,6 +290,16 @@ async def open_generation_task(
     event = await generation_tasks.open_generation(session, user_id, campaign_id, body, now)
     runtime.metrics.tasks_opened += 1
     return event
+
+
+@router.get("/campaigns/{campaign_id}/tasks")
+async def list_in_flight_tasks(
+    user_id: UserId, campaign_id: UUID, session: SessionDep
+) -> api.InFlightTaskList:
+    """The campaign's generations that are queued or running, oldest first (at most 50)."""
+    campaign = await owned_campaign(session, user_id, campaign_id)
+    rows = await repo.in_flight_tasks(session, campaign.id)
+    return api.InFlightTaskList(tasks=[mapping.in_flight_task(t) for t in rows])
 
 
 @router.post("/drafts/{draft_id}/tasks", status_code=201)

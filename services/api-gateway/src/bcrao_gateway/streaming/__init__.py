@@ -55,7 +55,12 @@ async def start_streaming(
     `tracer`, each terminal event's delivery is a span of its generation's trace.
     """
     in_flight = getattr(app.state, "in_flight", None)
-    hub = TaskHub(settings.stream, on_terminal=getattr(in_flight, "finish", None))
+    changes = getattr(app.state, "changes", None)
+    hub = TaskHub(
+        settings.stream,
+        on_terminal=getattr(in_flight, "finish", None),
+        on_stored=getattr(changes, "draft_stored", None),
+    )
     stream_reader: StreamReader | None = None
     consumers: ConsumerSupervisor | None = None
     if reader:
@@ -129,6 +134,9 @@ def close_streams(app: Any) -> None:
     finishes by itself: without this a deploy would wait out the graceful timeout and then cut
     the streams without a farewell. Called by the server's signal handling, from the loop thread.
     """
+    changes = getattr(app.state, "changes", None)
+    if changes is not None:
+        changes.close_all()
     hub: TaskHub | None = getattr(app.state, "hub", None)
     settings = getattr(app.state, "settings", None)
     if hub is not None and (settings is None or settings.stream.shutdown_farewell):

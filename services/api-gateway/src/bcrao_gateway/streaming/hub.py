@@ -126,11 +126,14 @@ class TaskHub:
         *,
         clock: Clock = time.monotonic,
         on_terminal: Callable[[UUID], None] | None = None,
+        on_stored: Callable[[DraftStored], None] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         # Told once per task when its terminal event arrives (the gateway's in-flight limits).
         self._on_terminal = on_terminal
+        # Told once per stored draft (the per-user change feed).
+        self._on_stored = on_stored
         # Two LRU orders (oldest first): finished tasks are evicted before running ones.
         self._active: OrderedDict[UUID, _Task] = OrderedDict()
         self._finished: OrderedDict[UUID, _Task] = OrderedDict()
@@ -199,6 +202,11 @@ class TaskHub:
                 self._on_terminal(event.task_id)
             except Exception:  # a bookkeeping hook must never stop the stream
                 log.exception("on_terminal hook failed", extra={"task_id": str(event.task_id)})
+        if isinstance(event, DraftStored) and self._on_stored is not None:
+            try:
+                self._on_stored(event)
+            except Exception:
+                log.exception("on_stored hook failed", extra={"task_id": str(event.task_id)})
         return True
 
     def _notify(self, task: _Task) -> None:

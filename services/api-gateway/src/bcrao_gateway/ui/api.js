@@ -19,9 +19,12 @@ function retryAfterOf(response, details) {
   return Number.isFinite(inBody) && inBody >= 0 ? inBody : undefined;
 }
 
-export async function api(method, path, body) {
+/** `ifMatch`: the version the change was made from; a stale one answers 412 with the current
+ * state in `details.current` (conflict.js shows what changed). */
+export async function api(method, path, body, { ifMatch } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {

@@ -5,18 +5,25 @@ import { api, enc } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, badge, clear, el } from "./dom.js";
 import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
-import { findRanges, marked } from "./marks.js";
+import { marked } from "./marks.js";
 import { enumOf } from "./schema.js";
 import { state } from "./state.js";
 
-/** The browser's reading of a pattern, for the preview only. Literals: case-insensitive, whole
- * words at word-character edges; regexes: as written. The server (Python) makes the real check. */
-export function previewRegex(kind, pattern) {
-  if (kind === "regex") return new RegExp(pattern, "g");
-  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const left = /^\w/.test(pattern) ? "\\b" : "";
-  const right = /\w$/.test(pattern) ? "\\b" : "";
-  return new RegExp(`${left}${escaped}${right}`, "gi");
+/** UTF-16 offsets (the browser's) of the server's character offsets (Python's code points). */
+function utf16Offsets(text) {
+  const offsets = [0];
+  let at = 0;
+  for (const ch of text) {
+    at += ch.length;
+    offsets.push(at);
+  }
+  return offsets;
+}
+
+/** The pattern as saved: a regex with "Ignore case" starts with RE2's own (?i) flag. */
+export function savedPattern(kind, pattern, ignoreCase) {
+  if (kind !== "regex" || !ignoreCase || pattern.startsWith("(?i)")) return pattern;
+  return `(?i)${pattern}`;
 }
 
 function scopeText(entry) {
@@ -24,17 +31,24 @@ function scopeText(entry) {
   return entry.subreddit ? `r/${entry.subreddit} only` : "whole campaign";
 }
 
+let loading = 0; // only the latest load renders (the change feed may ask while one is running)
+
 export async function loadBlacklist() {
   const card = $("blacklist-card");
-  const list = clear($("blacklist-list"));
   card.hidden = !state.campaign;
-  if (!state.campaign) return;
+  const mine = ++loading;
+  if (!state.campaign) {
+    clear($("blacklist-list"));
+    return;
+  }
   try {
     const data = await api("GET", `/v1/campaigns/${enc(state.campaign.id)}/blacklist`);
+    if (mine !== loading) return;
+    const list = clear($("blacklist-list"));
     if (!data.entries.length) list.append(el("li", { class: "muted", text: "No entries yet." }));
     for (const entry of data.entries) list.append(entryItem(entry));
   } catch (error) {
-    showError(list, error, { title: "The blacklist could not be loaded" });
+    if (mine === loading) showError(clear($("blacklist-list")), error, { title: "The blacklist could not be loaded" });
   }
 }
 
@@ -57,10 +71,13 @@ async function deleteEntry(entry) {
   const ok = await confirmDialog({ title: "Delete this blacklist entry?", body: [el("code", { text: entry.pattern })], ok: "Delete", danger: true });
   if (!ok) return;
   try {
-    await api("DELETE", `/v1/blacklist/${enc(entry.id)}`);
+    await api("DELETE", `/v1/blacklist/${enc(entry.id)}`, undefined, { ifMatch: entry.version });
   } catch (error) {
-    showError($("blacklist-list"), error, { title: "The entry was not deleted" });
-    return;
+    if (error.status !== 412) {
+      showError($("blacklist-list"), error, { title: "The entry was not deleted" });
+      return;
+    }
+    // Changed or deleted in another tab: the list shows what is there now.
   }
   loadBlacklist();
 }
@@ -72,16 +89,21 @@ function fieldBox(name, label, input) {
   return el("div", { class: "field", dataset: { field: name } }, [el("label", { for: input.id, text: label }), input, el("p", { class: "field-error", hidden: true })]);
 }
 
+let rendering = 0; // only the latest call renders: two calls at once must not leave two forms
+
 export async function renderBlacklistForm() {
-  const slot = clear($("blacklist-slot"));
+  const mine = ++rendering;
+  clear($("blacklist-slot"));
   if (!state.campaign) return;
   let categories, severities;
   try {
     [categories, severities] = await Promise.all([enumOf("BlacklistCategory"), enumOf("Severity")]);
   } catch (error) {
-    slot.append(errorBox({ code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The blacklist form could not be prepared" }));
+    if (mine === rendering) clear($("blacklist-slot")).append(errorBox({ code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The blacklist form could not be prepared" }));
     return;
   }
+  if (mine !== rendering) return;
+  const slot = clear($("blacklist-slot"));
   const kind = select("bl-kind", ["literal", "regex"], "literal");
   const pattern = el("input", { id: "bl-pattern", type: "text", maxlength: "500", spellcheck: "false" });
   const description = el("input", { id: "bl-description", type: "text", maxlength: "300", placeholder: "Why it gets posts removed" });
@@ -95,29 +117,64 @@ export async function renderBlacklistForm() {
   const preview = el("div", { id: "bl-preview", class: "preview", "aria-live": "polite" });
   const formError = el("div", { role: "alert" });
 
-  const runPreview = () => {
-    clear(preview);
-    if (!pattern.value || !sample.value) return;
-    let regex;
-    try {
-      regex = previewRegex(kind.value, pattern.value);
-    } catch (exc) {
-      preview.append(el("p", { class: "bad", text: `This browser cannot read the pattern (${exc.message}). The server reads regexes with Python's rules and will say whether it is valid when you add it.` }));
+  const ignoreCase = el("input", { id: "bl-ignore-case", type: "checkbox", checked: true, disabled: true });
+  const caseHint = el("p", { id: "bl-case-hint", class: "hint" });
+  let lastKind = kind.value;
+  const syncCase = () => {
+    const regex = kind.value === "regex";
+    ignoreCase.disabled = !regex;
+    if (kind.value !== lastKind) ignoreCase.checked = !regex; // a regex starts as written
+    lastKind = kind.value;
+    caseHint.textContent = regex
+      ? ignoreCase.checked ? "Upper and lower case count the same." : "Upper and lower case must match exactly."
+      : "Plain text always ignores case and matches whole words.";
+  };
+  syncCase();
+
+  // The preview asks the server, which runs the same engine (RE2) and rules as the check of every
+  // draft: what it shows here is what a saved entry will catch.
+  let asked = 0;
+  let timer = null;
+  const runPreview = async () => {
+    const mine = ++asked;
+    if (!pattern.value || !sample.value) {
+      clear(preview);
       return;
     }
-    const ranges = findRanges(sample.value, [{ regex, kind: "blacklist", label: pattern.value }]);
+    let answer;
+    try {
+      answer = await api("POST", "/v1/blacklist/preview", { kind: kind.value, pattern: savedPattern(kind.value, pattern.value, ignoreCase.checked), text: sample.value });
+    } catch (error) {
+      if (mine === asked) showError(clear(preview), error, { title: "The pattern could not be tried" });
+      return;
+    }
+    if (mine !== asked) return;
+    clear(preview);
+    if (answer.problem) {
+      preview.append(el("p", { class: "bad", dataset: { matches: "0" }, text: `This pattern cannot be used: ${answer.problem.replace(/^this regular expression cannot be used: /, "")}` }));
+      return;
+    }
+    const offsets = utf16Offsets(sample.value);
+    const ranges = answer.matches.map((m) => ({ start: offsets[m.start], end: offsets[m.end], kind: "blacklist", label: pattern.value }));
     preview.append(
       el("p", { class: "report-title", dataset: { matches: String(ranges.length) }, text: ranges.length ? `${ranges.length} match(es)` : "No match" }),
       el("p", { class: "sample wrap" }, marked(sample.value, ranges)),
-      el("p", { class: "hint", text: "A preview in your browser; the server checks drafts with Python's regular expressions, which differ from the browser's in rare cases." }),
+      el("p", { class: "hint", text: "Checked by the server with the same rules as your drafts: a saved entry catches exactly this." }),
     );
   };
-  for (const input of [kind, pattern, sample]) input.addEventListener("input", runPreview);
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(runPreview, 250);
+  };
+  for (const input of [kind, pattern, sample, ignoreCase]) input.addEventListener("input", schedule);
+  kind.addEventListener("input", syncCase);
+  ignoreCase.addEventListener("input", syncCase);
 
   const form = el("form", { id: "blacklist-form", class: "subform", novalidate: true }, [
     el("h3", { class: "small-heading", text: "Add an entry" }),
     el("div", { class: "grid-2" }, [fieldBox("kind", "Kind", kind), fieldBox("severity", "Severity", severity)]),
     fieldBox("pattern", "Pattern", pattern),
+    el("div", { class: "field checkbox-field" }, [el("label", { for: "bl-ignore-case" }, [ignoreCase, " Ignore upper and lower case"]), caseHint]),
     fieldBox("description", "Description", description),
     el("div", { class: "grid-2" }, [fieldBox("category", "Category", category), fieldBox("subreddit", "Scope", scope)]),
     el("div", { class: "field" }, [el("label", { for: "bl-sample", text: "Try it on sample text" }), sample, preview]),
@@ -129,7 +186,7 @@ export async function renderBlacklistForm() {
     event.preventDefault();
     clear(formError);
     clearFieldErrors(form);
-    const body = { kind: kind.value, pattern: pattern.value, description: description.value.trim(), category: category.value, severity: severity.value, subreddit: scope.value || null };
+    const body = { kind: kind.value, pattern: savedPattern(kind.value, pattern.value, ignoreCase.checked), description: description.value.trim(), category: category.value, severity: severity.value, subreddit: scope.value || null };
     try {
       await api("POST", `/v1/campaigns/${enc(state.campaign.id)}/blacklist`, body);
       pattern.value = "";

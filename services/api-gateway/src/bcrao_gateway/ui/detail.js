@@ -3,17 +3,22 @@
  * history timeline and regeneration. */
 
 import { api, enc } from "./api.js";
+import { resolveConflict } from "./conflict.js";
 import { confirmDialog } from "./dialog.js";
-import { $, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
+import { $, gentleScroll, bindCounter, clear, copyButton, el, shorten } from "./dom.js";
 import { rateLimitCountdown, showError } from "./errors.js";
 import { currentReport, draftView, failedRules, highHits, needsReview, ruleItem, shownTitle } from "./draftview.js";
 import { loadHistory } from "./history.js";
 import { allowedTransitions, limits } from "./rules.js";
-import { emit, state } from "./state.js";
+import { writeRoute } from "./route.js";
+import { emit, on, state } from "./state.js";
 import { startStream } from "./stream.js";
 
 const UNDO_SECONDS = 10;
 let pendingDiscard = null; // {draft, timer, deadline}
+// Drafts this page is writing right now: the change feed's news of them is this page's own
+// (its answer brings the new state), so it is not "changed in another tab".
+const writing = new Set();
 
 const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
 
@@ -31,8 +36,9 @@ function lineage(draft) {
 
 function editor(draft, final) {
   const l = limits();
-  const title = el("input", { id: "title-input", type: "text", maxlength: String(l.title_max), value: shownTitle(draft), readonly: final || null });
-  const body = el("textarea", { id: "edit-input", rows: "12", maxlength: String(l.body_max), readonly: final || null });
+  // No maxlength: a longer paste is kept whole; the counters say by how much it is over.
+  const title = el("input", { id: "title-input", type: "text", value: shownTitle(draft), readonly: final || null });
+  const body = el("textarea", { id: "edit-input", rows: "12", readonly: final || null });
   body.value = draft.user_edits ?? draft.body;
   const titleCount = el("p", { id: "title-counter", class: "counter" });
   const bodyCount = el("p", { id: "body-counter", class: "counter" });
@@ -47,7 +53,11 @@ function editor(draft, final) {
     if (body.value !== (draft.user_edits ?? draft.body)) patch.user_edits = body.value;
     if (flair.value.trim() !== (draft.flair || "")) patch.flair = flair.value.trim();
     if (!Object.keys(patch).length) return;
-    patchDraft(patch, (saved) => (saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved."));
+    const wasApproved = draft.status === "approved";
+    patchDraft(patch, (saved) => {
+      const checked = saved.edit_report ? "Saved and checked again: see “Your edit” below, next to the generated report." : "Saved.";
+      return wasApproved && saved.status !== "approved" ? `${checked} This draft was approved; changing it withdrew the approval. Approve it again when it reads right.` : checked;
+    });
   });
   const reset = el("button", { type: "button", id: "edit-reset", class: "btn btn-ghost", text: "Back to the generated text", disabled: final || null, on: { click: () => {
     body.value = draft.body;
@@ -65,6 +75,12 @@ function editor(draft, final) {
   ]);
   bindCounter(title, titleCount, l.title_max);
   bindCounter(body, bodyCount, l.body_max);
+  const overLimit = () => {
+    if (final) return;
+    save.disabled = title.value.trim().length > l.title_max || body.value.length > l.body_max;
+  };
+  title.addEventListener("input", overLimit);
+  body.addEventListener("input", overLimit);
   return container;
 }
 
@@ -84,23 +100,33 @@ export function openDraft(draft, { notice } = {}) {
   for (const button of document.querySelectorAll("#status-actions [data-status]")) button.disabled = !allowed.includes(button.dataset.status);
   $("status-hint").textContent = final
     ? `This draft is ${draft.status}: it can no longer be edited or change status.`
-    : "Approve when it reads right; mark it posted once you have posted it yourself.";
+    : draft.status === "approved"
+      ? "Approved. Saving a change to the title, text or flair withdraws the approval; mark it posted once you have posted it yourself."
+      : "Approve when it reads right; mark it posted once you have posted it yourself.";
   $("feedback-input").value = "";
   $("feedback-input").dispatchEvent(new Event("input"));
   loadHistory($("history"), draft);
   collapseResult(draft);
+  writeRoute();
   emit("stream-changed"); // re-evaluates the regenerate button
   emit("drafts-render");
   const rect = card.getBoundingClientRect();
-  if (rect.top < 0 || rect.top > window.innerHeight - 80) card.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (rect.top < 0 || rect.top > window.innerHeight - 80) card.scrollIntoView({ behavior: gentleScroll(), block: "start" });
   $("detail-heading").focus({ preventScroll: true });
 }
 
-export async function openDraftId(id) {
+export async function openDraftId(id, { fromLink = false } = {}) {
   try {
     openDraft(await api("GET", draftUrl(id)));
   } catch (error) {
-    showError($("detail-error"), error, { title: "That draft could not be opened" });
+    if (fromLink && error.status === 404) {
+      closeDetail();
+      writeRoute({ replace: true });
+      showError($("drafts-error"), { code: "RESOURCE_NOT_FOUND", message: "It may have been deleted, or it belongs to another account: check that you are signed in as the person who shared the link." }, { title: "The draft in this link was not found" });
+      return;
+    }
+    const slot = $("detail-card").hidden ? $("drafts-error") : $("detail-error");
+    showError(slot, error, { title: "That draft could not be opened" });
   }
 }
 
@@ -115,11 +141,21 @@ async function patchDraft(body, doneText) {
   const draft = state.selected;
   if (!draft) return;
   const errorSlot = clear($("detail-error"));
+  writing.add(draft.id);
   try {
-    const saved = await api("PATCH", draftUrl(draft.id), body);
+    const saved = await api("PATCH", draftUrl(draft.id), body, { ifMatch: draft.version });
     openDraft(saved, { notice: typeof doneText === "function" ? doneText(saved) : doneText });
     emit("drafts-changed");
   } catch (error) {
+    if (error.status === 412) {
+      const { choice, current } = await resolveConflict("draft", "draft", draft, error);
+      emit("drafts-changed");
+      if (choice === "gone") return closeDetail();
+      if (state.selected && state.selected.id === draft.id) state.selected = current;
+      if (choice === "keep") return patchDraft(body, doneText);
+      openDraft(current, { notice: "Reloaded: this is the version saved in the other tab. Your change was not saved." });
+      return;
+    }
     if (error.status === 409 && body.status === "approved" && !body.confirm_needs_review) {
       // The server knows of high-severity hits this page did not: ask, then send the confirmation.
       const fresh = await api("GET", draftUrl(draft.id)).catch(() => draft);
@@ -129,6 +165,8 @@ async function patchDraft(body, doneText) {
     }
     showError(errorSlot, error, { title: error.status === 409 ? "That change is not allowed for this draft" : "The draft was not updated" });
     if (error.status === 409 || error.status === 404) refreshSelected();
+  } finally {
+    writing.delete(draft.id);
   }
 }
 
@@ -180,15 +218,27 @@ function sendDiscard({ keepalive = false } = {}) {
   clearTimeout(pending.timer);
   clear($("undo-slot"));
   const headers = { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` };
+  if (pending.draft.version) headers["If-Match"] = `"${pending.draft.version}"`;
   const request = fetch(draftUrl(pending.draft.id), { method: "PATCH", headers, body: JSON.stringify({ status: "discarded" }), keepalive });
   if (keepalive) return;
+  writing.add(pending.draft.id);
   request
     .then(async (response) => {
+      if (response.status === 412) {
+        const current = ((await response.json()).error.details || {}).current;
+        const what = current ? `It was changed in another tab or window meanwhile (it is now ${current.status}), so it was not discarded.` : "It was deleted in another tab or window.";
+        if (current && state.selected && state.selected.id === pending.draft.id) openDraft(current, { notice: what });
+        else if (!current && state.selected && state.selected.id === pending.draft.id) closeDetail();
+        throw Object.assign(new Error(what), { code: "PRECONDITION_FAILED" });
+      }
       if (!response.ok) throw Object.assign(new Error("not discarded"), { code: `HTTP_${response.status}` });
       if (state.selected && state.selected.id === pending.draft.id) openDraft(await response.json(), { notice: "Discarded." });
     })
     .catch((error) => showError($("drafts-error"), { code: error.code || "NETWORK_ERROR", message: error.message }, { title: "The draft was not discarded" }))
-    .finally(() => emit("drafts-changed"));
+    .finally(() => {
+      writing.delete(pending.draft.id);
+      emit("drafts-changed");
+    });
 }
 
 /** Discard waits UNDO_SECONDS before it is sent: discarded is final on the server. */
@@ -223,12 +273,22 @@ async function deleteDraft() {
   if (!draft) return;
   const ok = await confirmDialog({ title: `Delete “${shorten(shownTitle(draft), 80)}”?`, body: ["This cannot be undone, and it does not give the draft back to your monthly quota."], ok: "Delete", danger: true });
   if (!ok) return;
+  writing.add(draft.id);
   try {
-    await api("DELETE", draftUrl(draft.id));
+    await api("DELETE", draftUrl(draft.id), undefined, { ifMatch: draft.version });
+    writing.delete(draft.id);
     closeDetail();
     $("drafts-summary").textContent = "Draft deleted.";
     emit("drafts-changed");
   } catch (error) {
+    writing.delete(draft.id);
+    if (error.status === 412) {
+      const { choice, current } = await resolveConflict("draft", "draft", draft, error);
+      emit("drafts-changed");
+      if (choice === "gone") return closeDetail();
+      openDraft(current, { notice: choice === "keep" ? "Reloaded the saved version: delete it again if you still want it gone." : "Reloaded: this is the version saved in the other tab." });
+      return;
+    }
     showError($("detail-error"), error, { title: "The draft was not deleted" });
   }
 }
@@ -259,8 +319,39 @@ async function regenerate(event) {
   }
 }
 
+/** The open draft changed elsewhere (change feed): show the new version, unless this page holds
+ * unsaved edits, which stay and are saved (or not) through the conflict dialog. */
+async function changedElsewhere(change) {
+  const draft = state.selected;
+  if (!draft || draft.id !== change.id || writing.has(change.id)) return;
+  if (change.action === "deleted") {
+    closeDetail();
+    $("drafts-summary").textContent = "The open draft was deleted in another tab or window.";
+    return;
+  }
+  const title = $("title-input");
+  const body = $("edit-input");
+  const dirty = (title && title.value.trim() !== shownTitle(draft)) || (body && body.value !== (draft.user_edits ?? draft.body));
+  if (dirty) {
+    const notice = $("detail-notice");
+    notice.hidden = false;
+    notice.textContent = "This draft was changed in another tab or window. Your unsaved edits are kept; saving them shows what changed.";
+    return;
+  }
+  try {
+    const fresh = await api("GET", draftUrl(draft.id));
+    if (state.selected && state.selected.id === fresh.id) openDraft(fresh, { notice: `Updated: this draft was ${change.action === "edited" ? "edited" : change.action} in another tab or window.` });
+  } catch (error) {
+    if (error.status === 404) closeDetail();
+  }
+}
+
 export function initDetail() {
-  $("detail-close").addEventListener("click", closeDetail);
+  on("selected-draft-changed", changedElsewhere);
+  $("detail-close").addEventListener("click", () => {
+    closeDetail();
+    writeRoute();
+  });
   for (const button of document.querySelectorAll("#status-actions [data-status]")) {
     const status = button.dataset.status;
     if (status === "approved") button.addEventListener("click", approve);

@@ -69,7 +69,10 @@ export function badge(text, kind) {
 export function bindCounter(input, counter, max, { min = 0 } = {}) {
   const update = () => {
     const length = input.value.length;
-    counter.textContent = min && length < min ? `${length} / ${max} (at least ${min})` : `${length} / ${max}`;
+    counter.textContent =
+      length > max
+        ? `${length} / ${max}: ${length - max} characters over the limit, shorten it to save`
+        : min && length < min ? `${length} / ${max} (at least ${min})` : `${length} / ${max}`;
     counter.classList.toggle("near", length > max * 0.9 || (min > 0 && length > 0 && length < min));
     counter.classList.toggle("over", length > max);
   };
@@ -104,4 +107,10 @@ export function copyButton(label, getText, testid) {
     setTimeout(() => (button.textContent = label), 1500);
   });
   return button;
+}
+
+/** Smooth scrolling on wide screens; on a phone (where the section bar also scrolls) a jump, so a
+ * tap on the bar never races an animation still under way. */
+export function gentleScroll() {
+  return window.matchMedia("(max-width: 760px)").matches ? "instant" : "smooth";
 }

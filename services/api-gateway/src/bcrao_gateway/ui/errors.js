@@ -25,17 +25,42 @@ function detailsList(details) {
   return list;
 }
 
-/** An error box: code badge, message, gating details (forced archetype, constraints), the rest. */
+/** What each error code means, in a marketer's words; the code itself is kept on a last line for
+ * support. */
+export const ERROR_WORDS = {
+  AUTH_REQUIRED: "You are not signed in. Paste your sign-in key at the top of the page.",
+  AUTH_INVALID: "Your sign-in key is not valid any more (it may have expired). Paste a new one at the top of the page.",
+  RESOURCE_NOT_FOUND: "This was not found. It may have been deleted, or it belongs to another account.",
+  VALIDATION_ERROR: "Some of what was entered needs fixing.",
+  PLAN_LIMIT_REACHED: "Your plan's limit for this month is reached.",
+  CONFLICT: "That change is not possible for this item right now.",
+  PRECONDITION_FAILED: "This was changed in another tab or window since you opened it.",
+  PAYLOAD_TOO_LARGE: "That is too much to send at once. Shorten the text and try again.",
+  RATE_LIMITED: "Too many requests in a short time. Wait a moment, then try again.",
+  UNAVAILABLE: "The service is busy or restarting. Try again in a few seconds.",
+  INTERNAL_ERROR: "Something went wrong on our side. Try again; if it keeps happening, tell support the code below.",
+  ISC_ARCHETYPE_BLOCKED: "This community is too sensitive for that kind of post.",
+  WARMUP_ARCHETYPE_BLOCKED: "A new or warming-up account may only ask the community for feedback.",
+  LLM_UNAVAILABLE: "The writing service is unavailable right now. Try again shortly.",
+  GENERATION_FAILED: "The draft could not be written. Try again.",
+  NETWORK_ERROR: "The server cannot be reached. Check your connection; the page keeps trying.",
+  INVALID_JSON: "That text is not in the expected format.",
+  STREAM_ENDED: "This generation has already finished.",
+};
+
+/** The human sentence for an error code (the server's own message when the code is unknown). */
+export const errorWords = (error) => ERROR_WORDS[error.code] || error.message || "Something went wrong.";
+
+/** An error box: a human title and message, gating details (forced archetype, constraints), the
+ * fields to fix, the rest; the code last, for support. */
 export function errorBox(error, { title, onUseArchetype } = {}) {
   const code = error.code || "ERROR";
+  const words = ERROR_WORDS[code];
   const box = el("div", { class: "error-box", dataset: { code } }, [
-    el("p", { class: "error-title" }, [
-      el("span", { class: "code", text: code }),
-      " ",
-      el("span", { text: title || error.message || "Something went wrong" }),
-    ]),
+    el("p", { class: "error-title" }, [el("span", { text: title || words || error.message || "Something went wrong" })]),
   ]);
-  if (title && error.message) box.append(el("p", { class: "error-message", text: error.message }));
+  const message = title ? (words && !error.message ? words : error.message) : words ? error.message : "";
+  if (message && message !== title) box.append(el("p", { class: "error-message", text: message }));
   const details = error.details || {};
   if (details.forced_archetype) {
     const label = archetypeLabel(details.forced_archetype);
@@ -59,6 +84,7 @@ export function errorBox(error, { title, onUseArchetype } = {}) {
   }
   const rest = detailsList(details);
   if (rest) box.append(rest);
+  box.append(el("p", { class: "support-code" }, ["For support: ", el("code", { class: "code", text: code })]));
   return box;
 }
 
@@ -104,8 +130,9 @@ export function rateLimitCountdown(container, error, done) {
   emit("rate-limited", until);
   const line = el("span", { class: "countdown" });
   const box = el("div", { class: "error-box", dataset: { code: error.code } }, [
-    el("p", { class: "error-title" }, [el("span", { class: "code", text: error.code }), " ", el("span", { text: "Too many generation requests." })]),
+    el("p", { class: "error-title" }, [el("span", { text: "Too many drafts asked for in a minute." })]),
     el("p", {}, [line]),
+    el("p", { class: "support-code" }, ["For support: ", el("code", { class: "code", text: error.code })]),
   ]);
   clear(container).append(box);
   const tick = () => {

@@ -3,7 +3,7 @@
 
 import { api, enc } from "./api.js";
 import { $, bindCounter, clear, el, shorten } from "./dom.js";
-import { rateLimitCountdown, showError } from "./errors.js";
+import { ERROR_WORDS, rateLimitCountdown, showError } from "./errors.js";
 import { currentProfile } from "./profiles.js";
 import { ACCOUNT_LABELS, archetypeLabel, formatIsc, gatingFor, iscTier, limits } from "./rules.js";
 import { on, state } from "./state.js";
@@ -28,7 +28,9 @@ export function chooseArchetype(value) {
  * about the campaign's keywords. */
 function contextProblem() {
   const min = limits().context_min || 0;
+  const max = limits().context_max;
   const length = $("context-input").value.trim().length;
+  if (max && length > max) return `The context is ${length - max} characters over its ${max}-character limit: shorten it to generate.`;
   return length > 0 && length < min ? `Write at least ${min} characters of context (${length} so far), leave it empty to write about the campaign's keywords, or start from its description.` : null;
 }
 
@@ -66,9 +68,17 @@ export function updateGating() {
     const box = el("div", { class: refused ? "gate gate-refused" : "gate gate-ok", dataset: { gate: refused ? "refused" : "allowed", code: refused ? refused.code : "" } });
     if (refused) {
       box.append(
-        el("p", { class: "gate-title" }, [el("span", { class: "code", text: refused.code }), " Will be refused"]),
+        el("p", { class: "gate-title", text: `Will be refused: ${ERROR_WORDS[refused.code] || refused.code}` }),
         el("p", { class: "gate-why", text: refused.why }),
         el("p", {}, [el("button", { type: "button", class: "btn btn-small", text: `Use ${archetypeLabel(refused.forced)} instead`, on: { click: () => chooseArchetype(refused.forced) } })]),
+      );
+    } else if (blockedReason()) {
+      box.className = "gate gate-blocked";
+      box.dataset.gate = "blocked";
+      box.append(
+        el("p", { class: "gate-title", text: "This community allows it, but you cannot generate right now:" }),
+        el("p", { class: "gate-why", text: blockedReason() }),
+        el("p", { class: "hint", text: "When you can, the draft will follow these rules:" }),
       );
     } else {
       box.append(el("p", { class: "gate-title", text: "Allowed — the draft will follow these rules:" }));
@@ -89,7 +99,16 @@ export function updateGating() {
   const button = $("generate-btn");
   button.disabled = !ready || state.submitting || state.streaming;
   button.textContent = state.submitting || state.streaming ? "Generating…" : "Generate draft";
-  $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting;
+  const feedbackMax = limits().feedback_max;
+  const feedbackOver = feedbackMax && $("feedback-input").value.trim().length > feedbackMax;
+  $("regenerate-btn").disabled = state.streaming || Boolean(reason) || waiting || Boolean(feedbackOver);
+  const why = feedbackOver
+    ? `The feedback is over its ${feedbackMax}-character limit: shorten it to regenerate.`
+    : state.streaming
+    ? "A draft is being written right now; Regenerate comes back when it is done."
+    : reason || (waiting ? "Too many drafts asked for in a minute: Regenerate comes back when the countdown ends." : "");
+  $("regenerate-blocked").hidden = !why;
+  $("regenerate-blocked").textContent = why;
 }
 
 async function submitGenerate(event) {
@@ -140,8 +159,38 @@ export function initGenerate() {
 export function applyLimits() {
   const l = limits();
   const context = $("context-input");
-  context.maxLength = l.context_max;
+  // No maxlength: a paste longer than the limit is kept whole and the counter says by how much
+  // it is over (a browser would cut it silently).
   updateContextCounter = bindCounter(context, $("context-counter"), l.context_max, { min: l.context_min });
-  $("feedback-input").maxLength = l.feedback_max;
   bindCounter($("feedback-input"), $("feedback-counter"), l.feedback_max);
+  $("feedback-input").addEventListener("input", updateGating);
+}
+
+/** After a reload (or in another tab): the campaign's generations still under way. The newest is
+ * followed in the progress card from its start; the others are named under it, and their drafts
+ * reach the list when they land (the change feed). */
+export async function resumeInFlight() {
+  const campaign = state.campaign;
+  const others = $("inflight-others");
+  clear(others).hidden = true;
+  if (!campaign) return;
+  let listed;
+  try {
+    listed = await api("GET", `/v1/campaigns/${enc(campaign.id)}/generations`);
+  } catch (error) {
+    return; // the page works without it; the drafts still land in the list
+  }
+  if (state.campaign !== campaign || !listed.tasks.length) return;
+  const label = (task) =>
+    task.kind === "regenerate" ? `regenerating a draft for r/${task.subreddit}` : `r/${task.subreddit} · ${archetypeLabel(task.archetype)}`;
+  const tasks = [...listed.tasks];
+  const newest = tasks.pop();
+  if (!state.streaming) startStream(newest, label(newest), { resumed: true });
+  if (tasks.length) {
+    others.hidden = false;
+    others.append(
+      el("p", { class: "small-heading", text: `Also being written (${tasks.length}); each appears in Drafts when it is done:` }),
+      el("ul", {}, tasks.map((task) => el("li", { dataset: { taskId: task.task_id }, text: label(task) }))),
+    );
+  }
 }

@@ -159,24 +159,25 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
   ]);
 
   // Analyze real posts: the server proposes a profile; the user reviews it, then saves it.
-  const postsBox = el("textarea", { id: "analyze-input", rows: "6", spellcheck: "false", placeholder: '[{"title": "…", "body": "…", "score": 120, "num_comments": 34}, …] or the JSON of a subreddit listing' });
+  const postsBox = el("textarea", { id: "analyze-input", rows: "6", spellcheck: "false", placeholder: "First post's title\nIts text…\n---\nSecond post's title\nIts text…" });
   const proposal = el("div", { id: "analyze-result" });
   const analyzePart = el("div", { class: "subform" }, [
     el("label", { for: "analyze-input", text: `Analyze posts from r/${subreddit}` }),
-    el("p", { class: "hint", text: "Paste at least 10 posts as JSON (title, body, score, num_comments), or save a listing page as JSON (add .json to the subreddit's URL) and paste it. Nothing is saved until you save the profile." }),
+    el("p", { class: "hint", text: "Paste the community's posts as you copied them: one post per block, the title on its first line, posts separated by a line of --- (or by blank lines when each post is one paragraph). A saved listing page (add .json to the subreddit's address) or posts as JSON work too. Ten posts or more give a reliable estimate; fewer give a rough one. Nothing is saved until you save the profile." }),
     postsBox,
     el("div", { class: "actions" }, [
       el("button", { type: "button", id: "analyze-run", class: "btn", text: "Analyze posts", on: { click: async () => {
         clear(proposal);
-        let parsed;
+        // JSON (posts, or a saved listing page) goes as it is; anything else is pasted post
+        // texts, which the server splits on blank lines or "---".
+        let body;
         try {
-          parsed = JSON.parse(postsBox.value);
+          body = analyzeBody(JSON.parse(postsBox.value));
         } catch (exc) {
-          proposal.append(errorBox({ code: "INVALID_JSON", message: `This is not JSON: ${exc.message}` }));
-          return;
+          body = { text: postsBox.value };
         }
         try {
-          const answer = await analyze(analyzeBody(parsed));
+          const answer = await analyze(body);
           proposal.append(proposalView(answer, () => {
             fill({ ...answer.profile, sample_size: answer.profile.sample_size ?? answer.sample_size });
             inputs.isc_score.focus();
@@ -218,6 +219,7 @@ function proposalView(answer, use) {
   const p = answer.profile || {};
   return el("div", { class: "proposal", dataset: { testid: "proposal" } }, [
     el("p", { class: "report-title", text: `Proposed from ${answer.sample_size ?? p.sample_size ?? 0} posts` }),
+    answer.low_confidence ? el("p", { class: "warning", dataset: { testid: "low-confidence" }, text: `Low confidence: ${answer.confidence_note}.` }) : null,
     el("dl", { class: "profile-facts" }, [
       el("dt", { text: "ISC estimate" }), el("dd", { class: "proposal-isc", text: `${formatIsc(p.isc_score)} (${iscTier(p.isc_score)})` }),
       el("dt", { text: "Sentences" }), el("dd", { text: `${fmtNumber(p.avg_sentence_length)} words on average` }),

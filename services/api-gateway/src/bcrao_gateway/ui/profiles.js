@@ -2,6 +2,7 @@
  * editor to write one, paste one as JSON, or propose one from real posts (POST …/analyze). */
 
 import { api, enc } from "./api.js";
+import { resolveConflict } from "./conflict.js";
 import { $, clear, el, fmtDate, fmtNumber } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { formatIsc, iscRuleSentence, iscTier, isBlockedIsc } from "./rules.js";
@@ -47,16 +48,43 @@ export async function loadProfile(sub, { force = false } = {}) {
   }
   state.profiles.set(key, { status: "loading" });
   renderProfile();
+  // The campaign's profiles in one read: a subreddit without one is simply not in the list (no
+  // 404 per subreddit in the browser's console), and the others are known for the next choice.
   let entry;
   try {
-    entry = { status: "ok", profile: await api("GET", profileUrl(sub)) };
+    const campaign = state.campaign;
+    const listed = await api("GET", `/v1/campaigns/${enc(campaign.id)}/profiles`);
+    const byName = new Map(listed.profiles.map((p) => [p.subreddit.toLowerCase(), p]));
+    for (const name of campaign.target_subreddits) {
+      const other = `${campaign.id}/${name}`;
+      const found = byName.get(name.toLowerCase());
+      if (other !== key) state.profiles.set(other, found ? { status: "ok", profile: found } : { status: "missing" });
+    }
+    const found = byName.get(sub.toLowerCase());
+    entry = found ? { status: "ok", profile: found } : { status: "missing" };
   } catch (error) {
-    entry = error.status === 404 ? { status: "missing" } : { status: "error", error };
+    entry = { status: "error", error };
   }
   state.profiles.set(key, entry);
   if (profileKey(state.subreddit) === key) {
     renderProfile();
     emit("profile-changed");
+  }
+}
+
+/** PUT from the version the editor was opened on; on a 412 say what changed and let the person
+ * keep theirs (send again from the current version) or take the saved one. */
+async function putProfile(sub, body, initial) {
+  try {
+    return await api("PUT", profileUrl(sub), body, { ifMatch: initial ? initial.version : undefined });
+  } catch (error) {
+    if (error.status !== 412 || !initial) throw error;
+    const { choice, current } = await resolveConflict("profile", "profile", initial, error);
+    if (choice === "keep") return api("PUT", profileUrl(sub), body, { ifMatch: current.version });
+    state.profiles.set(profileKey(sub), current ? { status: "ok", profile: current } : { status: "missing" });
+    renderProfile();
+    emit("profile-changed");
+    throw Object.assign(new Error("Your profile was not saved: the profile saved in the other tab is shown."), { code: "PRECONDITION_FAILED", details: {} });
   }
 }
 
@@ -69,7 +97,7 @@ function openEditor(initial) {
       initial,
       analyze: (body) => api("POST", `${profileUrl(sub)}/analyze`, body),
       save: async (body) => {
-        const saved = await api("PUT", profileUrl(sub), body);
+        const saved = await putProfile(sub, body, initial);
         state.profiles.set(profileKey(sub), { status: "ok", profile: saved });
         clear(slot);
         renderProfile();

@@ -14,6 +14,10 @@ export const state = {
   profiles: new Map(), // "<campaign>/<subreddit>" -> {status: "loading"|"ok"|"missing"|"error", profile, error}
   statusFilter: new Set(),
   subredditFilter: "",
+  search: "", // words looked for in the drafts' titles and text
+  sort: "newest", // newest | oldest | score
+  archetypeFilter: "",
+  reviewOnly: false,
   drafts: [],
   draftsTotal: 0,
   selected: null,

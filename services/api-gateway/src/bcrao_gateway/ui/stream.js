@@ -2,7 +2,7 @@
  * model's "Title:" line, restarts, the stored draft on `complete`, and errors that end the view.
  * Without a connection for OFFLINE_AFTER_MS the page says so, and keeps retrying with backoff. */
 
-import { $, clear, el } from "./dom.js";
+import { $, gentleScroll, clear, el } from "./dom.js";
 import { errorBox } from "./errors.js";
 import { draftView } from "./draftview.js";
 import { backoffDelay, readEvents } from "./sse.js";
@@ -82,7 +82,7 @@ function resetProgress(label) {
   notice("");
   setConnection("Connecting…", "pending");
   const rect = card.getBoundingClientRect();
-  if (rect.top < 0 || rect.top > window.innerHeight - 120) card.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (rect.top < 0 || rect.top > window.innerHeight - 120) card.scrollIntoView({ behavior: gentleScroll(), block: "start" });
 }
 
 export function closeStream() {
@@ -239,9 +239,10 @@ async function connect(stream) {
   scheduleReconnect(stream);
 }
 
-export function startStream(accepted, label) {
+export function startStream(accepted, label, { resumed = false } = {}) {
   closeStream();
   resetProgress(label);
+  if (resumed) notice("This generation was already under way when the page loaded; it is shown from the start and goes on live.", "resumed");
   const stream = { url: accepted.stream_url, lastId: null, raw: "", attempt: 0, disconnectedAt: null, closed: false, controller: new AbortController() };
   current = stream;
   state.streaming = true;

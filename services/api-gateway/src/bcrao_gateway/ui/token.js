@@ -20,8 +20,8 @@ export function describeToken() {
   const info = claims(state.token);
   const note = $("token-state");
   note.classList.remove("bad");
-  if (!state.token) note.textContent = "No token yet.";
-  else if (!info) note.textContent = "Token saved (it does not look like a JWT; the API will say).";
+  if (!state.token) note.textContent = "Not signed in yet.";
+  else if (!info) note.textContent = "Key saved (it does not look like a sign-in key; the server will say).";
   else note.textContent = `Signed in as ${info.sub || "?"}${info.exp ? ` · expires ${fmtDate(info.exp * 1000)}` : ""}`;
 }
 
@@ -43,17 +43,14 @@ function onAuthFailed(error) {
   const box = clear($("global-error"));
   box.append(
     el("div", { class: "error-box", dataset: { code: error.code, testid: "auth-message" } }, [
-      el("p", { class: "error-title" }, [
-        el("span", { class: "code", text: error.code }),
-        " ",
-        el("span", { text: expired ? "Your token has expired." : "Your token was not accepted." }),
-      ]),
-      el("p", { text: "Run make token USER=<name> in the project folder and paste the new token below. Nothing you saved is lost." }),
+      el("p", { class: "error-title" }, [el("span", { text: expired ? "Your sign-in key has expired." : "Your sign-in key was not accepted." })]),
+      el("p", { text: "Paste a new key below (your administrator gives you one; on a development copy, run make token USER=<your name> in the project folder). Nothing you saved is lost." }),
+      el("p", { class: "support-code" }, ["For support: ", el("code", { class: "code", text: error.code })]),
     ]),
   );
   box.hidden = false;
   const note = $("token-state");
-  note.textContent = expired ? "Token expired" : "Token rejected";
+  note.textContent = expired ? "Key expired" : "Key not accepted";
   note.classList.add("bad");
   setTokenFormOpen(true);
 }

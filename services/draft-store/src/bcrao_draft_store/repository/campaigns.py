@@ -126,12 +126,14 @@ async def list_profiles(session: AsyncSession, campaign_id: UUID) -> list[Commun
 
 
 async def get_profile(
-    session: AsyncSession, campaign_id: UUID, subreddit: str
+    session: AsyncSession, campaign_id: UUID, subreddit: str, *, lock: bool = False
 ) -> CommunityProfile | None:
     query = select(CommunityProfile).where(
         CommunityProfile.campaign_id == campaign_id,
         func.lower(CommunityProfile.subreddit) == subreddit.lower(),
     )
+    if lock:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -170,6 +172,19 @@ async def create_blacklist_entry(session: AsyncSession, **values: Any) -> Blackl
     await session.flush()
     await session.refresh(entry)
     return entry
+
+
+async def get_blacklist_entry(
+    session: AsyncSession, user_id: str, entry_id: UUID, *, lock: bool = False
+) -> BlacklistEntry | None:
+    """One of the user's own entries (global entries belong to nobody)."""
+    owned = select(Campaign.id).where(Campaign.user_id == user_id)
+    query = select(BlacklistEntry).where(
+        BlacklistEntry.id == entry_id, BlacklistEntry.campaign_id.in_(owned)
+    )
+    if lock:
+        query = query.with_for_update(of=BlacklistEntry)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def delete_blacklist_entry(session: AsyncSession, user_id: str, entry_id: UUID) -> bool:

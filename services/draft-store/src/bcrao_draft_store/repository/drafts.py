@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,20 +54,47 @@ async def list_drafts(
     subreddit: str | None,
     limit: int,
     offset: int,
+    search: str | None = None,
+    archetype: str | None = None,
+    needs_review: bool | None = None,
+    sort: str = "newest",
 ) -> tuple[list[Draft], int]:
-    """Newest first; `statuses` empty means any status."""
-    conditions = [Draft.campaign_id == campaign_id]
+    """Newest first (or oldest first, or best current score first); `statuses` empty means any
+    status. `search` looks for the words, as typed, in the generated and edited title and text."""
+    conditions: list[Any] = [Draft.campaign_id == campaign_id]
     if statuses:
         conditions.append(Draft.status.in_(statuses))
     if subreddit:
         conditions.append(func.lower(Draft.subreddit) == subreddit.lower())
+    if archetype:
+        conditions.append(Draft.archetype == archetype)
+    if needs_review is not None:
+        conditions.append(Draft.needs_review.is_(needs_review))
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        conditions.append(
+            or_(
+                *(
+                    column.ilike(like, escape="\\")
+                    for column in (Draft.title, Draft.body, Draft.user_title, Draft.user_edits)
+                )
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(Draft).where(*conditions))
+    order: list[Any]
+    if sort == "oldest":
+        order = [Draft.created_at.asc(), Draft.id.asc()]
+    elif sort == "score":
+        current = func.coalesce(
+            Draft.edit_report["scores"]["overall"].astext.cast(Float),
+            Draft.scores["overall"].astext.cast(Float),
+        )
+        order = [current.desc().nulls_last(), Draft.created_at.desc(), Draft.id.desc()]
+    else:
+        order = [Draft.created_at.desc(), Draft.id.desc()]
     rows = await session.scalars(
-        select(Draft)
-        .where(*conditions)
-        .order_by(Draft.created_at.desc(), Draft.id.desc())
-        .limit(limit)
-        .offset(offset)
+        select(Draft).where(*conditions).order_by(*order).limit(limit).offset(offset)
     )
     return list(rows), total or 0
 

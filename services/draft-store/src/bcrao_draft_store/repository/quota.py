@@ -213,6 +213,22 @@ async def get_task(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def in_flight_tasks(
+    session: AsyncSession, campaign_id: UUID, *, limit: int = 50
+) -> list[GenerationTask]:
+    """The campaign's queued and running tasks, oldest first."""
+    rows = await session.scalars(
+        select(GenerationTask)
+        .where(
+            GenerationTask.campaign_id == campaign_id,
+            GenerationTask.status.in_(("queued", "running")),
+        )
+        .order_by(GenerationTask.created_at, GenerationTask.task_id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
 async def complete_task(session: AsyncSession, task_id: UUID, *, seq: int, draft_id: UUID) -> None:
     await session.execute(
         update(GenerationTask)
