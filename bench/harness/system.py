@@ -21,6 +21,7 @@ import jwt
 from bcrao_contracts import demo
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_platform.settings import sqlalchemy_url
+from bcrao_platform.topics import create_exact
 from bcrao_testkit.databases import create_database, drop_database
 from bcrao_testkit.processes import Service, Stack
 from bcrao_testkit.servers import free_port
@@ -55,35 +56,19 @@ def rss_mib(pid: int) -> float:
 
 
 def create_topics(prefix: str, partitions: int) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
 
-    async def create() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-        await admin.start()
-        try:
-            names = Topics(prefix).all()
-            topics = [NewTopic(n, partitions, 1) for n in names]
-            topics += [NewTopic(dlq(n), 1, 1) for n in names]
-            await admin.create_topics(topics)
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    names = Topics(prefix).all()
+    topics = [NewTopic(n, partitions, 1) for n in names]
+    topics += [NewTopic(dlq(n), 1, 1) for n in names]
+    asyncio.run(create_exact(KAFKA, topics))
 
 
 def create_named_topics(names: list[str], partitions: int) -> None:
     """Topics of the raw baselines, with as many partitions as the services' topics."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
 
-    async def create() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(t, partitions, 1) for t in names])
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    asyncio.run(create_exact(KAFKA, [NewTopic(t, partitions, 1) for t in names]))
 
 
 class System:

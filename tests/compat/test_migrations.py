@@ -40,7 +40,12 @@ async def test_previous_draft_store_release_on_the_migrated_schema(
         draft_store_env={"DRAFT_STORE_MIGRATE_ON_START": "false"},
         prepare=migrate_with_current_code,
     )
-    assert result.draft_store_ready, f"the release refused the migrated schema\n{result.logs}"
+    release = releases.last_release("draft-store").version
+    if release != "0.2.0":
+        # 0.2.0's /readyz demanded its own head revision, so it reports not-ready on any later
+        # schema while it serves correctly (what the asserts below check); the release after it
+        # accepts a later revision (ADR 0007, docs/OPERATIONS.md "Migrations").
+        assert result.draft_store_ready, f"the release refused the migrated schema\n{result.logs}"
     assert result.report.ok, f"{result.report.explain()}\n{result.logs}"
     assert result.report.completed > 0
     assert result.report.failed > 0

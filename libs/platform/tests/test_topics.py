@@ -11,7 +11,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from bcrao_contracts import topics as contract
-from bcrao_platform.topics import DEFAULT_PARTITIONS, ensure_topics, topic_specs
+from bcrao_platform.topics import DEFAULT_PARTITIONS, create_exact, ensure_topics, topic_specs
 from bcrao_testkit.topics import drop_topics
 
 
@@ -146,3 +146,24 @@ async def test_two_provisioning_runs_at_once_both_succeed(
     names = [s.name for s in topic_specs(prefix)]
     assert sorted(first.created + second.created) == sorted(names)
     assert await partitions(admin, names) == dict.fromkeys(names, 24)
+
+
+async def test_create_exact_returns_with_every_partition_led_and_keeps_what_exists(
+    admin: AIOKafkaAdminClient, kafka_bootstrap: str
+) -> None:
+    p = f"exact{secrets.token_hex(4)}."
+    first, second = p + "a", p + "b"
+    try:
+        created = await create_exact(kafka_bootstrap, [NewTopic(first, 3, 1)])
+        assert created == [first]
+        # Straight after returning, the metadata serves every partition with a leader.
+        [described] = await admin.describe_topics([first])
+        assert [q["leader"] >= 0 for q in described["partitions"]] == [True] * 3
+        # An existing topic is kept as it is (3 partitions, not 5); only the new one is made.
+        created = await create_exact(
+            kafka_bootstrap, [NewTopic(first, 5, 1), NewTopic(second, 2, 1)]
+        )
+        assert created == [second]
+        assert await partitions(admin, [first, second]) == {first: 3, second: 2}
+    finally:
+        await admin.delete_topics([t for t in (first, second) if t in await admin.list_topics()])

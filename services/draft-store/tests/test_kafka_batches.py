@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from bcrao_contracts.events import DraftStored
 from bcrao_contracts.topics import Topics, dlq
 from bcrao_draft_store.config import Settings
 from bcrao_draft_store.db import create_engine
 from bcrao_draft_store.metrics import Metrics
+from bcrao_platform.topics import create_exact
 from bcrao_stacktest.factories import draft_generated
 from bcrao_testkit.waits import eventually
 from sqlalchemy import text
@@ -146,14 +147,9 @@ async def test_oversized_poison_is_dead_lettered_by_reference(
     kafka_settings: Settings, user_id: str, size: int
 ) -> None:
     topics, bootstrap = Topics(kafka_settings.topic_prefix), kafka_settings.kafka_bootstrap_servers
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics(
-            [NewTopic(topics.failed, 1, 1, topic_configs={"max.message.bytes": str(3 * MB)})]
-        )
-    finally:
-        await admin.close()
+    await create_exact(
+        bootstrap, [NewTopic(topics.failed, 1, 1, topic_configs={"max.message.bytes": str(3 * MB)})]
+    )
     poison = b'{"event_type": "GenerationFailed", "junk": "' + b"x" * size + b'"}'
     await publish(bootstrap, topics.failed, poison, max_bytes=3 * MB)
     async with running_consumer(kafka_settings) as metrics:

@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bcrao_contracts.topics import Topics, dlq
+from bcrao_platform.topics import create_exact
 
 # Every topic these tests create, by broker: conftest.py deletes them when the session ends, so
 # the shared local broker does not keep thousands of partitions (a broker restart loads each).
@@ -24,14 +25,9 @@ async def create_topics(
     bootstrap: str, names: list[str], partitions: int, config: dict[str, str] | None = None
 ) -> None:
     CREATED.setdefault(bootstrap, set()).update(names)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics(
-            [NewTopic(n, partitions, 1, topic_configs=config or {}) for n in names]
-        )
-    finally:
-        await admin.close()
+    await create_exact(
+        bootstrap, [NewTopic(n, partitions, 1, topic_configs=config or {}) for n in names]
+    )
 
 
 async def delete_created_topics() -> None:

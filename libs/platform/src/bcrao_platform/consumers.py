@@ -64,9 +64,12 @@ def _membership_alive(consumer: AIOKafkaConsumer) -> bool:
     """aiokafka internal: the group member's coordination task is still running (a consumer
     without a group has none and counts as alive)."""
     coordinator: Any = consumer._coordinator
+    if coordinator is None:  # not started yet, or stopped (a session being replaced)
+        return False
     if isinstance(coordinator, NoGroupCoordinator):
         return True
-    return not coordinator._coordination_task.done()
+    task = getattr(coordinator, "_coordination_task", None)
+    return task is not None and not task.done()
 
 
 def _idle_seconds(consumer: AIOKafkaConsumer) -> float:

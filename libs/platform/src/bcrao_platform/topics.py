@@ -128,6 +128,32 @@ async def ensure_topics(
         await admin.close()
 
 
+async def create_exact(
+    bootstrap: str, topics: Sequence[NewTopic], *, timeout: float = 60.0
+) -> list[str]:
+    """Create the given topics as they are (tests and benches: their own partitions and limits,
+    not the table's) and return once every partition has a leader; returns the names created.
+
+    A topic that exists is kept as it is. Returning before the metadata shows the partitions
+    would let a consumer started next subscribe to a topic it cannot see yet: it then holds no
+    partition until its next metadata refresh (five minutes by default).
+    """
+    admin = await _connect(bootstrap, timeout)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        if missing:
+            response = await admin.create_topics(missing)
+            for name, code, message in response.topic_errors:
+                if code not in (0, TOPIC_ALREADY_EXISTS):
+                    raise ProvisioningError(f"cannot create {name}: error {code} {message}")
+        wanted = {t.name: 1 for t in topics} | {t.name: t.num_partitions for t in missing}
+        await _wait_for_partitions(admin, wanted, timeout)
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
 class _NotYet(Exception):
     """The broker has not caught up yet (metadata or configuration): look again shortly."""
 

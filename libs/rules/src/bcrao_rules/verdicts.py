@@ -180,6 +180,11 @@ class _Link:
     url: str
     host: str | None
 
+    @property
+    def name(self) -> str:
+        """How a verdict names the link: its site, or the text itself when it has none."""
+        return self.host or self.url
+
 
 def _host(url: str) -> str | None:
     target = url if "://" in url else f"http://{url}"
@@ -271,7 +276,7 @@ def _gating(title: str, body: str, inputs: RuleInputs, links: list[_Link]) -> li
     verdicts: list[RuleVerdict] = []
     why = inputs.strict_because
     if inputs.zero_links:
-        hosts = [link.host or link.url for link in links]
+        hosts = [link.name for link in links]
         verdicts.append(
             _verdict(
                 "gating.zero_links",
@@ -403,7 +408,7 @@ def _community(
                 [_where(link) for link in links],
                 passed=f"No links: {sub} does not allow them.",
                 failed=f"{sub} does not allow links; the post has "
-                f"{_plural(len(links), 'link')}: {_quote([k.host or k.url for k in links])}.",
+                f"{_plural(len(links), 'link')}: {_quote([k.name for k in links])}.",
             )
         )
     elif req.allowed_link_domains:
@@ -418,7 +423,7 @@ def _community(
                 if links
                 else f"No links; {sub} allows links only to {_quote(req.allowed_link_domains)}.",
                 failed=f"{sub} allows links only to {_quote(req.allowed_link_domains)}; these "
-                f"point elsewhere: {_quote([k.host or k.url for k in outside])}.",
+                f"point elsewhere: {_quote([k.name for k in outside])}.",
                 allowed=req.allowed_link_domains,
             )
         )
@@ -432,7 +437,7 @@ def _community(
                 [_where(k) for k in banned],
                 passed=f"No link points to a site {sub} bans.",
                 failed=f"{sub} removes posts linking to "
-                f"{_quote([k.host or k.url for k in banned])}; remove those links.",
+                f"{_quote([k.name for k in banned])}; remove those links.",
             )
         )
     if req.required_flairs:

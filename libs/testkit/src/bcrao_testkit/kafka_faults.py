@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bcrao_contracts.topics import ALL, dlq
+from bcrao_platform.topics import create_exact
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples" / "v1"
 EVENT_OF = {
@@ -30,16 +31,10 @@ async def create_topics(bootstrap: str, prefix: str, partitions: int = 24) -> No
 
     Their dead-letter topics keep the broker's default limit: a dead letter must fit there.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        big = {"max.message.bytes": str(BIG_TOPIC_LIMIT)}
-        wanted = [NewTopic(prefix + t, partitions, 1, topic_configs=big) for t in ALL]
-        wanted += [NewTopic(dlq(prefix + t), 1, 1) for t in ALL]
-        existing = set(await admin.list_topics())
-        await admin.create_topics([t for t in wanted if t.name not in existing])
-    finally:
-        await admin.close()
+    big = {"max.message.bytes": str(BIG_TOPIC_LIMIT)}
+    wanted = [NewTopic(prefix + t, partitions, 1, topic_configs=big) for t in ALL]
+    wanted += [NewTopic(dlq(prefix + t), 1, 1) for t in ALL]
+    await create_exact(bootstrap, wanted)
 
 
 def _example(topic: str) -> dict[str, Any]:

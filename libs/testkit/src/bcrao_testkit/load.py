@@ -92,13 +92,15 @@ class LoadDriver:
             if self.set_plan is not None:
                 await asyncio.to_thread(self.set_plan, user)
             client = self.client(user)
-            created = await client.post("/v1/campaigns", json=demo.CAMPAIGN.model_dump(mode="json"))
+            # Only what differs from the defaults: a release that predates a field refuses it.
+            body = demo.CAMPAIGN.model_dump(mode="json", exclude_defaults=True)
+            created = await client.post("/v1/campaigns", json=body)
             created.raise_for_status()
             campaign = str(created.json()["id"])
             for subreddit, profile in demo.PROFILES.items():
                 put = await client.put(
                     f"/v1/campaigns/{campaign}/profiles/{subreddit}",
-                    json=profile.model_dump(mode="json"),
+                    json=profile.model_dump(mode="json", exclude_defaults=True),
                 )
                 put.raise_for_status()
             self.campaigns[user] = campaign

@@ -339,5 +339,9 @@ class DraftStoreClient:
 
 
 def _json(body: Contract, *, patch: bool = False) -> dict[str, Any]:
-    # A PATCH sends only the fields the client set, so an explicit null still clears a field.
-    return body.model_dump(mode="json", exclude_unset=patch)
+    """Only the fields the client set: a PATCH's explicit null still clears a field, and a
+    field added in a later release is not sent unless the client used it, so a draft-store one
+    release behind (which refuses fields it does not know) keeps working (ADR 0007). draft-store
+    fills the rest from the same contract's defaults. `patch` is kept for the call sites."""
+    del patch
+    return body.model_dump(mode="json", exclude_unset=True)
