@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from bcrao_contracts import api, sse
-from bcrao_contracts.enums import Stage
+from bcrao_contracts.enums import HTTP_ONLY_CODES, ErrorCode, Stage
 from bcrao_contracts.events import (
     EVENTS_BY_TYPE,
     DraftStored,
@@ -168,6 +168,17 @@ def test_sse_frames_are_unnamed_with_id() -> None:
 def test_failed_and_stored_carry_the_terminal_seq() -> None:
     assert GenerationFailed.model_fields["seq"].is_required() is False
     assert DraftStored.model_fields["seq"].is_required() is True
+
+
+def test_a_failure_event_never_carries_an_http_only_code() -> None:
+    raw = json.loads((HERE / "examples/v1/GenerationFailed.json").read_text())
+    assert parse_as(raw, GenerationFailed).code == raw["code"]
+    for code in HTTP_ONLY_CODES:
+        with pytest.raises(ValidationError, match="never an event's"):
+            parse_as({**raw, "code": code.value}, GenerationFailed)
+    # The published schema says the same, so a consumer a release behind reads every event.
+    allowed = GenerationFailed.model_json_schema()["properties"]["code"]["enum"]
+    assert set(allowed) == {c.value for c in ErrorCode} - {c.value for c in HTTP_ONLY_CODES}
 
 
 def test_nul_and_lone_surrogates_are_refused_anywhere_in_a_body() -> None:

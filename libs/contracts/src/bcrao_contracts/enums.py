@@ -140,3 +140,8 @@ class ErrorCode(StrEnum):
     WARMUP_ARCHETYPE_BLOCKED = "WARMUP_ARCHETYPE_BLOCKED"
     LLM_UNAVAILABLE = "LLM_UNAVAILABLE"
     GENERATION_FAILED = "GENERATION_FAILED"
+
+
+# Codes only an HTTP answer carries. Events keep the set they had in contracts 0.2.0: a value
+# added to an event's enum would be refused by a consumer a release behind (ADR 0007).
+HTTP_ONLY_CODES: frozenset[ErrorCode] = frozenset({ErrorCode.PRECONDITION_FAILED})

@@ -14,11 +14,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema, model_validator
 
 from . import topics
 from .base import Contract, storable_json
-from .enums import AccountStatus, Archetype, ErrorCode, HumanizerLevel, Plan, Stage
+from .enums import (
+    HTTP_ONLY_CODES,
+    AccountStatus,
+    Archetype,
+    ErrorCode,
+    HumanizerLevel,
+    Plan,
+    Stage,
+)
 from .models import (
     CONTEXT_MAX,
     FEEDBACK_MAX,
@@ -109,6 +117,26 @@ class DraftGenerated(Event):
     draft: GeneratedDraft
 
 
+def _event_code(code: ErrorCode) -> ErrorCode:
+    if code in HTTP_ONLY_CODES:
+        raise ValueError(f"{code} is an HTTP answer's code, never an event's")
+    return code
+
+
+# An ErrorCode without the HTTP-only codes, in Python and in the published schema alike.
+EventErrorCode = Annotated[
+    ErrorCode,
+    AfterValidator(_event_code),
+    WithJsonSchema(
+        {
+            "title": "ErrorCode",
+            "type": "string",
+            "enum": [c.value for c in ErrorCode if c not in HTTP_ONLY_CODES],
+        }
+    ),
+]
+
+
 class GenerationFailed(Event):
     """The task ended without a draft; its unit goes back. `seq` is None when no stream began."""
 
@@ -116,7 +144,7 @@ class GenerationFailed(Event):
     seq: Annotated[int, Field(ge=1)] | None = None
     user_id: Annotated[str, Field(min_length=1, max_length=200)]
     campaign_id: UUID
-    code: ErrorCode
+    code: EventErrorCode
     message: Annotated[str, Field(max_length=1000)]
     details: dict[str, Any] = {}
     retryable: bool = False
