@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import pytest
 from bcrao_contracts import api
-from bcrao_contracts.enums import Archetype
+from bcrao_contracts.enums import Archetype, Plan
 from bcrao_draft_store import generation_tasks, ingest
 from bcrao_draft_store import repository as repo
 from bcrao_draft_store.db import session_factory, unit_of_work
@@ -153,3 +153,48 @@ async def test_opening_a_task_takes_two_statements(engine: AsyncEngine, user_id:
         sent = [line.split("\t") for line in trace.read().decode().splitlines()]
     statements = [line for line in sent if line[1:2] == ["F"] and line[3:4] == ["Bind"]]
     assert len(statements) == 2
+
+
+async def test_a_keyed_opening_takes_two_statements_too(engine: AsyncEngine, user_id: str) -> None:
+    """The Idempotency-Key costs the opening no statement: the insert skips a held key itself."""
+    sessions = session_factory(engine)
+    campaign_id = await _campaign_with_used(sessions, user_id, 0)
+    key = generation_tasks.IdempotencyKey.of("k", "generate", campaign_id, REQUEST)
+    with tempfile.TemporaryFile() as trace:
+        async with unit_of_work(sessions) as session:
+            driver = await driver_of(session)
+            driver.pgconn.trace(trace.fileno())
+            try:
+                await generation_tasks.open_generation_task(
+                    session, user_id, campaign_id, REQUEST, MARCH, key
+                )
+            finally:
+                driver.pgconn.untrace()
+        trace.seek(0)
+        sent = [line.split("\t") for line in trace.read().decode().splitlines()]
+    statements = [line for line in sent if line[1:2] == ["F"] and line[3:4] == ["Bind"]]
+    assert len(statements) == 2
+
+
+async def test_without_the_row_lock_one_key_still_opens_one_task(
+    engine: AsyncEngine, user_id: str, unlocked_function: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique index is what holds one key to one task when openings are not queued on the
+    account row: the losers' inserts skip the key and answer the winner's task."""
+    sessions = session_factory(engine)
+    campaign_id = await _campaign_with_used(sessions, user_id, 0)
+    monkeypatch.setattr(quota, "LOCK_FUNCTION", unlocked_function)
+    key = generation_tasks.IdempotencyKey.of("raced", "generate", campaign_id, REQUEST)
+
+    async def attempt() -> generation_tasks.Opening:
+        async with unit_of_work(sessions) as session:
+            return await generation_tasks.open_generation_task(
+                session, user_id, campaign_id, REQUEST, MARCH, key
+            )
+
+    openings = await asyncio.gather(*(attempt() for _ in range(6)))
+    assert len({o.event.task_id for o in openings}) == 1
+    assert sum(o.replayed is None for o in openings) == 1
+    async with unit_of_work(sessions) as session:
+        usage = await repo.month_usage(session, user_id, Plan.TRIAL, MARCH)
+    assert usage.drafts_used == 1

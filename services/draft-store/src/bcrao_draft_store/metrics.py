@@ -46,6 +46,10 @@ class Metrics:
         self.tasks_opened = count(
             "draft_store_tasks_opened", "Generation tasks opened (quota unit reserved)."
         )
+        self.tasks_replayed = count(
+            "draft_store_tasks_replayed",
+            "Task openings answered with the task their Idempotency-Key opened before.",
+        )
         self.events_dropped = Counter(
             "draft_store_events_dropped",
             "Events acknowledged without effect: their task is tombstoned.",

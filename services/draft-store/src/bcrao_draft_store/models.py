@@ -178,6 +178,14 @@ class GenerationTask(Base):
             "claimed_at",
             postgresql_where=text("status = 'running'"),
         ),
+        # One task per user and Idempotency-Key (ADR 0010); tasks without a key are not indexed.
+        Index(
+            "uq_generation_tasks_user_idempotency_key",
+            "user_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -197,6 +205,11 @@ class GenerationTask(Base):
     # claimed too long ago. A redelivery re-claims it, moving both forward.
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempt_id: Mapped[uuid.UUID | None] = mapped_column()
+    # The client's Idempotency-Key and the sha256 (hex) of what it asked (endpoint, target,
+    # body): a retry with the key answers this task (ADR 0010). Cleared when the gateway
+    # releases the task after a failed publish, so that retry opens a new one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

@@ -20,20 +20,45 @@ from bcrao_contracts.models import CommunityProfile, Draft, EditReport, Generati
 from bcrao_rules.context import context_problem, default_context
 from bcrao_rules.edits import check_edit, field_changes
 from bcrao_rules.verdicts import RuleInputs, failed_labels, rule_inputs
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import ValidationError
 
 from . import generation_tasks, mapping, models
 from . import repository as repo
-from .deps import IfMatch, NowDep, OpenSessionDep, RuntimeDep, SessionDep, UserId
+from .deps import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IdempotencyKeyHeader,
+    IfMatch,
+    NowDep,
+    OpenSessionDep,
+    RuntimeDep,
+    SessionDep,
+    UserId,
+)
 from .domain import next_status
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
+from .generation_tasks import IdempotencyKey, Opening
 from .preconditions import require_version
 from .repository import history as history_repo
 from .routes import Limit, Offset, owned_campaign
 from .schemas import TaskRelease
 
 router = APIRouter(prefix="/internal/users/{user_id}")
+# On an opening answered 200 (its Idempotency-Key found the task it opened before): that task's
+# status, so the gateway knows whether to publish its GenerateRequested again (queued only).
+TASK_STATUS_HEADER = "Task-Status"
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The task this Idempotency-Key opened before (no unit reserved); the "
+        "Task-Status header names its status",
+        "model": GenerateRequested,
+    },
+    422: {"description": "VALIDATION_ERROR; also the Idempotency-Key used for another request"},
+}
+# The replay-only openings need the key.
+RequiredIdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN)
+]
 # Checking an edit runs the campaign's blacklist (RE2, linear) over at most 40,000 characters.
 EDIT_CHECK_TIMEOUT = 10.0
 
@@ -268,7 +293,42 @@ async def delete_draft(
     await repo.delete_draft(session, draft)
 
 
-@router.post("/campaigns/{campaign_id}/tasks", status_code=201)
+def _answer(opening: Opening, response: Response, runtime: RuntimeDep) -> GenerateRequested:
+    if opening.replayed is None:
+        runtime.metrics.tasks_opened += 1
+    else:
+        response.status_code = 200
+        response.headers[TASK_STATUS_HEADER] = opening.replayed.value
+        runtime.metrics.tasks_replayed += 1
+    return opening.event
+
+
+async def _open_generation(
+    user_id: str,
+    campaign_id: UUID,
+    body: api.GenerateRequest,
+    session: OpenSessionDep,
+    now: datetime,
+    key: str | None,
+    *,
+    replay_only: bool,
+) -> Opening:
+    # The fingerprint is of the request as sent (an empty context too), before it is filled in.
+    idempotency = IdempotencyKey.of(key, "generate", campaign_id, body) if key else None
+    if problem := context_problem(body.context):
+        raise InvalidInput(
+            problem, {"errors": [{"field": "context", "message": problem, "type": "too_short"}]}
+        )
+    if not body.context.strip() and not replay_only:
+        campaign = await owned_campaign(session, user_id, campaign_id)
+        topic = default_context(list(campaign.keywords), body.subreddit)
+        body = body.model_copy(update={"context": topic})
+    return await generation_tasks.open_generation_task(
+        session, user_id, campaign_id, body, now, idempotency, replay_only=replay_only
+    )
+
+
+@router.post("/campaigns/{campaign_id}/tasks", status_code=201, responses=REPLAYED)
 async def open_generation_task(
     user_id: UserId,
     campaign_id: UUID,
@@ -276,20 +336,36 @@ async def open_generation_task(
     session: OpenSessionDep,
     now: NowDep,
     runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> GenerateRequested:
     """A context shorter than CONTEXT_MIN is refused; an empty one becomes a topic built from the
-    campaign's keywords (bcrao_rules.context), stored with the task like a typed one."""
-    if problem := context_problem(body.context):
-        raise InvalidInput(
-            problem, {"errors": [{"field": "context", "message": problem, "type": "too_short"}]}
-        )
-    if not body.context.strip():
-        campaign = await owned_campaign(session, user_id, campaign_id)
-        topic = default_context(list(campaign.keywords), body.subreddit)
-        body = body.model_copy(update={"context": topic})
-    event = await generation_tasks.open_generation(session, user_id, campaign_id, body, now)
-    runtime.metrics.tasks_opened += 1
-    return event
+    campaign's keywords (bcrao_rules.context), stored with the task like a typed one. With an
+    Idempotency-Key the user's task opened with that key and request is answered again (200)."""
+    opening = await _open_generation(
+        user_id, campaign_id, body, session, now, idempotency_key, replay_only=False
+    )
+    return _answer(opening, response, runtime)
+
+
+@router.post("/campaigns/{campaign_id}/tasks/replay", responses=REPLAYED)
+async def replay_generation_task(
+    user_id: UserId,
+    campaign_id: UUID,
+    body: api.GenerateRequest,
+    session: OpenSessionDep,
+    now: NowDep,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: RequiredIdempotencyKey,
+) -> GenerateRequested:
+    """Only the task opened before with this Idempotency-Key and request (200, as the opening
+    answers it), never a new one: 404 when there is none. The gateway asks this when it would
+    refuse a request 429, so a retry is not refused because of its own first attempt."""
+    opening = await _open_generation(
+        user_id, campaign_id, body, session, now, idempotency_key, replay_only=True
+    )
+    return _answer(opening, response, runtime)
 
 
 @router.get("/campaigns/{campaign_id}/tasks")
@@ -302,19 +378,56 @@ async def list_in_flight_tasks(
     return api.InFlightTaskList(tasks=[mapping.in_flight_task(t) for t in rows])
 
 
-@router.post("/drafts/{draft_id}/tasks", status_code=201)
+async def _open_regeneration(
+    user_id: str,
+    draft_id: UUID,
+    body: api.RegenerateRequest | None,
+    session: OpenSessionDep,
+    now: datetime,
+    key: str | None,
+    *,
+    replay_only: bool,
+) -> Opening:
+    request = body or api.RegenerateRequest()
+    idempotency = IdempotencyKey.of(key, "regenerate", draft_id, request) if key else None
+    return await generation_tasks.open_regeneration_task(
+        session, user_id, draft_id, request, now, idempotency, replay_only=replay_only
+    )
+
+
+@router.post("/drafts/{draft_id}/tasks", status_code=201, responses=REPLAYED)
 async def open_regeneration_task(
     user_id: UserId,
     draft_id: UUID,
     session: OpenSessionDep,
     now: NowDep,
     runtime: RuntimeDep,
+    response: Response,
+    body: Annotated[api.RegenerateRequest | None, Body()] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> GenerateRequested:
+    opening = await _open_regeneration(
+        user_id, draft_id, body, session, now, idempotency_key, replay_only=False
+    )
+    return _answer(opening, response, runtime)
+
+
+@router.post("/drafts/{draft_id}/tasks/replay", responses=REPLAYED)
+async def replay_regeneration_task(
+    user_id: UserId,
+    draft_id: UUID,
+    session: OpenSessionDep,
+    now: NowDep,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: RequiredIdempotencyKey,
     body: Annotated[api.RegenerateRequest | None, Body()] = None,
 ) -> GenerateRequested:
-    request = body or api.RegenerateRequest()
-    event = await generation_tasks.open_regeneration(session, user_id, draft_id, request, now)
-    runtime.metrics.tasks_opened += 1
-    return event
+    """Like /campaigns/{campaign_id}/tasks/replay, for a regeneration."""
+    opening = await _open_regeneration(
+        user_id, draft_id, body, session, now, idempotency_key, replay_only=True
+    )
+    return _answer(opening, response, runtime)
 
 
 @router.post("/tasks/{task_id}/release", status_code=204)

@@ -41,6 +41,7 @@ from .quota import (
     month_usage,
     read_for_open,
     set_plan,
+    task_by_key,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "parent_exists",
     "read_for_open",
     "set_plan",
+    "task_by_key",
     "update_campaign",
     "upsert_profile",
 ]

@@ -7,6 +7,10 @@ path. The first statement locks the account row (through `draft_store_lock_quota
 inserts the task and its reserved unit. The lock is held until the transaction ends, so
 concurrent openings for one user queue on it and each counts the units its predecessors
 committed.
+
+An opening with an Idempotency-Key stays two statements: the insert skips a key the user's
+earlier task holds (ON CONFLICT on the partial unique index), and only then, or when the opening
+is refused, is that task read (`task_by_key`, ADR 0010).
 """
 
 from __future__ import annotations
@@ -103,15 +107,18 @@ SELECT q.plan, q.used, q.spend,
 _INSERT_TASK_SQL = """
 WITH task AS (
     INSERT INTO generation_tasks
-        (task_id, user_id, campaign_id, kind, status, request, created_at, updated_at)
+        (task_id, user_id, campaign_id, kind, status, request, idempotency_key,
+         request_fingerprint, created_at, updated_at)
     VALUES (%(task_id)s, %(user_id)s, %(campaign_id)s, %(kind)s, 'queued', %(request)s,
-            now(), now())
+            %(idempotency_key)s, %(fingerprint)s, now(), now())
+    ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING task_id
 )
 INSERT INTO usage_ledger
     (id, user_id, task_id, period_start, state, cost_usd, created_at, updated_at)
 SELECT %(unit_id)s, %(user_id)s, task.task_id, %(period)s, 'reserved', 0, now(), now()
   FROM task
+RETURNING task_id
 """
 
 
@@ -160,20 +167,38 @@ async def insert_task(
     kind: str,
     request: dict[str, Any],
     period: datetime,
-) -> None:
-    """The queued task and its reserved unit, in one statement. Call after `read_for_open`."""
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> bool:
+    """The queued task and its reserved unit, in one statement. Call after `read_for_open`.
+
+    False, with nothing inserted, when the user already has a task holding `idempotency_key`."""
     params = {
         "task_id": task_id,
         "user_id": user_id,
         "campaign_id": campaign_id,
         "kind": kind,
         "request": Jsonb(request),
+        "idempotency_key": idempotency_key,
+        "fingerprint": fingerprint,
         "unit_id": uuid4(),
         "period": period,
     }
     driver = await _driver(session)
     async with driver.cursor() as cursor:
         await cursor.execute(_INSERT_TASK_SQL, params, prepare=True)
+        return await cursor.fetchone() is not None
+
+
+async def task_by_key(
+    session: AsyncSession, user_id: str, idempotency_key: str
+) -> GenerationTask | None:
+    """The user's task opened with this Idempotency-Key. Call under the account lock
+    (`read_for_open`): this statement then sees every task committed before the lock was held."""
+    query = select(GenerationTask).where(
+        GenerationTask.user_id == user_id, GenerationTask.idempotency_key == idempotency_key
+    )
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def _ensure_account(session: AsyncSession, user_id: str) -> None:
@@ -252,17 +277,21 @@ async def fail_task(
     message: str,
     details: dict[str, Any],
     seq: int | None,
+    forget_key: bool = False,
 ) -> None:
+    """`forget_key`: the task no longer holds its Idempotency-Key, so a retry with that key
+    opens a new task (a release: the client was told 503, nothing was accepted)."""
+    values: dict[str, Any] = {
+        "status": TaskStatus.FAILED.value,
+        "terminal_seq": seq,
+        "error_code": code,
+        "error_message": message,
+        "error_details": details,
+    }
+    if forget_key:
+        values |= {"idempotency_key": None, "request_fingerprint": None}
     await session.execute(
-        update(GenerationTask)
-        .where(GenerationTask.task_id == task_id)
-        .values(
-            status=TaskStatus.FAILED.value,
-            terminal_seq=seq,
-            error_code=code,
-            error_message=message,
-            error_details=details,
-        )
+        update(GenerationTask).where(GenerationTask.task_id == task_id).values(**values)
     )
 
 
