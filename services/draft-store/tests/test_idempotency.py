@@ -215,7 +215,7 @@ async def test_regenerations_replay_by_key(
     assert await _used(client, user_id) == 2
 
 
-@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "caf\u00e9"])
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "caf\u00e9", '"quoted"', "a\\b"])
 async def test_a_malformed_key_is_a_422(client: httpx.AsyncClient, user_id: str, key: str) -> None:
     cid = await _campaign(client, user_id)
     answer = await client.post(

@@ -28,6 +28,11 @@ class Metrics:
             "Generate/regenerate requests answered 202",
             registry=self.registry,
         )
+        self.generate_replayed = Counter(
+            "gateway_generate_replayed",
+            "Of those, the ones whose Idempotency-Key found the task it opened before",
+            registry=self.registry,
+        )
         self.generate_refused = Counter(
             "gateway_generate_refused",
             "Generate/regenerate requests refused, by error code (quota and rate refusals too)",

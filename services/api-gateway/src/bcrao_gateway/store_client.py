@@ -36,7 +36,7 @@ from bcrao_contracts.api import (
 )
 from bcrao_contracts.api import Profile as ProfileOut
 from bcrao_contracts.base import Contract
-from bcrao_contracts.enums import Archetype, DraftStatus, ErrorCode, Plan
+from bcrao_contracts.enums import Archetype, DraftStatus, ErrorCode, Plan, TaskStatus
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.history import DraftHistory
 from bcrao_contracts.models import Draft
@@ -62,8 +62,24 @@ class OpenedTask:
     for the ids the gateway checks and names (task, user, campaign).
     """
 
+    @property
+    def live(self) -> bool:
+        """Still to be generated, or being generated (a new task always is)."""
+        return self.status in (None, TaskStatus.QUEUED, TaskStatus.RUNNING)
+
+    @property
+    def to_publish(self) -> bool:
+        """A new task, or a replayed one still queued: its GenerateRequested may never have been
+        sent (the first attempt died before it did), so it is sent (again); the generator's
+        claim makes a second copy harmless."""
+        return not self.replayed or self.status in (None, TaskStatus.QUEUED)
+
     event: GenerateRequested
     payload: bytes
+    # The Idempotency-Key found the task it opened before (draft-store answered 200, ADR 0010),
+    # and that task's status then (None: not said).
+    replayed: bool = False
+    status: TaskStatus | None = None
 
 
 def create_http_client(
@@ -126,8 +142,10 @@ class DraftStoreClient:
         json: Any = None,
         params: Any = None,
         if_match: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"If-Match": if_match} if if_match is not None else None
+        if if_match is not None:
+            headers = {**(headers or {}), "If-Match": if_match}
         try:
             response = await self._http.request(
                 method, path, json=json, params=params, headers=headers
@@ -297,18 +315,49 @@ class DraftStoreClient:
 
     # -- tasks and quota -----------------------------------------------------------------------
 
-    async def open_task(self, user_id: str, campaign_id: UUID, body: GenerateRequest) -> OpenedTask:
-        """Open a generation task (quota unit reserved); answers the event to relay."""
+    async def open_task(
+        self,
+        user_id: str,
+        campaign_id: UUID,
+        body: GenerateRequest,
+        idempotency_key: str | None = None,
+        *,
+        replay_only: bool = False,
+    ) -> OpenedTask:
+        """Open a generation task (quota unit reserved); answers the event to relay. With an
+        Idempotency-Key, the user's task opened before with that key and request comes back
+        instead (`replayed`); `replay_only` asks for that task only (404 when there is none)."""
         path = self._path(user_id, "campaigns", campaign_id, "tasks")
-        r = await self._call("POST", path, expected=(201, 200), json=_json(body))
-        return OpenedTask(self._parse(GenerateRequested, r), r.content)
+        return await self._open(path, _json(body), idempotency_key, replay_only)
 
     async def open_regeneration(
-        self, user_id: str, draft_id: UUID, body: RegenerateRequest
+        self,
+        user_id: str,
+        draft_id: UUID,
+        body: RegenerateRequest,
+        idempotency_key: str | None = None,
+        *,
+        replay_only: bool = False,
     ) -> OpenedTask:
         path = self._path(user_id, "drafts", draft_id, "tasks")
-        r = await self._call("POST", path, expected=(201, 200), json=_json(body))
-        return OpenedTask(self._parse(GenerateRequested, r), r.content)
+        return await self._open(path, _json(body), idempotency_key, replay_only)
+
+    async def _open(
+        self, path: str, body: dict[str, Any], key: str | None, replay_only: bool
+    ) -> OpenedTask:
+        # A header, never a body field: a draft-store a release behind ignores it (ADR 0007).
+        headers = {"Idempotency-Key": key} if key is not None else None
+        if replay_only:
+            path += "/replay"  # a draft-store without it answers 404, as for an unknown key
+        r = await self._call("POST", path, expected=(201, 200), json=body, headers=headers)
+        event = self._parse(GenerateRequested, r)
+        if r.status_code == 201 or key is None:
+            return OpenedTask(event, r.content)
+        try:
+            status: TaskStatus | None = TaskStatus(r.headers.get("Task-Status", ""))
+        except ValueError:
+            status = None
+        return OpenedTask(event, r.content, replayed=True, status=status)
 
     async def release_task(self, user_id: str, task_id: UUID, *, code: str, message: str) -> None:
         """Mark a queued task failed and give its unit back (publishing its event failed)."""

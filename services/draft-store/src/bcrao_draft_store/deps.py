@@ -122,8 +122,8 @@ UserId = Annotated[str, Path(min_length=1, max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000)]
 
 # The client's Idempotency-Key, as the gateway passes it on (unquoted): 1-255 visible ASCII
-# characters (ADR 0010).
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+# characters other than `"` and `\` (ADR 0010).
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21\x23-\x5b\x5d-\x7e]{1,255}$"
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN),
