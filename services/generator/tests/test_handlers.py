@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import TopicPartition
@@ -166,6 +166,54 @@ async def test_a_claim_refused_means_no_llm_call_and_no_events(kafka_bootstrap: 
     assert {e.task_id for e in terminals(progress)} == {queued.task_id}
     assert [r["task_id"] for r in received] == [done.task_id, deleted.task_id, queued.task_id]
     assert all(r["user_id"] == queued.user_id and UUID(r["attempt_id"]) for r in received)
+
+
+async def test_a_second_copy_of_a_running_tasks_request_is_not_generated_again(
+    kafka_bootstrap: str,
+) -> None:
+    """A client's retry with its Idempotency-Key makes the gateway send a queued task's
+    GenerateRequested again (ADR 0010). When the second copy arrives while the first is at the
+    LLM, the claim would let it through (a running task is claimed again, as for a redelivery
+    after a crash); it is skipped before the claim instead: one LLM call, one outcome."""
+    p = prefix()
+    topics = Topics(p)
+    await create_generator_topics(kafka_bootstrap, topics, partitions=1)
+    first = task(7)
+    copy = first.model_copy(update={"event_id": uuid4()})  # the gateway's second send
+    app, received = claim_app({first.task_id: "queued"})
+    llm = GatedLLM()
+    registry = CollectorRegistry()
+    async with serve(app) as url:
+        s = settings(kafka_bootstrap, p, draft_store_url=url, draft_store_token=SecretStr(TOKEN))
+        await produce(kafka_bootstrap, topics.generate_requested, [(first.key, first.to_json(), 0)])
+        service = GeneratorService(s, llm, registry)
+        await service.start()
+        try:
+            await eventually(lambda: _set(llm))  # the first copy is at the LLM
+            await produce(
+                kafka_bootstrap, topics.generate_requested, [(copy.key, copy.to_json(), 0)]
+            )
+
+            def skipped() -> bool:
+                labels = {"outcome": "skipped", "code": "running_here"}
+                return registry.get_sample_value("bcrao_generator_generations_total", labels) == 1
+
+            await eventually(skipped)
+            llm.release.set()
+            out = await collect(
+                kafka_bootstrap, [topics.generated, topics.failed], until=lambda r: len(r) >= 1
+            )
+
+            async def both_handled() -> bool:
+                tp = TopicPartition(topics.generate_requested, 0)
+                return (await committed(kafka_bootstrap, s.group_id, [tp]))[0] == 2
+
+            await eventually(both_handled)
+        finally:
+            await service.stop()
+    assert dict(llm.calls) == {first.task_id: 1}
+    assert [e.task_id for e in terminals(out)] == [first.task_id]
+    assert [r["task_id"] for r in received] == [first.task_id]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,13 @@ The consumer (consumer.py) commits a message's offset once this handler returned
 terminal event was acknowledged. A redelivery re-runs the task: the claim skips it when it has
 ended meanwhile, the gateway drops progress seqs it has already seen, and draft-store keeps one
 draft per task.
+
+A second copy of a task's GenerateRequested (the gateway sends a queued task's request again when
+a client retries with its Idempotency-Key, ADR 0010) that arrives while this instance is still
+generating the task is skipped before its claim: the claim would let it through (a running task
+is claimed again, for a redelivery after a crash) and it would pay for a second LLM call. Both
+copies carry the task id as key, so they reach the same partition and, between rebalances, the
+same instance; the first copy's record stays uncommitted until it is done.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from aiokafka import ConsumerRecord
 from bcrao_contracts.enums import ErrorCode
@@ -53,9 +60,23 @@ class Generator:
     metrics: GeneratorMetrics
     claims: TaskClaims | None = None
     tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
+    # The tasks this instance is generating now (one handler each).
+    running: set[UUID] = field(default_factory=set)
 
 
 async def on_generate_requested(request: GenerateRequested, gen: Generator) -> None:
+    if request.task_id in gen.running:
+        log.info("task is being generated here already: this copy is skipped")
+        gen.metrics.skipped("running_here")
+        return
+    gen.running.add(request.task_id)
+    try:
+        await _generate(request, gen)
+    finally:
+        gen.running.discard(request.task_id)
+
+
+async def _generate(request: GenerateRequested, gen: Generator) -> None:
     started = time.monotonic()
     if gen.claims is not None:
         with gen.tracer.start_as_current_span("task claim", kind=trace.SpanKind.CLIENT) as span:
