@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -186,6 +187,41 @@ async def test_same_flow_through_the_openai_adapter(openai_stack: tuple[Stack, s
         assert "r/SaaS" in system["content"]
         assert "late invoices" in user["content"]
         assert "late invoices" not in system["content"]
+
+
+async def test_one_idempotency_key_is_one_generation(openai_stack: tuple[Stack, str]) -> None:
+    """Three sends of one click (one Idempotency-Key) at once, and one more after the draft is
+    stored: one task, one LLM call, one stored draft, one unit (ADR 0010). The sends that find
+    the task still queued publish its request again; the generator's claim, and its skipping a
+    copy of a task it is generating, keep that to one generation."""
+    stack, llm_url = openai_stack
+    async with httpx.AsyncClient() as plain:
+        calls_before = len((await plain.get(f"{llm_url}/_requests")).json()["requests"])
+    async with api(stack, "idempotent-user") as client:
+        campaign = await create_demo_campaign(client)
+        url = f"/v1/campaigns/{campaign}/drafts/generate"
+        body = {"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices again"}
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        sends = await asyncio.gather(
+            *(client.post(url, json=body, headers=headers) for _ in range(3))
+        )
+        assert [s.status_code for s in sends] == [202] * 3, [s.text for s in sends]
+        task_ids = {s.json()["task_id"] for s in sends}
+        assert len(task_ids) == 1
+        stream = await read_stream(client, sends[0].json()["stream_url"])
+        assert_well_formed(stream)
+        assert stream.messages[-1].data["type"] == "complete"
+        later = await client.post(url, json=body, headers=headers)
+        assert later.status_code == 202, later.text
+        assert later.json()["task_id"] in task_ids
+        replayed = await read_stream(client, later.json()["stream_url"])
+        assert replayed.messages[-1].data["type"] == "complete"
+        listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()
+        assert [d["task_id"] for d in listed["drafts"]] == list(task_ids)
+        assert (await client.get("/v1/usage")).json()["drafts_used"] == 1
+    async with httpx.AsyncClient() as plain:
+        calls_after = len((await plain.get(f"{llm_url}/_requests")).json()["requests"])
+    assert calls_after - calls_before == 1
 
 
 async def test_regeneration_links_its_parent_and_uses_only_this_rounds_feedback(

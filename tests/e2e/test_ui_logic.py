@@ -5,6 +5,7 @@ agrees with the server's (bcrao_rules.gating) on every input, and the reconnecti
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -169,3 +170,66 @@ async def test_pasted_posts_and_saved_listings_go_to_analyze_as_the_api_reads_th
     assert await call(ui, "profile_editor.js", "analyzeBody", listing) == listing
     wrapped = {"posts": posts}
     assert await call(ui, "profile_editor.js", "analyzeBody", wrapped) == wrapped
+
+
+async def test_a_generate_whose_answer_is_lost_is_sent_again_with_its_key(ui: Any) -> None:
+    """The page's one click, whose 202 never reached it (the gateway did open the task): api()
+    sends it again with the same Idempotency-Key and gets the same task (ADR 0010)."""
+    from bcrao_contracts import demo
+
+    campaign = await call(
+        ui, "api.js", "api", "POST", "/v1/campaigns", demo.CAMPAIGN.model_dump(mode="json")
+    )
+    seen: list[tuple[str, str | None]] = []  # (what happened, the key it carried)
+    first_answer: dict[str, Any] = {}
+
+    async def lose_the_first_answer(route: Any) -> None:
+        key = route.request.headers.get("idempotency-key")
+        if not seen:
+            response = await route.fetch()  # the gateway acts on it ...
+            first_answer.update(await response.json())
+            seen.append(("lost", key))
+            await route.abort()  # ... and the page never hears back
+            return
+        seen.append(("passed", key))
+        await route.continue_()
+
+    pattern = "**/drafts/generate"
+    await ui.route(pattern, lose_the_first_answer)
+    try:
+        body = {"subreddit": "SaaS", "archetype": "Feedback", "context": "one click, one draft"}
+        accepted = await call(
+            ui,
+            "api.js",
+            "api",
+            "POST",
+            f"/v1/campaigns/{campaign['id']}/drafts/generate",
+            body,
+            {"idempotent": True},
+        )
+    finally:
+        await ui.unroute(pattern, lose_the_first_answer)
+    assert [what for what, _ in seen] == ["lost", "passed"]
+    keys = {key for _, key in seen}
+    assert len(keys) == 1
+    assert None not in keys
+    assert accepted["task_id"] == first_answer["task_id"]
+    usage = await call(ui, "api.js", "api", "GET", "/v1/usage")
+    assert usage["drafts_used"] == 1
+
+
+async def test_keys_are_uuids_also_without_crypto_random_uuid(ui: Any) -> None:
+    """A page served over plain HTTP from another host has no crypto.randomUUID."""
+    keys = await ui.evaluate(
+        """async () => {
+            const { newIdempotencyKey } = await import('/ui/api.js');
+            const made = [newIdempotencyKey()];
+            crypto.randomUUID = undefined;
+            try { made.push(newIdempotencyKey(), newIdempotencyKey()); }
+            finally { delete crypto.randomUUID; }
+            return made;
+        }"""
+    )
+    pattern = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+    assert all(re.fullmatch(pattern, key) for key in keys), keys
+    assert len(set(keys)) == 3

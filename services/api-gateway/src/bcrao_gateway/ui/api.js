@@ -19,23 +19,53 @@ function retryAfterOf(response, details) {
   return Number.isFinite(inBody) && inBody >= 0 ? inBody : undefined;
 }
 
+// An idempotent call whose answer was lost is sent again after these waits, with its key.
+const LOST_ANSWER_RETRY_MS = [500, 2000];
+// A proxy's answer for a gateway it lost: whether the gateway acted is unknown, as with no answer.
+const LOST_ANSWER_STATUSES = new Set([502, 504]);
+
+/** A random UUID (v4): crypto.randomUUID where the page is a secure context, else from
+ * crypto.getRandomValues (a page served over plain HTTP from another host has only that). */
+export function newIdempotencyKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** `ifMatch`: the version the change was made from; a stale one answers 412 with the current
- * state in `details.current` (conflict.js shows what changed). */
-export async function api(method, path, body, { ifMatch } = {}) {
+ * state in `details.current` (conflict.js shows what changed).
+ * `idempotent`: one user action that must not happen twice (generate, regenerate). The call
+ * carries an Idempotency-Key of its own; when its answer is lost (no connection, or a proxy's
+ * 502/504) it is sent again with the same key, so the gateway answers the task the first send
+ * opened instead of opening (and charging) a second one. */
+export async function api(method, path, body, { ifMatch, idempotent } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
+  if (idempotent) headers["Idempotency-Key"] = newIdempotencyKey();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: "no-store",
-    });
-  } catch (exc) {
-    throw new ApiError(0, "NETWORK_ERROR", "The server cannot be reached. Is the gateway running?");
+  for (let attempt = 0; ; attempt += 1) {
+    const retry = idempotent && attempt < LOST_ANSWER_RETRY_MS.length;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+    } catch (exc) {
+      if (!retry) throw new ApiError(0, "NETWORK_ERROR", "The server cannot be reached. Is the gateway running?");
+      await pause(LOST_ANSWER_RETRY_MS[attempt]);
+      continue;
+    }
+    if (!(retry && LOST_ANSWER_STATUSES.has(response.status))) break;
+    await pause(LOST_ANSWER_RETRY_MS[attempt]);
   }
   if (response.status === 204) return null;
   let payload = null;

@@ -308,7 +308,7 @@ async function regenerate(event) {
   const feedback = $("feedback-input").value.trim();
   $("regenerate-btn").disabled = true;
   try {
-    const accepted = await api("POST", `${draftUrl(draft.id)}/regenerate`, feedback ? { feedback } : {});
+    const accepted = await api("POST", `${draftUrl(draft.id)}/regenerate`, feedback ? { feedback } : {}, { idempotent: true });
     startStream(accepted, `regenerating “${shorten(shownTitle(draft), 60)}”`);
   } catch (error) {
     if (error.code === "RATE_LIMITED") rateLimitCountdown(errorSlot, error, () => emit("stream-changed"));

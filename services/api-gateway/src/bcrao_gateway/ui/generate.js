@@ -119,7 +119,7 @@ async function submitGenerate(event) {
   state.submitting = true;
   updateGating();
   try {
-    const accepted = await api("POST", `/v1/campaigns/${enc(state.campaign.id)}/drafts/generate`, body);
+    const accepted = await api("POST", `/v1/campaigns/${enc(state.campaign.id)}/drafts/generate`, body, { idempotent: true });
     startStream(accepted, `r/${body.subreddit} · ${archetypeLabel(body.archetype)} · ${ACCOUNT_LABELS[body.account_status]}`);
   } catch (error) {
     if (error.code === "RATE_LIMITED") rateLimitCountdown(errorSlot, error, updateGating);
