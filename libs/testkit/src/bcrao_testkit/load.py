@@ -2,8 +2,9 @@
 
 Everything runs as asyncio tasks in the caller's loop against 127.0.0.1, bounded by a count and
 a deadline. Each generation's context carries a nonce (`fz-<hex>`) so the fake LLM's log and the
-database's task rows can be joined to what the client saw. What was sent and seen is kept in
-`LoadRecord`, the load half of a `history.History`.
+database's task rows can be joined to what the client saw; the nonce is its Idempotency-Key
+too, as the page sends one per click (a release that keeps no keys ignores the header). What
+was sent and seen is kept in `LoadRecord`, the load half of a `history.History`.
 """
 
 from __future__ import annotations
@@ -141,7 +142,9 @@ class LoadDriver:
         }
         url = f"/v1/campaigns/{self.campaigns[user]}/drafts/generate"
         try:
-            answer = await self.client(user).post(url, json=body)
+            answer = await self.client(user).post(
+                url, json=body, headers={"Idempotency-Key": nonce}
+            )
         except httpx.HTTPError:
             self.record.transport_errors += 1
             self.record.submissions.append(Submission(nonce, user, None))
