@@ -130,9 +130,14 @@ SHARED_ON_ONE_WORKER = ("infra", "checkouts", "slow_stack")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Whatever needs the broker or the database is an integration test, marked or not; the
     tests sharing an expensive fixture are one xdist group."""
+    rank: dict[str, int] = {}
     for item in items:
         needs = set(getattr(item, "fixturenames", ()))
         if needs & {"kafka_bootstrap", "database_url"}:
             item.add_marker(pytest.mark.integration)
         if shared := next((f for f in SHARED_ON_ONE_WORKER if f in needs), None):
             item.add_marker(pytest.mark.xdist_group(shared))
+            rank[item.nodeid] = SHARED_ON_ONE_WORKER.index(shared)
+    # The groups are the longest units of work: handed out first, they do not start last and
+    # leave one worker running them after the others are done (the order is otherwise kept).
+    items.sort(key=lambda item: rank.get(item.nodeid, len(SHARED_ON_ONE_WORKER)))
