@@ -58,7 +58,6 @@ BROKEN = (
 )
 
 
-
 class Stoppable(Protocol):
     def stop(self) -> Awaitable[Any]: ...
 
