@@ -314,7 +314,7 @@ def test_every_secret_key_is_documented() -> None:
 def test_prometheus_scrapes_every_service_with_the_token_the_services_get() -> None:
     [monitor] = find("PodMonitor")
     [selector] = monitor["spec"]["selector"]["matchExpressions"]
-    assert selector["key"] == "app.kubernetes.io/name" and selector["operator"] == "In"
+    assert (selector["key"], selector["operator"]) == ("app.kubernetes.io/name", "In")
     assert set(selector["values"]) == {s.name for s in SERVICES}
     [endpoint] = monitor["spec"]["podMetricsEndpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
