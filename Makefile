@@ -54,11 +54,12 @@ TEST_MARKERS := not soak and (not faults or fault_smoke) and (not compat or comp
 # deploy/local/postgres.sh; `make up` starts it crash-safe).
 # Most of the suite waits (process start-ups, group joins, a browser, a broker restart), so it
 # runs on more pytest-xdist workers than cores: each worker has its own stacks, topic prefixes,
-# consumer groups and throwaway databases. The unit tests only compute, so they get one worker a
-# core (each worker pays about 12 CPU-seconds to import the suite). 0 runs in one process.
+# consumer groups and throwaway databases; the tests sharing an expensive fixture (conftest.py
+# SHARED_ON_ONE_WORKER) are one group, run by one worker. The unit tests only compute, so they
+# get one worker a core (each worker pays for importing the suite). 0 runs in one process.
 TEST_WORKERS ?= 4
 UNIT_WORKERS ?= 2
-xdist = $(if $(filter 0,$(1)),-p no:xdist,-n $(1) --dist worksteal)
+xdist = $(if $(filter 0,$(1)),-p no:xdist,-n $(1) --dist loadgroup)
 
 test: export BCRAO_PG_MODE := fast-unsafe
 test: infra-up ## Run the whole test suite (sets up and starts what it needs)

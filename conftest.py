@@ -120,9 +120,24 @@ def database_url() -> Iterator[str]:
     yield LOCAL_DATABASE
 
 
+# Fixtures each pytest-xdist worker would build for itself (a private Kafka and PostgreSQL for
+# the fault suite, the release checkouts of the compatibility cells, the slow stack of the stream
+# tests): the tests that use one run on one worker (`--dist loadgroup`), so it is built once.
+SHARED_ON_ONE_WORKER = ("infra", "checkouts", "slow_stack")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups (its hook reads the marks)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Whatever needs the broker or the database is an integration test, marked or not."""
+    """Whatever needs the broker or the database is an integration test, marked or not; the
+    tests sharing an expensive fixture are one xdist group."""
+    rank: dict[str, int] = {}
     for item in items:
         needs = set(getattr(item, "fixturenames", ()))
         if needs & {"kafka_bootstrap", "database_url"}:
             item.add_marker(pytest.mark.integration)
+        if shared := next((f for f in SHARED_ON_ONE_WORKER if f in needs), None):
+            item.add_marker(pytest.mark.xdist_group(shared))
+            rank[item.nodeid] = SHARED_ON_ONE_WORKER.index(shared)
+    # The groups are the longest units of work: handed out first, they do not start last and
+    # leave one worker running them after the others are done (the order is otherwise kept).
+    items.sort(key=lambda item: rank.get(item.nodeid, len(SHARED_ON_ONE_WORKER)))

@@ -20,6 +20,7 @@ from bcrao_stacktest.catalog import BY_NAME, SERVICES, ServiceInfo, env_vars
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy/k8s"
 STRIMZI = "kafka.strimzi.io/v1"
+MONITORING = "monitoring.coreos.com/v1"  # the Prometheus Operator's kinds (deploy/k8s/monitoring)
 SECRET = "bcrao-secrets"
 UID = 10001  # the Dockerfile's runtime user
 CONSUMER_GROUPS = {"draft-store", "generator"}  # bounded by partitions; gateways are not
@@ -54,7 +55,7 @@ def config(service: ServiceInfo) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("path", "doc"),
-    [(p, d) for p, d in ALL if d["apiVersion"] != STRIMZI],
+    [(p, d) for p, d in ALL if d["apiVersion"] not in (STRIMZI, MONITORING)],
     ids=lambda v: v.name if isinstance(v, Path) else "",
 )
 def test_every_manifest_is_valid(path: Path, doc: dict[str, Any]) -> None:
@@ -308,6 +309,24 @@ def test_every_secret_key_is_documented() -> None:
     }
     for key in keys:
         assert f"--from-literal={key}=" in operations, key
+
+
+def test_prometheus_scrapes_every_service_with_the_token_the_services_get() -> None:
+    [monitor] = find("PodMonitor")
+    [selector] = monitor["spec"]["selector"]["matchExpressions"]
+    assert (selector["key"], selector["operator"]) == ("app.kubernetes.io/name", "In")
+    assert set(selector["values"]) == {s.name for s in SERVICES}
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    credentials = endpoint["authorization"]["credentials"]
+    for service in SERVICES:
+        assert {p["name"] for p in container(service)["ports"]} >= {"http"}
+        env = {e["name"]: e for e in container(service).get("env", [])}
+        [token] = [e for name, e in env.items() if name.endswith("_METRICS_TOKEN")]
+        given = token["valueFrom"]["secretKeyRef"]
+        assert (given["name"], given["key"]) == (credentials["name"], credentials["key"])
+    operations = (ROOT / "docs/OPERATIONS.md").read_text()
+    assert f"/{credentials['name']}/{credentials['key']}" in operations  # the plain scrape config
 
 
 def test_the_generator_gets_its_shutdown_grace_before_it_is_killed() -> None:

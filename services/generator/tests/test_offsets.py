@@ -70,3 +70,20 @@ def test_commit_point_never_passes_an_unfinished_offset(run: tuple[list[int], li
         else:
             assert point == offsets[-1] + 1
         assert t.in_flight() == len(unfinished)
+
+
+@given(runs())
+def test_done_is_exactly_what_finished(run: tuple[list[int], list[int]]) -> None:
+    """What a revoked partition hands over as finished: every offset below the commit point
+    and the finished ones above it, never an offset still running."""
+    offsets, finished = run
+    t: OffsetTracker[str] = OffsetTracker()
+    for offset in offsets:
+        t.started("a", offset)
+    for offset in finished:
+        t.finished("a", offset)
+    point, above = t.done("a")
+    assert point == t.commit_point("a")
+    done = {o for o in offsets if point is not None and o < point} | above
+    assert done == set(finished)
+    assert t.done("b") == (None, set())

@@ -1,20 +1,24 @@
-"""A FastStream broker's Kafka producer, replaced after an error it never recovers from.
+"""A Kafka producer replaced after an error it never recovers from: the one owner of that, for
+the gateway's bare producer and for the FastStream brokers of the generator and draft-store.
 
 An idempotent aiokafka producer whose sequence numbers went wrong (`OutOfOrderSequenceNumber`
-after a broker restart, an unknown producer id, a fenced epoch) fails every later send to that
-partition: it never recovers by itself, and a consumer that retries its record only meets the
-same error again. The gateway owns a bare `AIOKafkaProducer` and replaces it
-(bcrao_gateway.publisher). The generator and draft-store publish through a FastStream
-`KafkaBroker`, whose subscribers must keep running, so `renew_broken_producers(broker)`
-replaces only the producer: a publish middleware sees every send's outcome (also the
-acknowledgement of a `no_confirm` send, which arrives later), and when one says the producer is
-broken, a fresh producer is started with the broker's own connection settings (a new producer
-id, sequences from zero), swapped in, and the broken one stopped. The send that failed still
-fails; its caller sends again as after any broker trouble, now on the new producer.
+after a broker restart, an unknown producer id, a fenced epoch) or that was closed under its
+user fails every later send to that partition: it never recovers by itself, and a caller that
+retries its record only meets the same error again. `ProducerRenewal` decides (`producer_broken`)
+and replaces it once per breakage, however many sends saw it break: a fresh producer is started
+(a new producer id, sequences from zero), put in place by a `swap` the owner provides, and the
+broken one is stopped in the background. The send that failed still fails; its caller sends
+again as after any broker trouble, now on the new producer.
 
-It reaches into two FastStream internals (the broker's connection keyword arguments and its
-producer's current aiokafka client); libs/platform/tests/test_producers.py breaks a real
-producer's sequence numbers and fails if either moves.
+- The gateway owns a bare `AIOKafkaProducer` (bcrao_gateway.publisher): its swap starts a new
+  one from the same factory and puts it in place.
+- The generator and draft-store publish through a FastStream `KafkaBroker`, whose subscribers
+  must keep running: `renew_broken_producers(broker)` swaps only the broker's producer, and a
+  publish middleware reports every send's outcome (also the acknowledgement of a `no_confirm`
+  send, which arrives later). That swap reaches into two FastStream internals (the broker's
+  connection keyword arguments and its producer's current aiokafka client);
+  libs/platform/tests/test_producers.py breaks a real producer's sequence numbers and fails if
+  either moves.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
+    IllegalStateError,
     InvalidProducerEpoch,
     InvalidProducerIdMapping,
     OutOfOrderSequenceNumber,
+    ProducerClosed,
     ProducerFenced,
     UnknownProducerId,
 )
@@ -47,7 +53,18 @@ BROKEN = (
     InvalidProducerEpoch,
     InvalidProducerIdMapping,
     ProducerFenced,
+    ProducerClosed,
+    IllegalStateError,
 )
+
+
+class Stoppable(Protocol):
+    def stop(self) -> Awaitable[Any]: ...
+
+
+# Starts a fresh producer, puts it in place, and returns the one it replaced (None: there was
+# none in use, e.g. the owner is stopping, and nothing was started).
+Swap = Callable[[], Awaitable[Stoppable | None]]
 STOP_TIMEOUT = 10.0
 
 
@@ -57,44 +74,43 @@ def producer_broken(exc: BaseException) -> bool:
 
 
 class ProducerRenewal:
-    """Replaces `broker`'s producer once per breakage, however many sends saw it break.
+    """Replaces the producer behind `swap` once per breakage, however many sends saw it break.
 
     `generation` counts replacements: each send remembers the one it went out on, so the many
     sends that failed on one broken producer replace it once, not once each.
     """
 
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
+    def __init__(self, swap: Swap) -> None:
+        self._swap = swap
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
         self.generation = 0
 
     @property
     def middleware(self) -> Callable[..., BaseMiddleware]:
-        """The factory to give the broker (`broker.add_middleware`)."""
+        """The factory to give a FastStream broker (`broker.add_middleware`)."""
         return functools.partial(_WatchSends, renewal=self)
 
     async def renew(self, exc: BaseException, seen: int) -> None:
-        """Replace the producer after `exc`, unless that was done since generation `seen`."""
+        """Replace the producer after `exc`, unless that was done since generation `seen`.
+        Raises what starting the new one raised (the broker is away, say): the broken one stays
+        in place, and the next failed send tries again."""
         if not producer_broken(exc):
             return
         async with self._lock:
             if self.generation != seen:
                 return  # another send already replaced the producer that broke
-            fast: Any = self._broker.config.producer
-            broken = fast._producer  # RealProducer (or the empty state of a stopped broker)
-            if not broken:
-                return  # the broker is stopped: nothing to renew
-            fresh = AIOKafkaProducer(**self._broker._connection_kwargs)
-            try:
-                # connect() starts the new producer, then swaps it in: no send finds none.
-                await fast.connect(fresh, serializer=fast.serializer, codec=fast.codec)
-            except BaseException:
-                await _quietly(fresh.stop())
-                raise  # the broker is away, say: the next failed send tries again
+            broken = await self._swap()
+            if broken is None:
+                return
             self.generation += 1
         log.error("kafka producer failed (%s); replaced it with a new one", type(exc).__name__)
         self._spawn(_quietly(broken.stop()), "retire-kafka-producer")
+
+    async def drain(self) -> None:
+        """Wait for the producers being retired (shutdown)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     def saw(self, exc: BaseException, seen: int) -> None:
         """A send failed with `exc`: renew in the background when it means a broken producer."""
@@ -141,7 +157,22 @@ class _WatchSends(BaseMiddleware):
 
 def renew_broken_producers(broker: KafkaBroker) -> ProducerRenewal:
     """Watch every send of `broker` (its publishers' too) and replace a broken producer."""
-    renewal = ProducerRenewal(broker)
+
+    async def swap() -> Stoppable | None:
+        fast: Any = broker.config.producer
+        broken = fast._producer  # RealProducer (or the empty state of a stopped broker)
+        if not broken:
+            return None  # the broker is stopped: nothing to renew
+        fresh = AIOKafkaProducer(**broker._connection_kwargs)
+        try:
+            # connect() starts the new producer, then swaps it in: no send finds none.
+            await fast.connect(fresh, serializer=fast.serializer, codec=fast.codec)
+        except BaseException:
+            await _quietly(fresh.stop())
+            raise
+        return broken
+
+    renewal = ProducerRenewal(swap)
     broker.add_middleware(renewal.middleware)
     return renewal
 

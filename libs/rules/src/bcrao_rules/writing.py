@@ -22,12 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import inflect
 from bcrao_contracts.models import WritingFinding
 
 from .textstats import sentence_spans, split_paragraphs, words
+
+if TYPE_CHECKING:
+    import inflect
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -89,7 +91,12 @@ _STOP = _word_set(
 
 
 @cache
-def _engine() -> inflect.engine:
+def inflect_engine() -> inflect.engine:
+    """The one `inflect` engine of a process (articles, plurals), made on first use: importing
+    inflect costs about 1.6 CPU-seconds (typeguard instruments its methods), which a process
+    that never checks an article (the gateway, most of draft-store's work) should not pay."""
+    import inflect
+
     return inflect.engine()
 
 
@@ -142,7 +149,7 @@ def _grammar(text: str, where: Literal["title", "body"]) -> list[WritingFinding]
         article, word = match.group(1).lower(), match.group(2)
         if word.isupper() and len(word) > 1 and not word.isalpha():
             continue
-        expected = _engine().a(word).split(" ", 1)[0].lower()
+        expected = inflect_engine().a(word).split(" ", 1)[0].lower()
         if expected != article:
             found.append(
                 WritingFinding(

@@ -11,9 +11,11 @@ Supervision (`run()`, a background task of the app):
 - the broker is probed every `kafka_probe_seconds` (an empty metadata request of an admin client),
   so while it is unreachable `publish` fails at once instead of waiting out a timeout, and
   readiness reports it;
-- after a fatal producer error (OutOfOrderSequenceNumber, a fenced or closed producer, any
-  non-retriable error) the producer is replaced by a new one: an idempotent producer whose
-  sequence numbers went wrong never recovers by itself.
+- after an error that breaks the producer for good (OutOfOrderSequenceNumber, a fenced or closed
+  producer: `bcrao_platform.producers.producer_broken`) it is replaced by a new one, once per
+  breakage, by `bcrao_platform.producers.ProducerRenewal` (the generator's and draft-store's
+  FastStream brokers use the same): an idempotent producer whose sequence numbers went wrong
+  never recovers by itself.
 The producer's own request timeout is kept below the gateway's publish timeout, so a refused write
 is refused by the producer (not left queued inside it, to go out later) by the time we give up.
 """
@@ -29,8 +31,8 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError, KafkaTimeoutError
 from bcrao_contracts.events import Event, topic_for
+from bcrao_platform.producers import ProducerRenewal, producer_broken
 from bcrao_platform.retry import retrying
 from bcrao_platform.tracing import inject_headers
 from opentelemetry import trace
@@ -82,15 +84,6 @@ def default_producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
-def is_fatal(exc: BaseException) -> bool:
-    """Whether the producer that raised this is broken for good (replace it)."""
-    if isinstance(exc, KafkaTimeoutError | TimeoutError):
-        return False  # the broker is slow or away: the producer itself is fine
-    if isinstance(exc, KafkaError):
-        return not exc.retriable
-    return True  # anything else coming out of the client: do not trust that producer again
-
-
 class KafkaPublisher:
     def __init__(
         self,
@@ -110,8 +103,7 @@ class KafkaPublisher:
         self._reachable = False
         self._wake = asyncio.Event()
         self._probing = False
-        self._retiring: set[asyncio.Task[None]] = set()
-        self.replacements = 0
+        self._renewal = ProducerRenewal(self._swap)
 
     # ---- state ----
 
@@ -119,6 +111,11 @@ class KafkaPublisher:
     def producer(self) -> AIOKafkaProducer | None:
         """The current producer (None while it is being started or replaced)."""
         return self._producer
+
+    @property
+    def replacements(self) -> int:
+        """Producers replaced after breaking (gateway_producer_replacements)."""
+        return self._renewal.generation
 
     @property
     def started(self) -> bool:
@@ -217,20 +214,21 @@ class KafkaPublisher:
             await _quietly(producer.stop())
         if admin is not None:
             await _quietly(admin.close())
-        for task in list(self._retiring):
-            await task
+        await self._renewal.drain()
 
-    def _replace(self, broken: AIOKafkaProducer, exc: BaseException) -> None:
-        closing = broken.stop
-        if self._producer is not broken:
-            return  # another request already replaced it
-        self._producer = None
-        self.replacements += 1
-        log.error("kafka producer failed fatally (%s); replacing it", type(exc).__name__)
-        task = asyncio.create_task(_quietly(closing()), name="retire-kafka-producer")
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
-        self._wake.set()  # run() starts the new one now, not at the next probe
+    async def _swap(self) -> AIOKafkaProducer | None:
+        """ProducerRenewal's swap: a fresh producer from the same factory, put in place."""
+        broken = self._producer
+        if broken is None:
+            return None  # stopping, or not started yet: run() starts one
+        fresh = self._new_producer(self._settings)
+        try:
+            await fresh.start()
+        except BaseException:
+            await _quietly(fresh.stop())
+            raise
+        self._producer = fresh
+        return broken
 
     # ---- publishing ----
 
@@ -261,6 +259,7 @@ class KafkaPublisher:
 
     async def _send(self, producer: AIOKafkaProducer, topic: str, key: bytes, value: bytes) -> None:
         sent = False
+        seen = self._renewal.generation
         try:
             async with asyncio.timeout(self._settings.publish_timeout_seconds):
                 delivery = await producer.send(
@@ -273,10 +272,10 @@ class KafkaPublisher:
             message = f"no acknowledgement from Kafka for {topic} in time"
             raise PublishError(message, sent=sent) from exc
         except Exception as exc:
-            if is_fatal(exc):
-                self._replace(producer, exc)
+            if producer_broken(exc):
+                self._renewal.saw(exc, seen)
             else:
-                self._wake.set()
+                self._wake.set()  # probe now: the broker may be away
             name = type(exc).__name__
             raise PublishError(f"publishing to {topic} failed: {name}", sent=sent) from exc
 

@@ -13,7 +13,9 @@ On a rebalance (aiokafka rebalances eagerly: every partition is revoked, then re
 revoked partitions get `rebalance_grace` seconds to finish, and the safe offsets are committed.
 What still runs then keeps running as an orphan: if its partition comes back to this member,
 the refetched record adopts the running task (or its result) instead of starting the LLM call
-again; if the partition went elsewhere, the orphan is cancelled and the new owner runs it. So a
+again, and a record that had finished but was not committed yet (behind a running one, or because
+the commit failed: a member whose session expired cannot commit) is not run again; if the
+partition went elsewhere, the orphan is cancelled and the new owner runs it. So a
 rebalance that leaves a partition where it was costs no work, and frequent rebalances cannot
 keep restarting long generations there. On `stop()` fetching stops, in-flight work gets `grace`
 seconds, safe offsets are committed, and the rest is cancelled: unfinished messages are
@@ -70,6 +72,10 @@ class OrderedConsumer:
         # after the revocation (their events are out; a refetch must not run them again).
         self._orphans: dict[tuple[TopicPartition, int], asyncio.Task[None]] = {}
         self._finished_orphans: set[tuple[TopicPartition, int]] = set()
+        # Per revoked partition, the offset below which every record was finished when it was
+        # revoked. Their commit may have failed (a member whose session expired cannot commit):
+        # if the partition comes back here, the refetched records below it are done, not rerun.
+        self._done_below: dict[TopicPartition, int] = {}
         self._capacity = asyncio.Event()
         self._dirty = asyncio.Event()
         self._commit_lock = asyncio.Lock()
@@ -109,6 +115,7 @@ class OrderedConsumer:
         self._tasks.clear()
         self._orphans.clear()
         self._finished_orphans.clear()
+        self._done_below.clear()
         self._stopping = False
         await self.start()
 
@@ -203,7 +210,7 @@ class OrderedConsumer:
         if self._offsets.commit_point(tp) is None:
             self._drop_orphans_before(tp, record.offset)
         self._offsets.started(tp, record.offset)
-        if key in self._finished_orphans:
+        if key in self._finished_orphans or record.offset < self._done_below.get(tp, -1):
             self._finished_orphans.discard(key)
             self._finished(tp, record.offset)
             return
@@ -270,6 +277,10 @@ class OrderedConsumer:
             for offset, task in self._tasks.pop(tp, {}).items():
                 if not task.done():
                     self._orphans[(tp, offset)] = task
+            point, finished = self._offsets.done(tp)
+            if point is not None:
+                self._done_below[tp] = point
+            self._finished_orphans |= {(tp, offset) for offset in finished}
             self._offsets.forget(tp)
         if running:
             log.info("revoked %d partitions, %d still running", len(revoked), len(self._orphans))
@@ -279,6 +290,7 @@ class OrderedConsumer:
         gone = {key for key in self._orphans if key[0] not in assigned}
         await self._cancel({self._orphans.pop(key) for key in gone})
         self._finished_orphans = {key for key in self._finished_orphans if key[0] in assigned}
+        self._done_below = {tp: o for tp, o in self._done_below.items() if tp in assigned}
 
     def _drop_orphans_before(self, tp: TopicPartition, offset: int) -> None:
         # The partition's committed offset moved past these while another member owned it.

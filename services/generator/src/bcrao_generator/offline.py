@@ -21,9 +21,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
-import inflect
 from bcrao_contracts.enums import Archetype
 from bcrao_contracts.events import GenerateRequested
 from bcrao_contracts.requirements import CommunityRequirements
@@ -31,7 +29,7 @@ from bcrao_rules import verdicts
 from bcrao_rules.gating import GatingDecision
 from bcrao_rules.textstats import split_sentences, words
 from bcrao_rules.validation import blacklist_hits
-from bcrao_rules.writing import pasted_spans
+from bcrao_rules.writing import inflect_engine, pasted_spans
 
 from . import offline_bank as bank
 from .humanizer import seeded_random
@@ -123,11 +121,6 @@ _ASK = re.compile(
 _ASK_TAIL = re.compile(r"\s*(?:,.*|\binstead\b.*|\btoo\b|\bas well\b|\bplease\b)\s*$", re.I)
 
 
-@cache
-def _inflect() -> inflect.engine:
-    return inflect.engine()
-
-
 def noun_phrase(keyword: str) -> str:
     """A keyword as a noun phrase that reads without an article: plural unless mass or a name.
 
@@ -148,9 +141,9 @@ def noun_phrase(keyword: str) -> str:
         return text
     if low.endswith(_MASS_SUFFIXES):
         return text
-    if _inflect().singular_noun(low) is not False:  # already plural
+    if inflect_engine().singular_noun(low) is not False:  # already plural
         return text
-    plural = _inflect().plural_noun(low)
+    plural = inflect_engine().plural_noun(low)
     return " ".join([*parts[:-1], plural]) if isinstance(plural, str) and plural else text
 
 
@@ -200,7 +193,7 @@ def product_facts(context: str) -> tuple[str | None, str | None]:
     if head in {"a", "an", "the", "my", "our"}:
         short = head + short[len(head) :]
     elif not short[:1].isupper() or not match:
-        short = _inflect().a(short[:1].lower() + short[1:])
+        short = inflect_engine().a(short[:1].lower() + short[1:])
     return name, short
 
 

@@ -86,6 +86,15 @@ class OffsetTracker(Generic[P]):
             if part is not None:
                 part.committed = offset
 
+    def done(self, partition: P) -> tuple[int | None, set[int]]:
+        """What is finished: every offset below the commit point, and the finished offsets
+        above it (a revocation whose commit failed must not have them run again)."""
+        part = self._parts.get(partition)
+        if part is None:
+            return None, set()
+        point = part.commit_point()
+        return point, {o for o in part.started if o not in part.running}
+
     def forget(self, partition: P) -> None:
         """The partition was revoked: its next owner starts from the committed offset."""
         self._parts.pop(partition, None)
