@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -117,6 +118,27 @@ async def test_blacklist_entries(
     entry_id = created.json()["id"]
     assert len((await client.get(url, headers=alice)).json()["entries"]) == 1
 
+    # Edited in place: the same RE2 check as a new entry, and only by its owner.
+    edit = f"/v1/blacklist/{entry_id}"
+    refused = await client.patch(edit, json={"kind": "regex", "pattern": r"(x)\1"}, headers=alice)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == "body.pattern"
+    refused = await client.patch(edit, json={"pattern": "(unclosed"}, headers=alice)  # kept kind
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == "pattern"
+    foreign = await client.patch(edit, json={"description": "mine now"}, headers=bob)
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    edited = await client.patch(
+        edit, json={"pattern": r"\?ref=", "severity": "high", "subreddit": None}, headers=alice
+    )
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["pattern"], edited.json()["severity"]) == (r"\?ref=", "high")
+    assert edited.json()["subreddit"] is None
+    assert edited.json()["description"] == "tracking links"
+    unknown = await client.patch(edit, json={"source": "system"}, headers=alice)
+    assert unknown.status_code == 422  # where an entry came from is not the client's to say
+
     assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=bob)).status_code == 404
     deleted = await client.delete(f"/v1/blacklist/{entry_id}", headers=alice)
     assert deleted.status_code == 204, deleted.text
@@ -220,6 +242,29 @@ async def test_draft_store_down_is_503_with_retry_after(
             ready = await client.get("/readyz")
             assert ready.status_code == 200
             assert "draft_store" not in ready.json()["checks"]
+
+
+async def test_an_edit_a_draft_store_release_behind_cannot_make_is_said_plainly(
+    settings: Any, publisher: Any, alice: dict[str, str]
+) -> None:
+    """draft-store 0.2.0 has no PATCH for blacklist entries: it answers 405 (in its envelope, as
+    RESOURCE_NOT_FOUND). During a rolling upgrade the client hears 503 with the reason."""
+
+    def release_0_2_0(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"code": "RESOURCE_NOT_FOUND", "message": "Method Not Allowed"}}
+        return httpx.Response(405, json=body, headers={"Allow": "DELETE"})
+
+    transport = httpx.MockTransport(release_0_2_0)
+    async with create_http_client(settings, transport=transport) as http:
+        app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
+        async with _client(app) as client:
+            response = await client.patch(
+                f"/v1/blacklist/{uuid4()}", json={"severity": "low"}, headers=alice
+            )
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "UNAVAILABLE"
+    assert "newer draft-store" in response.json()["error"]["message"]
+    assert response.headers["retry-after"] == "5"
 
 
 async def test_refused_service_credential_is_not_shown_as_auth_error(

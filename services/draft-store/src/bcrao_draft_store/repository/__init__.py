@@ -17,6 +17,7 @@ from .campaigns import (
     list_blacklist,
     list_campaigns,
     list_profiles,
+    update_blacklist_entry,
     update_campaign,
     upsert_profile,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "parent_exists",
     "read_for_open",
     "set_plan",
+    "update_blacklist_entry",
     "update_campaign",
     "upsert_profile",
 ]
