@@ -33,7 +33,15 @@ const PROFILE_FIELDS = [
   ["Average sentence length", (p) => p.avg_sentence_length],
   ["Top hooks", (p) => p.top_success_hooks],
 ];
-const FIELDS = { draft: DRAFT_FIELDS, campaign: CAMPAIGN_FIELDS, profile: PROFILE_FIELDS };
+const BLACKLIST_FIELDS = [
+  ["Kind", (b) => b.kind],
+  ["Pattern", (b) => b.pattern],
+  ["Description", (b) => b.description],
+  ["Category", (b) => b.category],
+  ["Severity", (b) => b.severity],
+  ["Scope", (b) => (b.subreddit ? `r/${b.subreddit} only` : "whole campaign")],
+];
+const FIELDS = { draft: DRAFT_FIELDS, campaign: CAMPAIGN_FIELDS, profile: PROFILE_FIELDS, blacklist: BLACKLIST_FIELDS };
 
 /** The fields that differ between what this page had and what is stored now. */
 export function changedFields(kind, before, now) {
