@@ -1,9 +1,11 @@
-"""A marketer's day in the browser with no surprises (issue 25), over the three real services: a
-blacklist entry edited where it is listed (its preview, the case option, a stale version
-caught)."""
+"""A marketer's day in the browser with no surprises (issue 25), over the three real services: the
+community's style guide in form fields (limits shown before they bite, a guessed key answered with
+the real ones, the saved guide back in the fields after a reload) and a blacklist entry edited
+where it is listed (its preview, the case option, a stale version caught)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -15,6 +17,7 @@ from .ui_helpers import (
     browser,
     chromium,
     confirm,
+    fill_generate_form,
     page_problems,
     shot,
     signed_in_page,
@@ -22,6 +25,119 @@ from .ui_helpers import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 __all__ = ["browser", "chromium"]  # fixtures used by name
+
+
+async def test_the_style_guide_is_in_form_fields_and_back_after_a_reload(
+    stack: Stack, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    user = f"ui-{secrets.token_hex(4)}"
+    async with api(stack, user) as client:
+        campaign = await create_demo_campaign(client)
+    page = await signed_in_page(browser, stack.gateway.url, token_for(stack, user), user)
+    problems = page_problems(page)
+    await fill_generate_form(page, campaign)
+
+    # The saved guide can be seen in the profile card, and is in the editor's fields.
+    card = page.locator("#profile [data-testid=style-guide]")
+    await expect(card).to_contain_text("Founders talking shop")
+    await expect(card.locator("dd[data-key=words_to_avoid]")).to_have_text(
+        "game-changer, revolutionize, seamless"
+    )
+    await page.click("#profile-edit")
+    await expect(page.locator("#pf-style-voice")).to_have_value(
+        "Founders talking shop: numbers, honest mistakes, no hype."
+    )
+    await expect(page.locator("#pf-style-words_to_use")).to_have_value(
+        "MRR\nchurn\nrunway\nonboarding"
+    )
+    guide = page.locator("#profile-form fieldset.style-guide")
+    for label in ("Voice", "Words to use", "Words to avoid", "Tone", "Taboo topics"):
+        await expect(guide.get_by_label(label, exact=True)).to_be_visible()
+    # What each key means and its limits are said before they bite.
+    await expect(page.locator("#pf-style-loved_tools-hint")).to_contain_text(
+        "Up to 50 items, each up to 300 characters."
+    )
+    await expect(page.locator("#pf-style-words_to_use-counter")).to_have_text("4 of 50 items")
+    await page.fill("#pf-style-taboo_topics", ", ".join(f"topic {i}" for i in range(51)))
+    counter = page.locator("#pf-style-taboo_topics-counter")
+    await expect(counter).to_contain_text("51 of 50 items")
+    await expect(counter).to_have_class("counter near over")
+    await expect(page.locator("#profile-save")).to_be_disabled()
+    await expect(page.locator("#profile-blocked")).to_contain_text(
+        "Taboo topics has 51 items, 1 over the limit of 50"
+    )
+    await page.fill("#pf-style-taboo_topics", "pricing pages\n" + "x" * 310)
+    await expect(page.locator("#profile-blocked")).to_contain_text("item 2 (“xxxx")
+    await expect(page.locator("#profile-blocked")).to_contain_text("10 characters over")
+
+    # Pasted JSON with a guessed key: said at once, with the real keys; the rest fills the form.
+    pasted = {
+        "isc_score": 6.4,
+        "avg_sentence_length": 17.3,
+        "formality_level": 7.9,
+        "style_guide": {"avoid": ["synergy"], "tone": "dry, self-deprecating"},
+    }
+    await page.fill("#profile-json", json.dumps(pasted))
+    await page.click("#profile-json-load")
+    json_error = page.locator("#profile-editor-slot .error-box").first
+    await expect(json_error).to_contain_text("“avoid” (did you mean “words_to_avoid”?)")
+    await expect(json_error).to_contain_text("Its keys are voice, words_to_use, words_to_avoid")
+    await expect(page.locator("#pf-style-tone")).to_have_value("dry, self-deprecating")
+    await expect(page.locator("#pf-style-voice")).to_have_value("")
+
+    # A guessed key at the top of the profile reaches the server, which names the real ones.
+    await page.fill("#profile-json", json.dumps({**pasted, "isc": 5, "style_guide": {}}))
+    await page.click("#profile-json-load")
+    await page.click("#profile-save")
+    refused = page.locator("#profile-form [role=alert] .error-box")
+    await expect(refused).to_contain_text(
+        "isc: is not a known field; the fields here are isc_score"
+    )
+    await shot(page, "ui-style-guide-refused", full_page=False)
+
+    # Every key from the form, lists one per line or comma-separated; saved, then seen.
+    await page.fill("#profile-json", json.dumps(pasted | {"style_guide": {}}))
+    await page.click("#profile-json-load")
+    values = {
+        "voice": "Founders talking shop",
+        "tone": "dry, self-deprecating",
+        "words_to_use": "MRR, churn",
+        "words_to_avoid": "synergy\ngame-changer",
+        "taboo_topics": "crypto",
+        "loved_tools": "Stripe\nLinear, Notion",
+        "insider_references": "ramen profitable",
+    }
+    for key, value in values.items():
+        await page.fill(f"#pf-style-{key}", value)
+    await expect(page.locator("#profile-save")).to_be_enabled()
+    await shot(page, "ui-style-guide-form")
+    await page.click("#profile-save")
+    await expect(page.locator("#profile-form")).to_have_count(0)
+    await expect(card.locator("dd[data-key=loved_tools]")).to_have_text("Stripe, Linear, Notion")
+    await expect(card.locator("dt").first).to_have_text("Voice")
+    expected = {
+        "voice": "Founders talking shop",
+        "tone": "dry, self-deprecating",
+        "words_to_use": ["MRR", "churn"],
+        "words_to_avoid": ["synergy", "game-changer"],
+        "taboo_topics": ["crypto"],
+        "loved_tools": ["Stripe", "Linear", "Notion"],
+        "insider_references": ["ramen profitable"],
+    }
+    async with api(stack, user) as client:
+        saved = (await client.get(f"/v1/campaigns/{campaign}/profiles/SaaS")).json()
+    assert saved["style_guide"] == expected
+
+    # After a reload the fields hold the saved guide.
+    await page.reload()
+    await fill_generate_form(page, campaign)
+    await page.click("#profile-edit")
+    await expect(page.locator("#pf-style-loved_tools")).to_have_value("Stripe\nLinear\nNotion")
+    await expect(page.locator("#pf-style-tone")).to_have_value("dry, self-deprecating")
+    await expect(page.locator("#pf-style-insider_references")).to_have_value("ramen profitable")
+    assert problems == []
 
 
 async def test_a_blacklist_entry_is_edited_where_it_is_listed(stack: Stack, browser: Any) -> None:

@@ -94,6 +94,34 @@ async def test_profile_validation(
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
+async def test_a_style_guide_key_is_refused_with_the_real_ones_and_the_limits(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str
+) -> None:
+    """A guessed key (`avoid`) is answered with the keys a style guide has; a list over its
+    limits says which limit."""
+    url = f"/v1/campaigns/{campaign_id}/profiles/SaaS"
+    style = {"avoid": ["synergy"], "words_to_use": ["MRR"] * 51, "loved_tools": ["x" * 301]}
+    response = await client.put(url, json={**PROFILE, "style_guide": style}, headers=alice)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e["message"] for e in response.json()["error"]["details"]["errors"]}
+    assert errors["body.style_guide.avoid"] == (
+        "is not a known field; the fields here are voice, words_to_use, words_to_avoid, tone, "
+        "taboo_topics, loved_tools, insider_references"
+    )
+    assert errors["body.style_guide.words_to_use"] == "takes at most 50 entries (51 given)"
+    assert errors["body.style_guide.loved_tools.0"] == "takes at most 300 characters"
+    top = await client.put(url, json={**PROFILE, "isc": 5}, headers=alice)
+    [item] = top.json()["error"]["details"]["errors"]
+    assert item["field"] == "body.isc"
+    assert item["message"].startswith("is not a known field; the fields here are isc_score, ")
+
+    saved = {"voice": "Founders talking shop", "words_to_avoid": ["synergy", "game-changer"]}
+    put = await client.put(url, json={**PROFILE, "style_guide": saved}, headers=alice)
+    assert put.status_code in (200, 201), put.text
+    got = (await client.get(url, headers=alice)).json()["style_guide"]
+    assert {k: got[k] for k in saved} == saved
+
+
 async def test_blacklist_entries(
     client: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str], campaign_id: str
 ) -> None:

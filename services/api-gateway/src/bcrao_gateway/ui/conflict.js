@@ -11,6 +11,13 @@ const show = (value) => {
   return shorten(String(value), 120);
 };
 
+/** A style guide in one line: each key that is set, with its value(s). */
+const styleText = (guide) =>
+  Object.entries(guide || {})
+    .filter(([, v]) => (Array.isArray(v) ? v.length : v))
+    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${[].concat(v).join(", ")}`)
+    .join("; ");
+
 const DRAFT_FIELDS = [
   ["Status", (d) => d.status],
   ["Title", (d) => d.user_title || d.title],
@@ -32,6 +39,7 @@ const PROFILE_FIELDS = [
   ["Formality", (p) => p.formality_level],
   ["Average sentence length", (p) => p.avg_sentence_length],
   ["Top hooks", (p) => p.top_success_hooks],
+  ["Style guide", (p) => styleText(p.style_guide)],
 ];
 const BLACKLIST_FIELDS = [
   ["Kind", (b) => b.kind],
