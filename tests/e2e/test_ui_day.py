@@ -1,19 +1,23 @@
 """A marketer's day in the browser with no surprises (issue 25), over the three real services: the
 community's style guide in form fields (limits shown before they bite, a guessed key answered with
-the real ones, the saved guide back in the fields after a reload) and a blacklist entry edited
-where it is listed (its preview, the case option, a stale version caught)."""
+the real ones, the saved guide back in the fields after a reload), a blacklist entry edited where
+it is listed (its preview, the case option, a stale version caught), and several drafts approved
+or discarded at once with every draft's outcome said."""
 
 from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bcrao_testkit.processes import Stack
+from bcrao_testkit.sse_client import follow_stream
 
 from .conftest import api, create_demo_campaign, token_for
 from .ui_helpers import (
+    TIMEOUT_MS,
     browser,
     chromium,
     confirm,
@@ -25,6 +29,30 @@ from .ui_helpers import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 __all__ = ["browser", "chromium"]  # fixtures used by name
+
+CLEAN = "I keep losing my Fridays to chasing invoices.\n\nHow do you get clients to pay on time?"
+NEEDS_REVIEW = (
+    "I keep losing my Fridays to chasing invoices.\n\n"
+    "Check out my app at https://invoicely.example.com/?utm_source=reddit, it fixed this for me."
+)
+
+
+async def _stored_draft(client: Any, campaign: str, text: str) -> dict[str, Any]:
+    """A draft generated through the public API (its stream followed to `complete`), then edited
+    to `text` so whether it needs review is known."""
+    accepted = await client.post(
+        f"/v1/campaigns/{campaign}/drafts/generate",
+        json={"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices"},
+    )
+    assert accepted.status_code == 202, accepted.text
+    followed = await follow_stream(client, accepted.json()["stream_url"])
+    last = followed.messages[-1].data
+    assert last is not None
+    assert last["type"] == "complete", followed.types()
+    edited = await client.patch(f"/v1/drafts/{last['draft']['id']}", json={"user_edits": text})
+    assert edited.status_code == 200, edited.text
+    draft: dict[str, Any] = edited.json()
+    return draft
 
 
 async def test_the_style_guide_is_in_form_fields_and_back_after_a_reload(
@@ -227,4 +255,107 @@ async def test_a_blacklist_entry_is_edited_where_it_is_listed(stack: Stack, brow
     kept = next(e for e in now if e["id"] == utm["id"])
     # Only the severity was changed here: the other tab's description stays.
     assert (kept["severity"], kept["description"]) == ("low", "Tracking links (another tab)")
+    assert problems == []
+
+
+async def test_several_drafts_are_approved_or_discarded_at_once_and_each_outcome_said(
+    stack: Stack, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    user = f"ui-{secrets.token_hex(4)}"
+    async with api(stack, user) as client:
+        campaign = await create_demo_campaign(client)
+        review = await _stored_draft(client, campaign, NEEDS_REVIEW)
+        clean = [await _stored_draft(client, campaign, CLEAN) for _ in range(3)]
+    assert review["needs_review"] is True
+    assert [d["needs_review"] for d in clean] == [False, False, False]
+    changing = clean[1]
+    page = await signed_in_page(browser, stack.gateway.url, token_for(stack, user), user)
+    problems = page_problems(page)
+    await expect(page.locator("#campaign-select")).to_be_enabled()
+    await page.select_option("#campaign-select", campaign)
+    items = page.locator("#drafts-list .draft-item")
+    await expect(items).to_have_count(4)
+    await expect(page.locator("#bulk-approve")).to_be_disabled()
+
+    # Export works on the selection: two drafts ticked, those two exported.
+    for draft in (review, clean[0]):
+        await page.locator(f'#drafts-list [data-chosen-id="{draft["id"]}"]').check()
+    await expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    await expect(page.locator("#select-all")).to_have_js_property("indeterminate", True)
+    await expect(page.locator("#export-label")).to_contain_text("the 2 selected drafts")
+    async with page.expect_download() as info:
+        await page.click("#export-csv")
+    csv = Path(await (await info.value).path()).read_text(encoding="utf-8")
+    assert {d["id"] for d in [review, *clean] if d["id"] in csv} == {review["id"], clean[0]["id"]}
+
+    # Approve all shown: the one that needs review is confirmed first, with its reasons.
+    await page.check("#select-all")
+    await expect(page.locator("#bulk-count")).to_have_text("4 selected")
+    await page.click("#bulk-approve")
+    dialog = page.locator("#confirm-dialog")
+    await expect(dialog).to_contain_text("Approve 4 drafts? One needs review")
+    await expect(dialog.locator("[data-testid=confirm-drafts] .confirm-draft")).to_have_count(1)
+    await expect(dialog).to_contain_text("high-severity blacklist hits")
+    await shot(page, "ui-bulk-approve-confirm", full_page=False)
+    # Meanwhile another tab edits one of them: its own If-Match makes that one a 412.
+    async with api(stack, user) as client:
+        other = await client.patch(
+            f"/v1/drafts/{changing['id']}",
+            json={"title": "Changed in another tab"},
+            headers={"If-Match": f'"{changing["version"]}"'},
+        )
+        assert other.status_code == 200, other.text
+    await confirm(page)
+    outcome = page.locator("[data-testid=bulk-outcome]")
+    await expect(outcome.locator("[data-testid=bulk-summary]")).to_have_text(
+        "3 approved, 1 changed elsewhere — reload it."
+    )
+    await expect(outcome.locator("li[data-outcome=done]")).to_have_count(3)
+    changed_line = outcome.locator(f'li[data-draft-id="{changing["id"]}"]')
+    await expect(changed_line).to_have_attribute("data-outcome", "changed")
+    await shot(page, "ui-bulk-approve-outcome")
+    await changed_line.get_by_role("button", name="Reload it").click()
+    await expect(page.locator("#title-input")).to_have_value("Changed in another tab")
+    async with api(stack, user) as client:
+        listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["drafts"]
+        history = (await client.get(f"/v1/drafts/{review['id']}/history")).json()
+    now = {d["id"]: d for d in listed}
+    assert [now[d["id"]]["status"] for d in (review, clean[0], clean[2])] == ["approved"] * 3
+    assert now[changing["id"]]["status"] == "edited"
+    approval = [e for e in history["entries"] if e.get("to_status") == "approved"]
+    assert [e["confirmed_needs_review"] for e in approval] == [True]
+    # Only the draft that did not go through stays selected, to try again.
+    await expect(page.locator("#bulk-count")).to_have_text("1 selected")
+
+    # Discard all shown: one was posted meanwhile (it cannot be discarded: said, not sent); the
+    # discard waits for an undo like one draft's, then every outcome is said.
+    async with api(stack, user) as client:
+        posted = await client.patch(f"/v1/drafts/{clean[0]['id']}", json={"status": "posted"})
+        assert posted.status_code == 200, posted.text
+    await expect(page.locator(f'#drafts-list [data-draft-id="{clean[0]["id"]}"]')).to_contain_text(
+        "posted"
+    )
+    await page.check("#select-all")
+    await page.click("#bulk-discard")
+    await expect(dialog).to_contain_text("Discard 3 drafts?")
+    await confirm(page)
+    await expect(page.locator("#undo-slot")).to_contain_text("3 drafts will be discarded in")
+    await page.click("#undo-discard")
+    await expect(page.locator("#undo-slot")).to_contain_text("3 drafts were not discarded")
+    async with api(stack, user) as client:
+        listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["drafts"]
+    assert "discarded" not in {d["status"] for d in listed}
+    await page.click("#bulk-discard")
+    await confirm(page)
+    await expect(outcome.locator("[data-testid=bulk-summary]")).to_have_text(
+        "3 discarded, 1 skipped.", timeout=TIMEOUT_MS
+    )
+    await expect(outcome.locator(f'li[data-draft-id="{clean[0]["id"]}"]')).to_contain_text(
+        "a posted draft cannot be discarded"
+    )
+    async with api(stack, user) as client:
+        listed = (await client.get(f"/v1/campaigns/{campaign}/drafts")).json()["drafts"]
+    assert sorted(d["status"] for d in listed) == ["discarded"] * 3 + ["posted"]
     assert problems == []

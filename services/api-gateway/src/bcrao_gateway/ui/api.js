@@ -20,8 +20,9 @@ function retryAfterOf(response, details) {
 }
 
 /** `ifMatch`: the version the change was made from; a stale one answers 412 with the current
- * state in `details.current` (conflict.js shows what changed). */
-export async function api(method, path, body, { ifMatch } = {}) {
+ * state in `details.current` (conflict.js shows what changed). `keepalive`: the request outlives
+ * the page (sent while it is being left). */
+export async function api(method, path, body, { ifMatch, keepalive = false } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
@@ -33,6 +34,7 @@ export async function api(method, path, body, { ifMatch } = {}) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      keepalive,
     });
   } catch (exc) {
     throw new ApiError(0, "NETWORK_ERROR", "The server cannot be reached. Is the gateway running?");
