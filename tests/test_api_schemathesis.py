@@ -305,6 +305,7 @@ DESTRUCTIVE = {
     ("DELETE", "draft_id"): "drafts",
     ("PATCH", "draft_id"): "drafts",
     ("DELETE", "entry_id"): "entries",
+    ("PATCH", "entry_id"): "entries",
 }
 
 
@@ -494,6 +495,7 @@ TEXT_REQUESTS = {
         "/v1/campaigns/{campaign}/blacklist",
         lambda t: {"pattern": t, "description": "unstorable"},
     ),
+    "edit-blacklist-entry": ("PATCH", "/v1/blacklist/{entry}", lambda t: {"description": t}),
     "edit-draft": ("PATCH", "/v1/drafts/{draft}", lambda t: {"user_edits": t}),
     "generate": (
         "POST",
@@ -523,7 +525,7 @@ def test_text_that_cannot_be_stored_is_refused_not_a_500(
 
     method, template, body = TEXT_REQUESTS[name]
     res = target.resources
-    path = template.format(campaign=res.campaign, draft=res.draft)
+    path = template.format(campaign=res.campaign, draft=res.draft, entry=res.entry)
     with asgi.get_client(ATTACHED) as client:
         response = client.request(
             method,

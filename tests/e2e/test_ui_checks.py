@@ -1,6 +1,7 @@
 """Checks of the whole page in Chromium, over the three real services: no element sticks out of
 its card at 1024, 1400 and 1920 px (with a draft open, its edit and generated reports side by
-side), and axe-core finds no serious or critical accessibility violation (desktop and phone).
+side), and axe-core finds no serious or critical accessibility violation (desktop and phone),
+also on the style guide form, a blacklist entry being edited and the draft list's bulk actions.
 
 axe-core comes from npm at the version locked in tests/e2e/a11y (scripts/bootstrap.sh installs
 it); it runs inside the page, offline."""
@@ -17,7 +18,7 @@ from bcrao_testkit.processes import Stack
 from bcrao_testkit.sse_client import follow_stream
 
 from .conftest import ROOT, api, create_demo_campaign, token_for
-from .ui_helpers import browser, chromium, page_problems, shot, signed_in_page
+from .ui_helpers import SHOTS, browser, chromium, confirm, page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 __all__ = ["browser", "chromium"]  # fixtures used by name
@@ -161,6 +162,50 @@ async def test_nothing_sticks_out_of_its_card_and_axe_finds_nothing_serious(
     await page.select_option("#subreddit-select", "freelance")
     await expect(page.locator("[data-testid=no-profile]")).to_contain_text("No profile")
     assert failed == []
+    assert problems == []
+
+
+async def test_the_style_guide_blacklist_editor_and_bulk_actions_fit_and_pass_axe(
+    stack: Stack, browser: Any, axe_source: str
+) -> None:
+    """The screens issue 25 added last: the profile form with its style guide, a blacklist entry
+    edited in place with its preview, the drafts ticked for a bulk action (its confirmation, then
+    its outcome)."""
+    from playwright.async_api import expect
+
+    page, _ = await _draft_open(browser, stack)
+    problems = page_problems(page)
+    await page.click("#profile-edit")
+    await expect(page.locator("#pf-style-voice")).to_be_visible()
+    await page.fill("#pf-style-words_to_avoid", ", ".join(f"word {i}" for i in range(52)))
+    await expect(page.locator("#profile-blocked")).to_be_visible()
+    own = page.locator("#blacklist-list .entry [data-action=edit]").first
+    await own.click()
+    await page.fill("#ble-sample", "Try https://x.example/?utm_source=reddit and ?UTM_x")
+    await expect(page.locator("#ble-preview [data-matches]")).to_be_visible()
+    await page.check("#select-all")
+    await expect(page.locator("#bulk-count")).to_have_text("1 selected")
+    await page.click("#bulk-approve")
+    await expect(page.locator("#confirm-dialog")).to_be_visible()  # the draft needs review
+    serious = await _axe(page, axe_source)
+    assert serious == [], "axe-core with the bulk confirmation open:\n" + "\n".join(serious)
+    await confirm(page)
+    await expect(page.locator("[data-testid=bulk-summary]")).to_have_text("1 approved.")
+    for width in (1024, 1400, 1920):
+        await page.set_viewport_size({"width": width, "height": 1000})
+        overflows = await page.evaluate(OVERFLOWS)
+        assert overflows == [], f"at {width}px:\n" + "\n".join(overflows)
+    await page.set_viewport_size({"width": 1400, "height": 1000})
+    serious = await _axe(page, axe_source)
+    assert serious == [], "axe-core at 1400px:\n" + "\n".join(serious)
+    await shot(page, "ui-checks-day-1400")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    overflows = await page.evaluate(OVERFLOWS)
+    assert overflows == [], "at 390px:\n" + "\n".join(overflows)
+    serious = await _axe(page, axe_source)
+    assert serious == [], "axe-core at 390px:\n" + "\n".join(serious)
+    for card in ("drafts-card", "blacklist-card"):
+        await page.locator(f"#{card}").screenshot(path=str(SHOTS / f"ui-checks-day-390-{card}.png"))
     assert problems == []
 
 

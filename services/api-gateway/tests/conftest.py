@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from bcrao_contracts import demo
-from bcrao_contracts.enums import ErrorCode, Plan
+from bcrao_contracts.enums import BlacklistKind, ErrorCode, Plan
 from bcrao_contracts.errors import envelope
 from bcrao_contracts.events import GenerateRequested
 from bcrao_gateway.app import create_app
@@ -22,6 +22,7 @@ from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings
 from bcrao_gateway.publisher import PublishError
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
+from bcrao_rules.blacklist import pattern_problem
 from bcrao_stacktest.inprocess import draft_store_database
 from bcrao_testkit.fakes import CapturingPublisher as FakePublisher
 from fastapi import FastAPI, Request
@@ -223,6 +224,20 @@ class FakeDraftStore:
             entry = {**(await request.json()), "id": str(uuid4()), "campaign_id": cid}
             self.blacklist[entry["id"]] = entry
             return JSONResponse(entry, status_code=201)
+
+        @app.patch(prefix + "/blacklist/{entry_id}")
+        async def update_entry(user_id: str, entry_id: str, request: Request) -> Any:
+            entry = self.blacklist.get(entry_id)
+            if entry is None or self._campaign(user_id, entry["campaign_id"]) is None:
+                return _error(404, ErrorCode.RESOURCE_NOT_FOUND, "entry not found")
+            changed = {**entry, **(await request.json())}
+            kind = BlacklistKind(changed.get("kind", "literal"))
+            if problem := pattern_problem(kind, changed["pattern"]):
+                item = {"field": "pattern", "message": problem, "type": "unsupported_pattern"}
+                details = {"errors": [item]}
+                return _error(422, ErrorCode.VALIDATION_ERROR, f"pattern: {problem}", details)
+            entry.update(changed)
+            return entry
 
         @app.delete(prefix + "/blacklist/{entry_id}")
         async def delete_entry(user_id: str, entry_id: str) -> Any:

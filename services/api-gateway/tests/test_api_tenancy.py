@@ -203,6 +203,12 @@ ATTEMPTS: dict[str, Attempt] = {
         "campaign",
         body={"pattern": "invoicing", "description": "block the product's own topic"},
     ),
+    "patch-blacklist-entry": Attempt(
+        "PATCH",
+        lambda i: f"/v1/blacklist/{i['entry']}",
+        "entry",
+        body={"pattern": "nothing", "description": "taken over"},
+    ),
     "delete-blacklist-entry": Attempt("DELETE", lambda i: f"/v1/blacklist/{i['entry']}", "entry"),
     "list-drafts": Attempt("GET", lambda i: f"/v1/campaigns/{i['campaign']}/drafts", "campaign"),
     "list-drafts-filtered": Attempt(

@@ -185,6 +185,71 @@ async def test_campaigns_profiles_and_blacklist_entries_take_if_match(
     assert foreign.status_code == 404
 
 
+async def test_a_blacklist_entry_is_edited_with_if_match_and_the_create_rules(
+    stack: GatewayOverStore,
+) -> None:
+    user_id = f"user-{secrets.token_hex(4)}"
+    client, auth = stack.client, stack.auth(user_id)
+    campaign = _ok(await client.post("/v1/campaigns", json=CAMPAIGN, headers=auth), 201)
+    feed: ChangeFeed = stack.app.state.changes
+    announced: asyncio.Queue[ChangeMessage] = asyncio.Queue()
+
+    async def follow() -> None:
+        async for message in feed.follow(user_id):
+            if message is not None and message.kind == "blacklist":
+                await announced.put(message)
+
+    watcher = asyncio.create_task(follow())
+    await asyncio.sleep(0)  # subscribed
+    entry = _ok(
+        await client.post(
+            f"/v1/campaigns/{campaign['id']}/blacklist",
+            json={"pattern": "use my code", "description": "codes", "subreddit": "SaaS"},
+            headers=auth,
+        ),
+        201,
+    )
+    path = f"/v1/blacklist/{entry['id']}"
+    fresh = {**auth, "If-Match": f'"{entry["version"]}"'}
+    change = {"kind": "regex", "pattern": r"(?i)use my code \w+", "description": "discount codes"}
+    edited_response = await client.patch(path, json={**change, "subreddit": None}, headers=fresh)
+    edited = _ok(edited_response)
+    assert edited_response.headers["etag"] == f'"{edited["version"]}"'
+    assert {k: edited[k] for k in change} == change
+    # The owner's other pages hear of it (created, then changed) with the new version.
+    created = await asyncio.wait_for(announced.get(), 5)
+    changed = await asyncio.wait_for(announced.get(), 5)
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    assert (created.action, changed.action) == ("created", "changed")
+    assert (changed.id, changed.campaign_id) == (entry["id"], campaign["id"])
+    assert changed.version == edited["version"]
+    assert (edited["subreddit"], edited["severity"], edited["source"]) == (None, "medium", "user")
+    listed = _ok(await client.get(f"/v1/campaigns/{campaign['id']}/blacklist", headers=auth))
+    assert edited in listed["entries"]
+
+    # The version it was made from is gone: 412 with the entry as it is now.
+    _stale(await client.patch(path, json={"severity": "high"}, headers=fresh), edited)
+    # A regex RE2 cannot run is refused like on create, naming the field.
+    refused = await client.patch(
+        path, json={"pattern": "(use)\\1"}, headers={**auth, "If-Match": f'"{edited["version"]}"'}
+    )
+    assert refused.status_code == 422, refused.text
+    [item] = refused.json()["error"]["details"]["errors"]
+    assert item["field"] == "pattern"
+    assert "no backreferences" in item["message"]
+    # Another user, knowing the id and the version, learns nothing: 404 like a missing entry.
+    other = stack.fresh_user()
+    foreign = await client.patch(
+        path, json={"severity": "low"}, headers={**other, "If-Match": f'"{edited["version"]}"'}
+    )
+    assert foreign.status_code == 404, foreign.text
+    assert foreign.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    after = _ok(await client.get(f"/v1/campaigns/{campaign['id']}/blacklist", headers=auth))
+    assert after == listed
+
+
 async def test_writes_reach_the_owners_change_feed_only(stack: GatewayOverStore) -> None:
     user_id, bystander_id = f"user-{secrets.token_hex(4)}", f"user-{secrets.token_hex(4)}"
     client, auth = stack.client, stack.auth(user_id)

@@ -120,3 +120,25 @@ async def test_release_fails_a_queued_task_and_is_idempotent(internal: httpx.Asy
     assert again.status_code == 204, again.text
     unknown = await internal.post(f"/internal/users/{user}/tasks/{uuid4()}/release", json=body)
     _error(unknown, 404, "RESOURCE_NOT_FOUND")
+
+
+async def test_a_blacklist_edit_changes_only_what_is_sent_and_checks_the_pattern(
+    internal: httpx.AsyncClient,
+) -> None:
+    user = _user()
+    cid = await _campaign(internal, user)
+    made = await internal.post(
+        f"/internal/users/{user}/campaigns/{cid}/blacklist",
+        json={"pattern": "promo", "kind": "literal", "description": "codes"},
+    )
+    assert made.status_code == 201, made.text
+    path = f"/internal/users/{user}/blacklist/{made.json()['id']}"
+    edited = await internal.patch(path, json={"kind": "regex", "pattern": r"promo \w+"})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["kind"], edited.json()["pattern"]) == ("regex", r"promo \w+")
+    assert edited.json()["description"] == "codes"
+    refused = await internal.patch(path, json={"pattern": r"(a)\1"})
+    details = _error(refused, 422, "VALIDATION_ERROR")
+    assert [e["field"] for e in details["errors"]] == ["pattern"]
+    foreign = f"/internal/users/{_user()}/blacklist/{made.json()['id']}"
+    _error(await internal.patch(foreign, json={}), 404, "RESOURCE_NOT_FOUND")

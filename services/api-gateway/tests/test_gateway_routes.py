@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -93,6 +94,34 @@ async def test_profile_validation(
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
+async def test_a_style_guide_key_is_refused_with_the_real_ones_and_the_limits(
+    client: httpx.AsyncClient, alice: dict[str, str], campaign_id: str
+) -> None:
+    """A guessed key (`avoid`) is answered with the keys a style guide has; a list over its
+    limits says which limit."""
+    url = f"/v1/campaigns/{campaign_id}/profiles/SaaS"
+    style = {"avoid": ["synergy"], "words_to_use": ["MRR"] * 51, "loved_tools": ["x" * 301]}
+    response = await client.put(url, json={**PROFILE, "style_guide": style}, headers=alice)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e["message"] for e in response.json()["error"]["details"]["errors"]}
+    assert errors["body.style_guide.avoid"] == (
+        "is not a known field; the fields here are voice, words_to_use, words_to_avoid, tone, "
+        "taboo_topics, loved_tools, insider_references"
+    )
+    assert errors["body.style_guide.words_to_use"] == "takes at most 50 entries (51 given)"
+    assert errors["body.style_guide.loved_tools.0"] == "takes at most 300 characters"
+    top = await client.put(url, json={**PROFILE, "isc": 5}, headers=alice)
+    [item] = top.json()["error"]["details"]["errors"]
+    assert item["field"] == "body.isc"
+    assert item["message"].startswith("is not a known field; the fields here are isc_score, ")
+
+    saved = {"voice": "Founders talking shop", "words_to_avoid": ["synergy", "game-changer"]}
+    put = await client.put(url, json={**PROFILE, "style_guide": saved}, headers=alice)
+    assert put.status_code in (200, 201), put.text
+    got = (await client.get(url, headers=alice)).json()["style_guide"]
+    assert {k: got[k] for k in saved} == saved
+
+
 async def test_blacklist_entries(
     client: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str], campaign_id: str
 ) -> None:
@@ -116,6 +145,27 @@ async def test_blacklist_entries(
     assert created.json()["source"] == "user"  # a client cannot pass its entries off as system
     entry_id = created.json()["id"]
     assert len((await client.get(url, headers=alice)).json()["entries"]) == 1
+
+    # Edited in place: the same RE2 check as a new entry, and only by its owner.
+    edit = f"/v1/blacklist/{entry_id}"
+    refused = await client.patch(edit, json={"kind": "regex", "pattern": r"(x)\1"}, headers=alice)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == "body.pattern"
+    refused = await client.patch(edit, json={"pattern": "(unclosed"}, headers=alice)  # kept kind
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == "pattern"
+    foreign = await client.patch(edit, json={"description": "mine now"}, headers=bob)
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    edited = await client.patch(
+        edit, json={"pattern": r"\?ref=", "severity": "high", "subreddit": None}, headers=alice
+    )
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["pattern"], edited.json()["severity"]) == (r"\?ref=", "high")
+    assert edited.json()["subreddit"] is None
+    assert edited.json()["description"] == "tracking links"
+    unknown = await client.patch(edit, json={"source": "system"}, headers=alice)
+    assert unknown.status_code == 422  # where an entry came from is not the client's to say
 
     assert (await client.delete(f"/v1/blacklist/{entry_id}", headers=bob)).status_code == 404
     deleted = await client.delete(f"/v1/blacklist/{entry_id}", headers=alice)
@@ -220,6 +270,29 @@ async def test_draft_store_down_is_503_with_retry_after(
             ready = await client.get("/readyz")
             assert ready.status_code == 200
             assert "draft_store" not in ready.json()["checks"]
+
+
+async def test_an_edit_a_draft_store_release_behind_cannot_make_is_said_plainly(
+    settings: Any, publisher: Any, alice: dict[str, str]
+) -> None:
+    """draft-store 0.2.0 has no PATCH for blacklist entries: it answers 405 (in its envelope, as
+    RESOURCE_NOT_FOUND). During a rolling upgrade the client hears 503 with the reason."""
+
+    def release_0_2_0(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"code": "RESOURCE_NOT_FOUND", "message": "Method Not Allowed"}}
+        return httpx.Response(405, json=body, headers={"Allow": "DELETE"})
+
+    transport = httpx.MockTransport(release_0_2_0)
+    async with create_http_client(settings, transport=transport) as http:
+        app = create_app(settings, store=DraftStoreClient(http), publisher=publisher)
+        async with _client(app) as client:
+            response = await client.patch(
+                f"/v1/blacklist/{uuid4()}", json={"severity": "low"}, headers=alice
+            )
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "UNAVAILABLE"
+    assert "newer draft-store" in response.json()["error"]["message"]
+    assert response.headers["retry-after"] == "5"
 
 
 async def test_refused_service_credential_is_not_shown_as_auth_error(

@@ -157,3 +157,79 @@ async def test_a_context_too_short_is_refused_and_an_empty_one_gets_a_topic(
     assert "invoicing, late payments and freelance clients" in topic  # the first keywords
     assert "r/SaaS" in topic
     assert CAMPAIGN["product_context"] not in topic  # never the product: New accounts use it too
+
+
+async def test_an_entry_is_edited_with_the_rules_of_a_new_one(
+    client: httpx.AsyncClient, user_id: str
+) -> None:
+    cid = await _campaign(client, user_id)
+    made = await client.post(
+        f"{base(user_id)}/campaigns/{cid}/blacklist",
+        json={"pattern": "promo code", "description": "codes", "subreddit": "SaaS"},
+    )
+    assert made.status_code == 201, made.text
+    entry = made.json()
+    path = f"{base(user_id)}/blacklist/{entry['id']}"
+
+    # Only the fields sent change; the answer has a new version; null scope is campaign-wide.
+    changed = await client.patch(
+        path,
+        json={"kind": "regex", "pattern": r"(?i)promo code \w+", "severity": "high",
+              "subreddit": None},
+        headers={"If-Match": f'"{entry["version"]}"'},
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    edited = changed.json()
+    assert edited["id"] == entry["id"]
+    assert (edited["kind"], edited["pattern"], edited["severity"]) == (
+        "regex", r"(?i)promo code \w+", "high",
+    )  # fmt: skip
+    assert (edited["description"], edited["category"]) == ("codes", entry["category"])
+    assert edited["subreddit"] is None
+    assert edited["version"] != entry["version"]
+    listed = (await client.get(f"{base(user_id)}/campaigns/{cid}/blacklist")).json()["entries"]
+    assert edited in listed
+
+    # A stale version: 412 with the entry as it is now, nothing changed.
+    stale = await client.patch(
+        path, json={"description": "late"}, headers={"If-Match": f'"{entry["version"]}"'}
+    )
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["error"]["details"] == {"current": edited, "version": edited["version"]}
+
+    # The pattern is checked with the kind it will have: sent, or kept.
+    refused = await client.patch(path, json={"pattern": r"(\w+) \1"})
+    assert "invalid escape sequence" in _field_error(refused, "pattern")["message"]
+    to_regex = await client.post(
+        f"{base(user_id)}/campaigns/{cid}/blacklist", json={"pattern": "(", "description": "d"}
+    )
+    assert to_regex.status_code == 201, to_regex.text
+    refused = await client.patch(
+        f"{base(user_id)}/blacklist/{to_regex.json()['id']}", json={"kind": "regex"}
+    )
+    assert "missing )" in _field_error(refused, "pattern")["message"]
+    outside = await client.patch(path, json={"subreddit": "python"})
+    _field_error(outside, "subreddit")
+    scoped = await client.patch(path, json={"subreddit": "r/freelance"})
+    assert scoped.json()["subreddit"] == "freelance"
+    for null in ("kind", "pattern", "description", "category", "severity"):
+        _field_error(await client.patch(path, json={null: None}), f"body.{null}")
+
+    # Another user's entry, a built-in one and a missing one are all "not found".
+    other = await client.patch(f"{base('someone-else')}/blacklist/{entry['id']}", json={})
+    assert other.status_code == 404
+    global_id = next(e["id"] for e in listed if e["campaign_id"] is None)
+    builtin = await client.patch(f"{base(user_id)}/blacklist/{global_id}", json={"pattern": "x"})
+    assert builtin.status_code == 404
+    missing = await client.patch(
+        f"{base(user_id)}/blacklist/00000000-0000-4000-8000-000000000000", json={}
+    )
+    assert missing.status_code == 404
+
+    # The next generation's event carries the entry as edited.
+    task = await client.post(
+        f"{base(user_id)}/campaigns/{cid}/tasks",
+        json={"subreddit": "freelance", "archetype": "Feedback", "context": "late invoices"},
+    )
+    assert task.status_code == 201, task.text
+    assert r"(?i)promo code \w+" in {e["pattern"] for e in task.json()["blacklist"]}

@@ -183,6 +183,27 @@ class BlacklistEntryCreate(Contract):
         return normalize_subreddit(value) if isinstance(value, str) else value
 
 
+class BlacklistEntryUpdate(Contract):
+    """PATCH of one of the user's own entries: only the fields sent change. `subreddit` null makes
+    the entry campaign-wide; the others cannot be null. The pattern, with the entry's kind (sent
+    or kept), is checked like a new entry's (RE2)."""
+
+    kind: BlacklistKind = None  # type: ignore[assignment]
+    pattern: Annotated[str, Field(min_length=1, max_length=500)] = None  # type: ignore[assignment]
+    description: Annotated[str, Field(min_length=1, max_length=300)] = None  # type: ignore[assignment]
+    category: BlacklistCategory = None  # type: ignore[assignment]
+    severity: Severity = None  # type: ignore[assignment]
+    subreddit: SubredditInput | None = Field(
+        default=None,
+        description="limit the entry to one subreddit of the campaign; null for campaign-wide",
+    )
+
+    @field_validator("subreddit", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return normalize_subreddit(value) if isinstance(value, str) else value
+
+
 class PatternPreviewRequest(Contract):
     """Try a pattern on sample text with the engine that checks drafts (RE2), before saving it."""
 

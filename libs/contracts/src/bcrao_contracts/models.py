@@ -73,14 +73,54 @@ class CampaignSnapshot(Contract):
     ]
 
 
+STYLE_LIST_MAX = 50  # items in each list of a style guide (each item: ShortText, 300 characters)
+StyleList = Annotated[list[ShortText], Field(max_length=STYLE_LIST_MAX)]
+
+
 class StyleGuide(Contract):
-    voice: Annotated[str, Field(max_length=1000)] | None = None
-    words_to_use: Annotated[list[ShortText], Field(max_length=50)] = []
-    words_to_avoid: Annotated[list[ShortText], Field(max_length=50)] = []
-    tone: Annotated[str, Field(max_length=300)] | None = None
-    taboo_topics: Annotated[list[ShortText], Field(max_length=50)] = []
-    loved_tools: Annotated[list[ShortText], Field(max_length=50)] = []
-    insider_references: Annotated[list[ShortText], Field(max_length=50)] = []
+    """How the community writes, in the community's own words. Every key is optional; the
+    generator hands the ones that are set to the writer as they are (docs/DOMAIN.md). A list
+    holds at most 50 items of 1 to 300 characters each."""
+
+    voice: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None,
+        title="Voice",
+        description="how people here sound, in a sentence or two, e.g. “founders talking shop: "
+        "numbers, honest mistakes, no hype”",
+    )
+    words_to_use: StyleList = Field(
+        default=[],
+        title="Words to use",
+        description="words and phrases people here use (their jargon, abbreviations, names for "
+        "things); the writer may use them",
+    )
+    words_to_avoid: StyleList = Field(
+        default=[],
+        title="Words to avoid",
+        description="words that mark a post as an outsider's or an ad here; the writer is asked "
+        "to avoid them (drafts are not checked for them: a blacklist entry does that)",
+    )
+    tone: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None,
+        title="Tone",
+        description="the mood of the posts in a few words, e.g. “dry, self-deprecating”; finer "
+        "than dominant_tone",
+    )
+    taboo_topics: StyleList = Field(
+        default=[],
+        title="Taboo topics",
+        description="subjects the community does not want raised; the writer stays off them",
+    )
+    loved_tools: StyleList = Field(
+        default=[],
+        title="Tools people here like",
+        description="tools and products the community likes and mentions",
+    )
+    insider_references: StyleList = Field(
+        default=[],
+        title="Insider references",
+        description="jokes, names and references only members get",
+    )
 
 
 class CommunityProfile(Contract):

@@ -9,13 +9,14 @@ RATE_LIMITED 429, UNAVAILABLE 503, INTERNAL_ERROR 500 (never a stack trace).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, get_args
 
 from bcrao_contracts.enums import ErrorCode
 from bcrao_contracts.errors import envelope
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -75,11 +76,46 @@ def error_response(
     return JSONResponse(envelope(code, message, details), status_code=status, headers=headers)
 
 
-def _in_words(error: Any) -> str:
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds (`StyleGuide | None`, `Annotated[...]`, ...), if one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if found := _model_in(arg):
+            return found
+    return None
+
+
+def _model_at(body: type[BaseModel] | None, path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model found at `path` inside the request body's model (list indexes skipped)."""
+    model = body
+    for part in path:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        model = _model_in(field.annotation) if field is not None else None
+    return model
+
+
+def _unknown_field(error: Any, body: type[BaseModel] | None) -> str:
+    """A field the body has no place for, said with the fields it does have: a guessed key (the
+    style guide's `avoid`) is answered with the real ones (`words_to_avoid`)."""
+    loc = tuple(error.get("loc", ()))
+    model = _model_at(body, loc[1:-1]) if loc[:1] == ("body",) else None
+    if model is None:
+        return "is not a known field"
+    return f"is not a known field; the fields here are {', '.join(model.model_fields)}"
+
+
+def _in_words(error: Any, body: type[BaseModel] | None = None) -> str:
     """pydantic's message for one field, in a person's words where the type is a common one."""
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     message = str(error.get("msg", "invalid value"))
+    if kind == "extra_forbidden":
+        return _unknown_field(error, body)
     if kind == "json_invalid":
         return f"invalid JSON: {ctx.get('error', 'cannot parse')}"
     if kind == "too_short" and "min_length" in ctx:
@@ -103,12 +139,15 @@ def _in_words(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-def readable_validation_errors(errors: Any) -> list[dict[str, str]]:
-    """Field errors without the offending input (it may be huge, or a secret pasted by mistake)."""
+def readable_validation_errors(
+    errors: Any, body: type[BaseModel] | None = None
+) -> list[dict[str, str]]:
+    """Field errors without the offending input (it may be huge, or a secret pasted by mistake).
+    `body`: the request body's model, to name the fields an unknown one could have been."""
     readable: list[dict[str, str]] = []
     for error in list(errors)[:MAX_REPORTED_ERRORS]:
         loc = ".".join(str(part) for part in error.get("loc", ()))
-        message = _in_words(error)
+        message = _in_words(error, body)
         readable.append(
             {
                 "field": loc[:MAX_MESSAGE_CHARS],
@@ -193,7 +232,10 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = readable_validation_errors(exc.errors())
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    body = _model_in(getattr(getattr(field, "field_info", None), "annotation", None))
+    errors = readable_validation_errors(exc.errors(), body)
     return error_response(
         422, ErrorCode.VALIDATION_ERROR, "the request is not valid", {"errors": errors}
     )

@@ -10,6 +10,7 @@ from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.api import (
     BlacklistEntryCreate,
     BlacklistEntryOut,
+    BlacklistEntryUpdate,
     BlacklistList,
     Campaign,
     CampaignCreate,
@@ -235,6 +236,36 @@ async def preview_pattern(body: PatternPreviewRequest, _: CurrentUser) -> Patter
         for start, end in islice(compiled.finditer(body.text), MAX_PREVIEW_MATCHES)
     ]
     return PatternPreview(matches=matches, case_sensitive=case_sensitive)
+
+
+@router.patch("/blacklist/{entry_id}", response_model=BlacklistEntryOut, responses=VERSIONED)
+async def update_blacklist_entry(
+    entry_id: UUID,
+    body: BlacklistEntryUpdate,
+    user: CurrentUser,
+    store: StoreDep,
+    changes: ChangesDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> BlacklistEntryOut:
+    """Change one of your own entries: only the fields sent change (`subreddit` null makes it
+    campaign-wide). The pattern is checked like a new entry's, with the kind it will have (422
+    naming `pattern`). With `If-Match`, applies only to the version named (412 with the entry as
+    it is now); built-in entries, and other users', are 404."""
+    if body.pattern is not None and body.kind is not None:
+        pattern_checked(body.kind, body.pattern)
+    entry = await store.update_blacklist_entry(user, entry_id, body, if_match)
+    with_etag(response, entry.version)
+    announce(
+        changes,
+        user,
+        "blacklist",
+        "changed",
+        entry.id,
+        campaign_id=entry.campaign_id,
+        version=entry.version,
+    )
+    return entry
 
 
 @router.delete("/blacklist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=VERSIONED)

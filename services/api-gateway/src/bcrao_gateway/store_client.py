@@ -19,6 +19,7 @@ from bcrao_contracts.analysis import ProfileProposal
 from bcrao_contracts.api import (
     BlacklistEntryCreate,
     BlacklistEntryOut,
+    BlacklistEntryUpdate,
     BlacklistList,
     Campaign,
     CampaignCreate,
@@ -256,6 +257,27 @@ class DraftStoreClient:
     ) -> BlacklistEntryOut:
         path = self._path(user_id, "campaigns", campaign_id, "blacklist")
         r = await self._call("POST", path, expected=(201, 200), json=_json(body))
+        return self._parse(BlacklistEntryOut, r)
+
+    async def update_blacklist_entry(
+        self,
+        user_id: str,
+        entry_id: UUID,
+        body: BlacklistEntryUpdate,
+        if_match: str | None = None,
+    ) -> BlacklistEntryOut:
+        path = self._path(user_id, "blacklist", entry_id)
+        try:
+            r = await self._call("PATCH", path, json=_json(body, patch=True), if_match=if_match)
+        except ApiError as exc:
+            if exc.status != 405:
+                raise
+            # draft-store 0.2.0 has no PATCH here (a rolling upgrade is under way): say so.
+            raise unavailable(
+                "editing blacklist entries needs a newer draft-store than the one answering; "
+                "try again once the upgrade is done, or delete the entry and add it again",
+                RETRY_AFTER_SECONDS,
+            ) from None
         return self._parse(BlacklistEntryOut, r)
 
     async def delete_blacklist_entry(

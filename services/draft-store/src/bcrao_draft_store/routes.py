@@ -9,6 +9,7 @@ from uuid import UUID
 
 from bcrao_contracts import api
 from bcrao_contracts.analysis import ProfileProposal
+from bcrao_contracts.enums import BlacklistKind
 from bcrao_contracts.models import normalize_subreddit
 from bcrao_rules.analysis import AnalysisInputError, parse_posts, propose_profile
 from bcrao_rules.blacklist import pattern_problem
@@ -191,20 +192,51 @@ async def list_blacklist(
     return api.BlacklistList(entries=[mapping.blacklist_versioned(r) for r in rows])
 
 
+def _check_pattern(kind: BlacklistKind, pattern: str) -> None:
+    """A pattern the engine that runs it (RE2) accepts, else a 422 naming `pattern`."""
+    if problem := pattern_problem(kind, pattern):
+        raise InvalidInput(
+            f"pattern: {problem}",
+            {"errors": [{"field": "pattern", "message": problem, "type": "unsupported_pattern"}]},
+        )
+
+
 @router.post("/campaigns/{campaign_id}/blacklist", status_code=201)
 async def create_blacklist_entry(
     user_id: UserId, campaign_id: UUID, body: api.BlacklistEntryCreate, session: SessionDep
 ) -> api.BlacklistEntryOut:
     campaign = await owned_campaign(session, user_id, campaign_id)
-    if problem := pattern_problem(body.kind, body.pattern):
-        raise InvalidInput(
-            f"pattern: {problem}",
-            {"errors": [{"field": "pattern", "message": problem, "type": "unsupported_pattern"}]},
-        )
+    _check_pattern(body.kind, body.pattern)
     values = body.model_dump(mode="json")
     if body.subreddit is not None:
         values["subreddit"] = _target_subreddit(campaign, body.subreddit)
     row = await repo.create_blacklist_entry(session, campaign_id=campaign.id, **values)
+    return mapping.blacklist_versioned(row)
+
+
+@router.patch("/blacklist/{entry_id}")
+async def update_blacklist_entry(
+    user_id: UserId,
+    entry_id: UUID,
+    body: api.BlacklistEntryUpdate,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> api.BlacklistEntryOut:
+    """Only the fields sent change; the pattern is checked with the kind it will have. Global
+    entries are nobody's (404, like another user's)."""
+    entry = await repo.get_blacklist_entry(session, user_id, entry_id, lock=True)
+    if entry is None:
+        raise NotFound("blacklist entry not found")
+    require_version(if_match, mapping.blacklist_versioned(entry), "blacklist entry")
+    values = body.model_dump(mode="json", exclude_unset=True)
+    if "kind" in values or "pattern" in values:
+        kind = BlacklistKind(values.get("kind", entry.kind))
+        _check_pattern(kind, values.get("pattern", entry.pattern))
+    if values.get("subreddit") is not None:
+        assert entry.campaign_id is not None  # an owned entry belongs to a campaign
+        campaign = await owned_campaign(session, user_id, entry.campaign_id)
+        values["subreddit"] = _target_subreddit(campaign, values["subreddit"])
+    row = await repo.update_blacklist_entry(session, entry, **values)
     return mapping.blacklist_versioned(row)
 
 

@@ -8,9 +8,10 @@ the package directory, so hatchling ships them in the wheel with the Python modu
 The modules: app.js (wiring), api.js (fetch, error envelope), rules.js (everything GET /v1/rules
 says, turned into words and decisions), campaigns.js, profiles.js + profile_editor.js,
 blacklist.js, generate.js, stream.js + sse.js (the SSE reader over fetch, reconnection),
-draftview.js + marks.js (a draft, its reports and its marked hits), drafts.js, detail.js,
-history.js, and small helpers (dom.js, errors.js, dialog.js, token.js, usage.js, schema.js,
-state.js). Text from the server or the user is only ever set with textContent.
+draftview.js + marks.js (a draft, its reports and its marked hits), drafts.js, bulk.js (several
+drafts at once), detail.js, history.js, and small helpers (dom.js, errors.js, dialog.js,
+token.js, usage.js, schema.js, state.js). Text from the server or the user is only ever set with
+textContent.
 
 Only the UI's own asset types are served from this folder: `__init__.py` and `__pycache__`
 live here too and are nobody's business.

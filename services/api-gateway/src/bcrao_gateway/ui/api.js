@@ -38,12 +38,13 @@ export function newIdempotencyKey() {
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `ifMatch`: the version the change was made from; a stale one answers 412 with the current
- * state in `details.current` (conflict.js shows what changed).
+ * state in `details.current` (conflict.js shows what changed). `keepalive`: the request outlives
+ * the page (sent while it is being left).
  * `idempotent`: one user action that must not happen twice (generate, regenerate). The call
  * carries an Idempotency-Key of its own; when its answer is lost (no connection, or a proxy's
  * 502/504) it is sent again with the same key, so the gateway answers the task the first send
  * opened instead of opening (and charging) a second one. */
-export async function api(method, path, body, { ifMatch, idempotent } = {}) {
+export async function api(method, path, body, { ifMatch, idempotent, keepalive = false } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
@@ -58,6 +59,7 @@ export async function api(method, path, body, { ifMatch, idempotent } = {}) {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
+        keepalive,
       });
     } catch (exc) {
       if (!retry) throw new ApiError(0, "NETWORK_ERROR", "The server cannot be reached. Is the gateway running?");

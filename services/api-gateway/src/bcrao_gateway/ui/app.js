@@ -7,6 +7,7 @@
  */
 
 import { renderBlacklistForm, loadBlacklist } from "./blacklist.js";
+import { initBulk } from "./bulk.js";
 import { initCampaigns, loadCampaigns, refreshCampaigns, selectCampaign } from "./campaigns.js";
 import { startChangeFeed, stopChangeFeed } from "./changes.js";
 import { closeDetail, initDetail, openDraft, openDraftId } from "./detail.js";
@@ -98,6 +99,7 @@ function init() {
   initGenerate();
   initDrafts();
   initDetail();
+  initBulk();
   $("subreddit-select").addEventListener("change", (event) => {
     const chip = document.querySelector(`#subreddit-chips [data-subreddit="${CSS.escape(event.target.value)}"]`);
     if (chip) chip.click();
@@ -112,6 +114,7 @@ function init() {
     if (state.campaign) pendingRoute = null;
     if (route) takeRoute(route);
     closeDetail();
+    clear($("bulk-result"));
     renderSubreddits();
     renderFilters();
     loadDrafts({ reset: true });

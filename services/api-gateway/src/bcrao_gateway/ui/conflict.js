@@ -11,6 +11,13 @@ const show = (value) => {
   return shorten(String(value), 120);
 };
 
+/** A style guide in one line: each key that is set, with its value(s). */
+const styleText = (guide) =>
+  Object.entries(guide || {})
+    .filter(([, v]) => (Array.isArray(v) ? v.length : v))
+    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${[].concat(v).join(", ")}`)
+    .join("; ");
+
 const DRAFT_FIELDS = [
   ["Status", (d) => d.status],
   ["Title", (d) => d.user_title || d.title],
@@ -32,8 +39,17 @@ const PROFILE_FIELDS = [
   ["Formality", (p) => p.formality_level],
   ["Average sentence length", (p) => p.avg_sentence_length],
   ["Top hooks", (p) => p.top_success_hooks],
+  ["Style guide", (p) => styleText(p.style_guide)],
 ];
-const FIELDS = { draft: DRAFT_FIELDS, campaign: CAMPAIGN_FIELDS, profile: PROFILE_FIELDS };
+const BLACKLIST_FIELDS = [
+  ["Kind", (b) => b.kind],
+  ["Pattern", (b) => b.pattern],
+  ["Description", (b) => b.description],
+  ["Category", (b) => b.category],
+  ["Severity", (b) => b.severity],
+  ["Scope", (b) => (b.subreddit ? `r/${b.subreddit} only` : "whole campaign")],
+];
+const FIELDS = { draft: DRAFT_FIELDS, campaign: CAMPAIGN_FIELDS, profile: PROFILE_FIELDS, blacklist: BLACKLIST_FIELDS };
 
 /** The fields that differ between what this page had and what is stored now. */
 export function changedFields(kind, before, now) {

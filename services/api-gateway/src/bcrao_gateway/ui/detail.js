@@ -15,12 +15,23 @@ import { emit, on, state } from "./state.js";
 import { startStream } from "./stream.js";
 
 const UNDO_SECONDS = 10;
-let pendingDiscard = null; // {draft, timer, deadline}
-// Drafts this page is writing right now: the change feed's news of them is this page's own
-// (its answer brings the new state), so it is not "changed in another tab".
-const writing = new Set();
+let pendingDiscard = null; // {drafts, deadline, timer, done}
+const writing = state.writing;
 
-const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
+export const draftUrl = (id) => `/v1/drafts/${enc(id)}`;
+
+/** One PATCH of a draft from the version this page shows (If-Match), as an outcome:
+ * `{draft, saved}` or `{draft, error}` (a 412's error carries the current draft). */
+export async function patchOutcome(draft, body, { keepalive = false } = {}) {
+  writing.add(draft.id);
+  try {
+    return { draft, saved: await api("PATCH", draftUrl(draft.id), body, { ifMatch: draft.version, keepalive }) };
+  } catch (error) {
+    return { draft, error };
+  } finally {
+    writing.delete(draft.id);
+  }
+}
 
 function lineage(draft) {
   const box = clear($("detail-lineage"));
@@ -183,18 +194,39 @@ async function refreshSelected() {
   emit("drafts-changed");
 }
 
-function confirmApproval(draft) {
+/** Why a draft needs review: the rules its text breaks and its high-severity blacklist hits. */
+function reviewReasons(draft) {
   const report = currentReport(draft);
   const hits = highHits(report);
   const rules = failedRules(report);
+  return [
+    rules.length ? el("p", { text: `The text as it stands breaks ${rules.length === 1 ? "a rule" : `${rules.length} rules`} of this account or community:` }) : null,
+    rules.length ? el("ul", { class: "rules confirm-rules" }, rules.map(ruleItem)) : null,
+    hits.length ? el("p", { text: "It has high-severity blacklist hits; posts like this are often removed:" }) : null,
+    hits.length ? el("ul", { class: "confirm-hits" }, hits.map((h) => el("li", {}, [el("q", { text: h.matched_text }), ` — ${h.description || h.entry}`]))) : null,
+  ].filter(Boolean);
+}
+
+/** The one confirmation approving needs: asked when a draft needs review, with the reasons of
+ * each such draft; `others` more drafts (that need none) are approved with them. */
+export function confirmApproval(drafts, { others = 0 } = {}) {
+  const list = [].concat(drafts);
+  if (list.length === 1 && !others) {
+    return confirmDialog({
+      title: "Approve a draft that needs review?",
+      body: [...reviewReasons(list[0]), "Approve it anyway? Your confirmation is recorded with the approval."],
+      ok: "Approve anyway",
+      danger: true,
+    });
+  }
+  const count = list.length + others;
   return confirmDialog({
-    title: "Approve a draft that needs review?",
+    title: `Approve ${count} drafts? ${list.length === 1 ? "One needs" : `${list.length} need`} review`,
     body: [
-      rules.length ? el("p", { text: `The text as it stands breaks ${rules.length === 1 ? "a rule" : `${rules.length} rules`} of this account or community:` }) : null,
-      rules.length ? el("ul", { class: "rules confirm-rules" }, rules.map(ruleItem)) : null,
-      hits.length ? el("p", { text: "It has high-severity blacklist hits; posts like this are often removed:" }) : null,
-      hits.length ? el("ul", { class: "confirm-hits" }, hits.map((h) => el("li", {}, [el("q", { text: h.matched_text }), ` — ${h.description || h.entry}`]))) : null,
-      "Approve it anyway? Your confirmation is recorded with the approval.",
+      others ? `${others} of them ${others === 1 ? "needs" : "need"} no review. ${list.length === 1 ? "This one does" : "These do"}:` : null,
+      el("div", { class: "confirm-drafts", dataset: { testid: "confirm-drafts" } }, list.map((draft) =>
+        el("section", { class: "confirm-draft", dataset: { draftId: draft.id } }, [el("h3", { class: "confirm-draft-title", text: `“${shorten(shownTitle(draft), 80)}”` }), ...reviewReasons(draft)]))),
+      `Approve ${count === 2 ? "both" : `all ${count}`} anyway? Your confirmation is recorded with each approval.`,
     ].filter(Boolean),
     ok: "Approve anyway",
     danger: true,
@@ -217,55 +249,76 @@ function sendDiscard({ keepalive = false } = {}) {
   pendingDiscard = null;
   clearTimeout(pending.timer);
   clear($("undo-slot"));
-  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` };
-  if (pending.draft.version) headers["If-Match"] = `"${pending.draft.version}"`;
-  const request = fetch(draftUrl(pending.draft.id), { method: "PATCH", headers, body: JSON.stringify({ status: "discarded" }), keepalive });
-  if (keepalive) return;
-  writing.add(pending.draft.id);
-  request
-    .then(async (response) => {
-      if (response.status === 412) {
-        const current = ((await response.json()).error.details || {}).current;
-        const what = current ? `It was changed in another tab or window meanwhile (it is now ${current.status}), so it was not discarded.` : "It was deleted in another tab or window.";
-        if (current && state.selected && state.selected.id === pending.draft.id) openDraft(current, { notice: what });
-        else if (!current && state.selected && state.selected.id === pending.draft.id) closeDetail();
-        throw Object.assign(new Error(what), { code: "PRECONDITION_FAILED" });
-      }
-      if (!response.ok) throw Object.assign(new Error("not discarded"), { code: `HTTP_${response.status}` });
-      if (state.selected && state.selected.id === pending.draft.id) openDraft(await response.json(), { notice: "Discarded." });
-    })
-    .catch((error) => showError($("drafts-error"), { code: error.code || "NETWORK_ERROR", message: error.message }, { title: "The draft was not discarded" }))
-    .finally(() => {
-      writing.delete(pending.draft.id);
-      emit("drafts-changed");
-    });
+  const sent = pending.drafts.map((draft) => patchOutcome(draft, { status: "discarded" }, { keepalive }));
+  if (keepalive) return; // the page is going: nobody is left to tell
+  Promise.all(sent)
+    .then(pending.done)
+    .finally(() => emit("drafts-changed"));
 }
 
-/** Discard waits UNDO_SECONDS before it is sent: discarded is final on the server. */
-async function discard() {
-  const draft = state.selected;
-  if (!draft) return;
-  const ok = await confirmDialog({ title: `Discard “${shorten(shownTitle(draft), 80)}”?`, body: [`You can undo it for ${UNDO_SECONDS} seconds; after that the draft stays discarded.`], ok: "Discard", danger: true });
-  if (!ok) return;
-  sendDiscard(); // one pending discard at a time
+/** Discarding is final on the server, so it is confirmed, then waits UNDO_SECONDS with an Undo
+ * button before it is sent (each draft from the version this page shows); `done` gets the
+ * outcomes. One pending discard at a time: starting another sends the earlier one now. */
+export async function discardLater(drafts, { done }) {
+  const one = drafts.length === 1;
+  const label = one ? `“${shorten(shownTitle(drafts[0]), 60)}”` : `${drafts.length} drafts`;
+  const ok = await confirmDialog({
+    title: one ? `Discard “${shorten(shownTitle(drafts[0]), 80)}”?` : `Discard ${drafts.length} drafts?`,
+    body: [
+      one ? null : el("ul", { class: "confirm-titles" }, drafts.map((d) => el("li", { text: `“${shorten(shownTitle(d), 80)}”` }))),
+      `You can undo it for ${UNDO_SECONDS} seconds; after that ${one ? "the draft stays" : "they stay"} discarded.`,
+    ].filter(Boolean),
+    ok: one ? "Discard" : `Discard ${drafts.length} drafts`,
+    danger: true,
+  });
+  if (!ok) return false;
+  sendDiscard();
   const deadline = Date.now() + UNDO_SECONDS * 1000;
   const line = el("span");
   const undo = el("button", { type: "button", id: "undo-discard", class: "btn btn-small", text: "Undo" });
   clear($("undo-slot")).append(el("div", { class: "notice undo", role: "status" }, [line, " ", undo]));
-  pendingDiscard = { draft, deadline, timer: null };
+  const pending = { drafts, deadline, timer: null, done };
+  pendingDiscard = pending;
   undo.addEventListener("click", () => {
-    clearTimeout(pendingDiscard && pendingDiscard.timer);
+    if (pendingDiscard !== pending) return;
+    clearTimeout(pending.timer);
     pendingDiscard = null;
-    clear($("undo-slot")).append(el("p", { class: "notice", role: "status", text: `“${shorten(shownTitle(draft), 60)}” was not discarded.` }));
+    clear($("undo-slot")).append(el("p", { class: "notice", role: "status", text: `${label} ${one ? "was" : "were"} not discarded.` }));
   });
   const tick = () => {
-    if (!pendingDiscard || pendingDiscard.draft.id !== draft.id) return;
+    if (pendingDiscard !== pending) return;
     const left = Math.ceil((deadline - Date.now()) / 1000);
     if (left <= 0) return sendDiscard();
-    line.textContent = `“${shorten(shownTitle(draft), 60)}” will be discarded in ${left} s.`;
-    pendingDiscard.timer = setTimeout(tick, 250);
+    line.textContent = `${label} will be discarded in ${left} s.`;
+    pending.timer = setTimeout(tick, 250);
   };
   tick();
+  return true;
+}
+
+/** The open draft's discard: its outcome shows in the draft panel. */
+async function discard() {
+  const draft = state.selected;
+  if (!draft) return;
+  await discardLater([draft], {
+    done: ([outcome]) => {
+      const open = state.selected && state.selected.id === draft.id;
+      if (outcome.saved) {
+        if (open) openDraft(outcome.saved, { notice: "Discarded." });
+        return;
+      }
+      const { error } = outcome;
+      if (error.status === 412) {
+        const current = (error.details || {}).current;
+        const what = current ? `It was changed in another tab or window meanwhile (it is now ${current.status}), so it was not discarded.` : "It was deleted in another tab or window.";
+        if (current && open) openDraft(current, { notice: what });
+        else if (!current && open) closeDetail();
+        showError($("drafts-error"), { code: "PRECONDITION_FAILED", message: what }, { title: "The draft was not discarded" });
+        return;
+      }
+      showError($("drafts-error"), error, { title: "The draft was not discarded" });
+    },
+  });
 }
 
 async function deleteDraft() {

@@ -1,4 +1,5 @@
-/* The drafts list of the chosen campaign: newest first, filtered by status and subreddit. */
+/* The drafts list of the chosen campaign: searched, sorted and filtered; drafts ticked for a bulk
+ * action (bulk.js) or an export. */
 
 import { api, enc } from "./api.js";
 import { $, badge, clear, el, fmtDate, fmtNumber } from "./dom.js";
@@ -7,6 +8,7 @@ import { currentReport, needsReview, shownTitle, statusBadge } from "./draftview
 import { archetypeLabel, scoreBand } from "./rules.js";
 import { writeRoute } from "./route.js";
 import { PAGE_SIZE, emit, state } from "./state.js";
+import { chosenDrafts, setChosen, syncChosen } from "./bulk.js";
 
 let request = 0;
 
@@ -49,6 +51,10 @@ export async function loadDrafts({ reset = false } = {}) {
   const errorSlot = clear($("drafts-error"));
   if (!state.campaign) {
     clear(list);
+    clear($("bulk-result"));
+    state.drafts = [];
+    state.draftsTotal = 0;
+    syncChosen();
     $("drafts-summary").textContent = state.token ? "" : "Paste a token to see your drafts.";
     $("drafts-more").hidden = true;
     return;
@@ -88,7 +94,8 @@ export function renderDrafts() {
   for (const draft of state.drafts) {
     const overall = currentReport(draft).scores ? currentReport(draft).scores.overall : null;
     const review = needsReview(draft);
-    list.append(el("li", {}, [
+    list.append(el("li", { class: "draft-row" }, [
+      el("input", { type: "checkbox", class: "draft-select", checked: state.chosen.has(draft.id), dataset: { chosenId: draft.id }, "aria-label": `Select “${shownTitle(draft)}”`, on: { change: (event) => setChosen(draft, event.target.checked) } }),
       el("button", { type: "button", class: "draft-item", "aria-current": state.selected && state.selected.id === draft.id ? "true" : null, dataset: { draftId: draft.id }, on: { click: () => emit("open-draft", draft) } }, [
         el("span", { class: "draft-item-title", text: shownTitle(draft) }),
         el("span", { class: "draft-item-meta" }, [
@@ -104,6 +111,7 @@ export function renderDrafts() {
     ]));
   }
   $("drafts-more").hidden = state.drafts.length >= state.draftsTotal;
+  syncChosen();
 }
 
 /** Every approved draft of the campaign (all pages), for the export. */
@@ -128,36 +136,41 @@ function download(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** The campaign's approved drafts as Markdown (one section each) or CSV (one row each), with the
- * person's own title and text where they edited them. */
+/** The drafts ticked in the list (as shown), or else the campaign's approved drafts, as Markdown
+ * (one section each) or CSV (one row each), with the person's own title and text where they
+ * edited them. */
 async function exportApproved(format) {
   if (!state.campaign) return;
   const errorSlot = clear($("drafts-error"));
-  let drafts;
-  try {
-    drafts = await approvedDrafts();
-  } catch (error) {
-    showError(errorSlot, error, { title: "The approved drafts could not be exported" });
-    return;
+  const chosen = chosenDrafts();
+  let drafts = chosen;
+  if (!chosen.length) {
+    try {
+      drafts = await approvedDrafts();
+    } catch (error) {
+      showError(errorSlot, error, { title: "The approved drafts could not be exported" });
+      return;
+    }
   }
   if (!drafts.length) {
-    $("drafts-summary").textContent = "No approved drafts to export yet: approve a draft first.";
+    $("drafts-summary").textContent = "No approved drafts to export yet: approve a draft first, or select the drafts to export.";
     return;
   }
+  const what = chosen.length ? "selected" : "approved";
   const slug = state.campaign.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "campaign";
   const text = (d) => d.user_edits ?? d.body;
   if (format === "md") {
     const parts = drafts.map((d) => `## ${shownTitle(d)}\n\nr/${d.subreddit} · ${archetypeLabel(d.archetype)}${d.flair ? ` · flair: ${d.flair}` : ""}\n\n${text(d)}\n`);
-    download(`${slug}-approved.md`, "text/markdown", `# ${state.campaign.name}: approved drafts\n\n${parts.join("\n")}`);
+    download(`${slug}-${what}.md`, "text/markdown", `# ${state.campaign.name}: ${what} drafts\n\n${parts.join("\n")}`);
   } else {
-    const rows = [["title", "text", "subreddit", "archetype", "flair", "score", "created_at", "id"]];
+    const rows = [["title", "text", "subreddit", "archetype", "flair", "status", "score", "created_at", "id"]];
     for (const d of drafts) {
       const report = currentReport(d);
-      rows.push([shownTitle(d), text(d), d.subreddit, d.archetype, d.flair || "", report.scores ? report.scores.overall : "", d.created_at, d.id]);
+      rows.push([shownTitle(d), text(d), d.subreddit, d.archetype, d.flair || "", d.status, report.scores ? report.scores.overall : "", d.created_at, d.id]);
     }
-    download(`${slug}-approved.csv`, "text/csv", rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n");
+    download(`${slug}-${what}.csv`, "text/csv", rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n");
   }
-  $("drafts-summary").textContent = `Exported ${drafts.length} approved draft${drafts.length === 1 ? "" : "s"}.`;
+  $("drafts-summary").textContent = `Exported ${drafts.length} ${what} draft${drafts.length === 1 ? "" : "s"}.`;
 }
 
 export function initDrafts() {

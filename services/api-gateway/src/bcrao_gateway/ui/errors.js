@@ -80,7 +80,7 @@ export function errorBox(error, { title, onUseArchetype } = {}) {
     box.append(el("ul", { class: "constraints" }, details.constraints.map((c) => el("li", { text: c }))));
   }
   if (Array.isArray(details.errors) && details.errors.length) {
-    box.append(el("ul", { class: "field-list" }, details.errors.map((e) => el("li", { text: `${fieldName(e.field)}: ${e.message}` }))));
+    box.append(el("ul", { class: "field-list" }, details.errors.map((e) => el("li", { text: `${pathWords(fieldName(e.field).split("."))}: ${e.message}` }))));
   }
   const rest = detailsList(details);
   if (rest) box.append(rest);
@@ -100,22 +100,37 @@ function fieldName(loc) {
   return parts[0] === "body" ? parts.slice(1).join(".") || "body" : parts.join(".");
 }
 
+/** A field path in words: `style_guide.loved_tools.0` → "style guide › loved tools › item 1". */
+function pathWords(parts) {
+  return parts.map((p) => (/^\d+$/.test(p) ? `item ${Number(p) + 1}` : p.replace(/_/g, " "))).join(" › ");
+}
+
+/** The error slot of the most specific `[data-field]` box the path names (`style_guide.tone`
+ * before `style_guide`), and the rest of the path, which the message then names. */
+function fieldSlot(form, parts) {
+  for (let n = parts.length; n > 0; n -= 1) {
+    if (/^\d+$/.test(parts[n - 1])) continue;
+    const box = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
+    const slot = box && box.querySelector(".field-error");
+    if (slot) return { slot, rest: parts.slice(n) };
+  }
+  return null;
+}
+
 /** Put each VALIDATION_ERROR field message next to its field (`[data-field=name] .field-error`);
  * returns the messages that matched no field, so the caller can show them in a box. */
 export function showFieldErrors(form, error) {
   for (const slot of form.querySelectorAll(".field-error")) clear(slot).hidden = true;
   const leftover = [];
   for (const item of (error.details && error.details.errors) || []) {
-    const name = fieldName(item.field).split(".")[0];
-    const slot = form.querySelector(`[data-field="${CSS.escape(name)}"] .field-error`);
-    if (!slot) {
+    const found = fieldSlot(form, fieldName(item.field).split("."));
+    if (!found) {
       leftover.push(item);
       continue;
     }
-    const sub = fieldName(item.field).split(".")[1];
-    const where = sub === undefined ? "" : /^\d+$/.test(sub) ? `item ${Number(sub) + 1}: ` : `${sub.replace(/_/g, " ")}: `;
-    slot.append(el("span", { text: `${where}${item.message}` }), " ");
-    slot.hidden = false;
+    const where = found.rest.length ? `${pathWords(found.rest)}: ` : "";
+    found.slot.append(el("span", { text: `${where}${item.message}` }), " ");
+    found.slot.hidden = false;
   }
   return leftover;
 }

@@ -1,6 +1,7 @@
-/* The profile editor: a form, a JSON box, and "analyze posts" (a proposal to review, then save). */
+/* The profile editor: a form (with the community's posting rules and style guide), a JSON box,
+ * and "analyze posts" (a proposal to review, then save). */
 
-import { clear, el, fmtNumber } from "./dom.js";
+import { clear, el, fmtNumber, shorten } from "./dom.js";
 import { clearErrorsOnInput, clearFieldErrors, errorBox, showError, showFieldErrors } from "./errors.js";
 import { formatIsc, iscTier } from "./rules.js";
 
@@ -18,14 +19,55 @@ function field(name, label, input, hint) {
 
 const num = (id, props) => el("input", { id, type: "number", inputmode: "decimal", ...props });
 
+/** A list typed into a box: one item per line, or items separated by commas. */
+export function listItems(text) {
+  return String(text || "").split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+}
+
+/** The style guide's keys as the API's schema describes them: label, meaning and limits. */
+function styleKeys(schema) {
+  return Object.entries((schema && schema.properties) || {}).map(([key, prop]) => {
+    const text = (prop.anyOf || [prop]).find((p) => p.type === "string");
+    return prop.type === "array"
+      ? { key, label: prop.title || key, meaning: prop.description || "", list: true, maxItems: prop.maxItems, maxLength: (prop.items || {}).maxLength }
+      : { key, label: prop.title || key, meaning: prop.description || "", list: false, maxLength: text && text.maxLength };
+  });
+}
+
+/** The style guide's keys the schema does not know (a guessed `avoid`), and which real key each
+ * may have meant. */
+export function unknownStyleKeys(guide, known) {
+  const unknown = Object.keys(guide && typeof guide === "object" ? guide : {}).filter((k) => !known.includes(k));
+  return unknown.map((key) => {
+    const bare = key.toLowerCase().replace(/[^a-z]/g, "");
+    const near = known.find((k) => bare && k.replace(/_/g, "").includes(bare)) || known.find((k) => bare.includes(k.replace(/_/g, "")));
+    return { key, near };
+  });
+}
+
+const sentence = (text) => (text ? `${text[0].toUpperCase()}${text.slice(1)}.` : "");
+
+/** What is over a style field's limits right now, in words ("" when nothing). */
+function styleProblem(spec, input) {
+  if (!spec.list) {
+    const length = input.value.trim().length;
+    return spec.maxLength && length > spec.maxLength ? `${spec.label} is ${length - spec.maxLength} characters over its ${spec.maxLength}-character limit` : "";
+  }
+  const items = listItems(input.value);
+  if (spec.maxItems && items.length > spec.maxItems) return `${spec.label} has ${items.length} items, ${items.length - spec.maxItems} over the limit of ${spec.maxItems}`;
+  const long = spec.maxLength ? items.findIndex((item) => item.length > spec.maxLength) : -1;
+  return long >= 0 ? `${spec.label}: item ${long + 1} (“${shorten(items[long], 30)}”) is ${items[long].length - spec.maxLength} characters over the ${spec.maxLength}-character limit` : "";
+}
+
 /** Turn what the user pasted into the analyze body: a list of posts, {posts}, or a Reddit listing. */
 export function analyzeBody(parsed) {
   if (Array.isArray(parsed) && parsed.every((p) => p && typeof p === "object" && "title" in p)) return { posts: parsed };
   return parsed;
 }
 
-export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
-  let extra = {}; // fields the form does not show (style guide, archetype mix) travel untouched
+export function profileEditor({ subreddit, initial, styleSchema, analyze, save, cancel }) {
+  let extra = {}; // fields the form does not show (archetype mix, …) travel untouched
+  let extraStyle = {}; // style guide keys of a newer server this page does not know, likewise
   const inputs = {
     isc_score: num("pf-isc", { step: "0.1", min: "1", max: "10" }),
     avg_sentence_length: num("pf-avg", { step: "0.1", min: "1", max: "100" }),
@@ -45,7 +87,62 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     required_flairs: el("input", { id: "pf-flairs", type: "text", placeholder: "Question, Showcase" }),
     banned_title_words: el("input", { id: "pf-title-words", type: "text", placeholder: "help, PSA" }),
   };
-  const list = (input) => input.value.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+  const list = (input) => listItems(input.value);
+  // The community's style guide (profile.style_guide): one box per key the API's schema has,
+  // labelled, explained and limited as the schema says.
+  const styleSpecs = styleKeys(styleSchema);
+  const styleKnown = styleSpecs.map((spec) => spec.key);
+  const style = {};
+  const styleCounters = {};
+  for (const spec of styleSpecs) {
+    const id = `pf-style-${spec.key}`;
+    style[spec.key] = spec.list || (spec.maxLength || 0) > 300
+      ? el("textarea", { id, rows: spec.list ? "3" : "2", "aria-describedby": `${id}-hint ${id}-counter` })
+      : el("input", { id, type: "text", "aria-describedby": `${id}-hint ${id}-counter` });
+    styleCounters[spec.key] = el("p", { id: `${id}-counter`, class: "counter", "aria-live": "polite" });
+  }
+  const blocked = el("p", { id: "profile-blocked", class: "blocked", "aria-live": "polite", hidden: true });
+  let saveButton = null;
+  const checkStyle = () => {
+    const problems = [];
+    for (const spec of styleSpecs) {
+      const input = style[spec.key];
+      const counter = styleCounters[spec.key];
+      const problem = styleProblem(spec, input);
+      if (problem) problems.push(problem);
+      if (spec.list) {
+        const count = listItems(input.value).length;
+        counter.textContent = `${count} of ${spec.maxItems} items${problem ? ` — ${problem}, fix it to save` : ""}`;
+        counter.classList.toggle("near", count > spec.maxItems * 0.9);
+      } else {
+        counter.textContent = `${input.value.trim().length} / ${spec.maxLength}${problem ? ": shorten it to save" : ""}`;
+        counter.classList.toggle("near", input.value.trim().length > spec.maxLength * 0.9);
+      }
+      counter.classList.toggle("over", Boolean(problem));
+    }
+    blocked.hidden = !problems.length;
+    blocked.textContent = problems.length ? `Save is off: ${problems.join("; ")}.` : "";
+    if (saveButton) saveButton.disabled = problems.length > 0;
+  };
+  const fillStyle = (guide) => {
+    const g = guide && typeof guide === "object" ? guide : {};
+    extraStyle = Object.fromEntries(Object.entries(g).filter(([key]) => !styleKnown.includes(key)));
+    for (const spec of styleSpecs) {
+      const value = g[spec.key];
+      style[spec.key].value = spec.list ? (Array.isArray(value) ? value.join("\n") : "") : value ?? "";
+    }
+    checkStyle();
+  };
+  const readStyle = () => {
+    const guide = { ...extraStyle };
+    for (const spec of styleSpecs) {
+      const input = style[spec.key];
+      if (spec.list) guide[spec.key] = listItems(input.value);
+      else guide[spec.key] = input.value.trim() || null;
+    }
+    const empty = Object.values(guide).every((v) => v === null || (Array.isArray(v) && !v.length));
+    return empty ? null : guide;
+  };
   const fillRules = (r) => {
     const req = r || {};
     rules.title_min_length.value = req.title_min_length ?? "";
@@ -69,9 +166,10 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     return empty ? null : req;
   };
   const fill = (p) => {
-    const { isc_score, avg_sentence_length, formality_level, dominant_tone, top_success_hooks, example_posts, sample_size, requirements, subreddit: _s, campaign_id: _c, isc_tier: _t, updated_at: _u, ...rest } = p || {};
+    const { isc_score, avg_sentence_length, formality_level, dominant_tone, top_success_hooks, example_posts, sample_size, requirements, style_guide, subreddit: _s, campaign_id: _c, isc_tier: _t, updated_at: _u, version: _v, ...rest } = p || {};
     extra = rest;
     fillRules(requirements);
+    fillStyle(style_guide);
     inputs.isc_score.value = isc_score ?? "";
     inputs.avg_sentence_length.value = avg_sentence_length ?? "";
     inputs.formality_level.value = formality_level ?? "";
@@ -92,6 +190,7 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
       example_posts: inputs.example_posts.value.split(POST_SEPARATOR).map((s) => s.trim()).filter(Boolean),
       sample_size: number(inputs.sample_size) ?? 0,
       requirements: readRules(),
+      style_guide: readStyle(),
     };
   };
 
@@ -118,12 +217,30 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
       field("rules-required_flairs", "Every post needs one of these flairs", rules.required_flairs, "(comma-separated)"),
       field("rules-banned_title_words", "Words not allowed in titles", rules.banned_title_words, "(comma-separated)"),
     ]),
+    el("fieldset", { class: "community-rules style-guide", dataset: { field: "style_guide" } }, [
+      el("legend", { text: `How r/${subreddit} writes (style guide)` }),
+      el("p", { class: "field-error", hidden: true }),
+      el("p", { class: "hint", text: "The writer is given what you enter here as it is. Lists take one item per line, or items separated by commas. Leave a box empty when you have nothing for it." }),
+      ...styleSpecs.map((spec) => {
+        const id = `pf-style-${spec.key}`;
+        const limit = spec.list ? `up to ${spec.maxItems} items, each up to ${spec.maxLength} characters` : `up to ${spec.maxLength} characters`;
+        return el("div", { class: "field", dataset: { field: `style_guide.${spec.key}` } }, [
+          el("label", { for: id, text: spec.label }),
+          el("p", { id: `${id}-hint`, class: "hint", text: `${sentence(spec.meaning)} ${sentence(limit)}` }),
+          style[spec.key],
+          styleCounters[spec.key],
+          el("p", { class: "field-error", hidden: true }),
+        ]);
+      }),
+    ]),
     el("div", { class: "actions" }, [
-      el("button", { type: "submit", id: "profile-save", class: "btn btn-primary", text: "Save profile" }),
+      (saveButton = el("button", { type: "submit", id: "profile-save", class: "btn btn-primary", text: "Save profile", "aria-describedby": "profile-blocked" })),
       el("button", { type: "button", class: "btn btn-ghost", text: "Cancel", on: { click: cancel } }),
     ]),
+    blocked,
     formError,
   ]);
+  for (const input of Object.values(style)) input.addEventListener("input", checkStyle);
   clearErrorsOnInput(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -147,12 +264,28 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
     el("div", { class: "actions" }, [
       el("button", { type: "button", id: "profile-json-load", class: "btn", text: "Put it in the form", on: { click: () => {
         clear(jsonError);
+        let pasted;
         try {
-          fill(JSON.parse(jsonBox.value));
-          inputs.isc_score.focus();
+          pasted = JSON.parse(jsonBox.value);
         } catch (exc) {
           jsonError.append(errorBox({ code: "INVALID_JSON", message: `This is not JSON: ${exc.message}` }));
+          return;
         }
+        // A style guide key the API does not have is said now, with the real keys, and left
+        // out (the form has no box for it); everything else goes into the form.
+        const guide = pasted && typeof pasted === "object" ? pasted.style_guide : null;
+        const unknown = unknownStyleKeys(guide, styleKnown);
+        if (unknown.length) {
+          const kept = Object.fromEntries(Object.entries(guide).filter(([key]) => styleKnown.includes(key)));
+          pasted = { ...pasted, style_guide: kept };
+          jsonError.append(errorBox({
+            code: "VALIDATION_ERROR",
+            message: `The style guide has no ${unknown.map((u) => `“${u.key}”${u.near ? ` (did you mean “${u.near}”?)` : ""}`).join(", ")}: it was left out. Its keys are ${styleKnown.join(", ")}. The rest is in the form.`,
+            details: {},
+          }, { title: "Part of the pasted profile was not used" }));
+        }
+        fill(pasted);
+        inputs.isc_score.focus();
       } } }),
     ]),
     jsonError,
@@ -179,7 +312,8 @@ export function profileEditor({ subreddit, initial, analyze, save, cancel }) {
         try {
           const answer = await analyze(body);
           proposal.append(proposalView(answer, () => {
-            fill({ ...answer.profile, sample_size: answer.profile.sample_size ?? answer.sample_size });
+            // Posts say nothing of a style guide: the one in the form stays.
+            fill({ ...answer.profile, sample_size: answer.profile.sample_size ?? answer.sample_size, style_guide: answer.profile.style_guide || readStyle() });
             inputs.isc_score.focus();
           }));
         } catch (error) {

@@ -1,13 +1,15 @@
-/* Community profiles: the chosen subreddit's profile (ISC with its tier and gating rule), and an
- * editor to write one, paste one as JSON, or propose one from real posts (POST …/analyze). */
+/* Community profiles: the chosen subreddit's profile (ISC with its tier and gating rule, its style
+ * guide), and an editor to write one, paste one as JSON, or propose one from real posts
+ * (POST …/analyze). */
 
 import { api, enc } from "./api.js";
 import { resolveConflict } from "./conflict.js";
 import { $, clear, el, fmtDate, fmtNumber } from "./dom.js";
-import { errorBox } from "./errors.js";
+import { errorBox, showError } from "./errors.js";
 import { formatIsc, iscRuleSentence, iscTier, isBlockedIsc } from "./rules.js";
 import { emit, state } from "./state.js";
 import { profileEditor } from "./profile_editor.js";
+import { schemaOf } from "./schema.js";
 
 const profileKey = (sub) => `${state.campaign ? state.campaign.id : ""}/${sub}`;
 export const currentProfile = () => state.profiles.get(profileKey(state.subreddit)) || null;
@@ -88,13 +90,25 @@ async function putProfile(sub, body, initial) {
   }
 }
 
-function openEditor(initial) {
-  const slot = clear($("profile-editor-slot"));
+let opening = 0; // only the latest "Edit profile" opens an editor
+
+async function openEditor(initial) {
+  const mine = ++opening;
   const sub = state.subreddit;
+  let styleSchema;
+  try {
+    styleSchema = await schemaOf("StyleGuide");
+  } catch (error) {
+    if (mine === opening) showError(clear($("profile-editor-slot")), { code: "UNAVAILABLE", message: String(error.message || error) }, { title: "The profile editor could not be prepared" });
+    return;
+  }
+  if (mine !== opening || sub !== state.subreddit) return;
+  const slot = clear($("profile-editor-slot"));
   slot.append(
     profileEditor({
       subreddit: sub,
       initial,
+      styleSchema,
       analyze: (body) => api("POST", `${profileUrl(sub)}/analyze`, body),
       save: async (body) => {
         const saved = await putProfile(sub, body, initial);
@@ -159,6 +173,26 @@ export function renderProfile() {
       ]),
     ]),
     el("p", { class: "hint isc-rule", text: `${iscTier(p.isc_score)} sensitivity. ${iscRuleSentence(p.isc_score)}` }),
+    styleGuideView(p.style_guide),
     el("p", {}, [editButton("Edit profile")]),
   );
+}
+
+/** The saved style guide, labelled as the API's schema labels it; nothing when there is none. */
+function styleGuideView(guide) {
+  const set = Object.entries(guide || {}).filter(([, v]) => (Array.isArray(v) ? v.length : v));
+  if (!set.length) return null;
+  const list = el("dl", { class: "profile-facts style-guide-facts" });
+  const box = el("div", { class: "style-guide-view", dataset: { testid: "style-guide" } }, [el("p", { class: "small-heading", text: "Style guide" }), list]);
+  const draw = (titles) => {
+    clear(list);
+    for (const [key, value] of set) {
+      list.append(el("dt", { text: titles[key] || key.replace(/_/g, " ") }), el("dd", { class: "wrap", dataset: { key }, text: Array.isArray(value) ? value.join(", ") : value }));
+    }
+  };
+  draw({});
+  schemaOf("StyleGuide")
+    .then((schema) => draw(Object.fromEntries(Object.entries((schema && schema.properties) || {}).map(([k, p]) => [k, p.title]))))
+    .catch(() => {}); // the keys themselves stay as labels
+  return box;
 }

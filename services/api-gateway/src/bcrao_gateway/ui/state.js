@@ -21,6 +21,10 @@ export const state = {
   drafts: [],
   draftsTotal: 0,
   selected: null,
+  chosen: new Map(), // drafts ticked in the list for a bulk action or export: id -> draft as shown
+  // Drafts this page is writing right now: the change feed's news of them is this page's own
+  // (its answer brings the new state), so it is not "changed in another tab".
+  writing: new Set(),
   streaming: false,
   submitting: false,
   rateLimitedUntil: 0, // epoch ms; Generate waits for it

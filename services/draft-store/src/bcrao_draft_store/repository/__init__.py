@@ -17,6 +17,7 @@ from .campaigns import (
     list_blacklist,
     list_campaigns,
     list_profiles,
+    update_blacklist_entry,
     update_campaign,
     upsert_profile,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "read_for_open",
     "set_plan",
     "task_by_key",
+    "update_blacklist_entry",
     "update_campaign",
     "upsert_profile",
 ]

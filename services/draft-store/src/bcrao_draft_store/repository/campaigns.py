@@ -174,6 +174,16 @@ async def create_blacklist_entry(session: AsyncSession, **values: Any) -> Blackl
     return entry
 
 
+async def update_blacklist_entry(
+    session: AsyncSession, entry: BlacklistEntry, **values: Any
+) -> BlacklistEntry:
+    for key, value in values.items():
+        setattr(entry, key, value)
+    await session.flush()
+    await session.refresh(entry)
+    return entry
+
+
 async def get_blacklist_entry(
     session: AsyncSession, user_id: str, entry_id: UUID, *, lock: bool = False
 ) -> BlacklistEntry | None:
