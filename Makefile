@@ -57,7 +57,7 @@ TEST_MARKERS := not soak and (not faults or fault_smoke) and (not compat or comp
 # consumer groups and throwaway databases; the tests sharing an expensive fixture (conftest.py
 # SHARED_ON_ONE_WORKER) are one group, run by one worker. The unit tests only compute, so they
 # get one worker a core (each worker pays for importing the suite). 0 runs in one process.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
 UNIT_WORKERS ?= 2
 xdist = $(if $(filter 0,$(1)),-p no:xdist,-n $(1) --dist loadgroup)
 

@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     # While Kafka answers, a generate waits at most this long for the acknowledgement; while it
     # does not (see kafka_probe_seconds), generate answers 503 at once.
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
-    # How often the producer side checks that the broker answers; one failed check makes
-    # generate answer 503 without trying, and readiness fail.
+    # How often the producer side checks that the broker answers; two failed checks in a row (the
+    # second sent at once) make generate answer 503 without trying, and readiness fail.
     kafka_probe_seconds: float = Field(default=2.0, gt=0, le=60)
     # How long the producer lingers to batch concurrent accepts into one request.
     kafka_linger_ms: int = Field(default=5, ge=0, le=1000)

@@ -9,8 +9,8 @@ the generator's claim make sure a released task is never generated later.
 Supervision (`run()`, a background task of the app):
 - the producer is started, and restarted with capped backoff while the broker is down;
 - the broker is probed every `kafka_probe_seconds` (an empty metadata request of an admin client),
-  so while it is unreachable `publish` fails at once instead of waiting out a timeout, and
-  readiness reports it;
+  so while it is unreachable (two failed probes in a row, the second sent at once) `publish`
+  fails at once instead of waiting out a timeout, and readiness reports it;
 - after an error that breaks the producer for good (OutOfOrderSequenceNumber, a fenced or closed
   producer: `bcrao_platform.producers.producer_broken`) it is replaced by a new one, once per
   breakage, by `bcrao_platform.producers.ProducerRenewal` (the generator's and draft-store's
@@ -45,8 +45,10 @@ START_BACKOFF_INITIAL = 0.5
 START_BACKOFF_MAX = 5.0
 STOP_TIMEOUT = 5.0
 
-# One failed probe marks the broker unreachable; so does no successful probe for this many periods
-# (a probe that hangs).
+# Two failed probes in a row mark the broker unreachable (the second is sent at once after the
+# first: one probe late on a CPU-starved machine does not refuse anyone); so does no successful
+# probe for this many periods (a probe that hangs). A failed send probes at once too.
+FAILED_PROBES = 2
 STALE_PROBES = 3
 
 
@@ -103,6 +105,7 @@ class KafkaPublisher:
         self._reachable = False
         self._wake = asyncio.Event()
         self._probing = False
+        self._failed_probes = 0
         self._renewal = ProducerRenewal(self._swap)
 
     # ---- state ----
@@ -200,11 +203,16 @@ class KafkaPublisher:
             raise
         except Exception as exc:
             log.debug("Kafka probe failed: %r", exc)
-            self._mark(False)
+            self._failed_probes += 1
+            if self._failed_probes >= FAILED_PROBES:
+                self._mark(False)
+            else:
+                self._wake.set()  # probe again now: one late answer is not an outage
             if self._admin is not None:
                 admin, self._admin = self._admin, None  # a fresh client on the next probe
                 await _quietly(admin.close())
             return
+        self._failed_probes = 0
         self._mark(True)
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.producers import renew_broken_producers
 from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
+from bcrao_rules.writing import inflect_engine
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -166,6 +167,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Edits are checked for writing findings: the engine is made before the first one.
+        await asyncio.to_thread(inflect_engine)
         try:
             await warm_up(engine, settings.db_pool_size)
         except Exception as exc:  # the database may come later; /readyz says so meanwhile

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from bcrao_platform.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bcrao_platform.tracing import configure_tracing
+from bcrao_rules.writing import inflect_engine
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
@@ -39,6 +41,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Drafts are composed and checked with it: made before the first generation, not in it.
+        await asyncio.to_thread(inflect_engine)
         await service.start()
         try:
             yield
