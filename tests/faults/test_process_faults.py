@@ -58,6 +58,19 @@ def assert_clean_exit(service: Service) -> None:
     assert "Application shutdown complete" in service.tail(200), service.tail()
 
 
+# Kubernetes' default terminationGracePeriodSeconds: SIGTERM, then SIGKILL after this long.
+GRACE_SECONDS = 30
+
+
+async def terminate_like_kubernetes(service: Service) -> None:
+    """SIGTERM, and SIGKILL if the process is still there after the grace period (as the kubelet
+    does): a service that overstays it is killed, which is not a clean exit."""
+    started = time.monotonic()
+    await asyncio.to_thread(service.stop, signal.SIGTERM, GRACE_SECONDS)
+    print(f"\n{service.name} stopped {time.monotonic() - started:.1f}s after SIGTERM")
+    assert_clean_exit(service)
+
+
 async def restart(old: Service) -> Service:
     fresh = old.replacement()
     fresh.start()
@@ -162,13 +175,11 @@ async def test_sigterm_under_load(run_factory: RunFactory, name: str) -> None:
         # A graceful stop may hand unfinished work back to the group: a second generation is
         # then legitimate, a second one of a finished task is not (the claim refuses it).
         run.disrupted()
-        await asyncio.to_thread(old.stop, signal.SIGTERM, 60)
-        assert_clean_exit(old)
+        await terminate_like_kubernetes(old)
         run.stack.generators[0] = await restart(old)
     else:
         old = run.stack.s.services[name]
-        await asyncio.to_thread(old.stop, signal.SIGTERM, 60)
-        assert_clean_exit(old)
+        await terminate_like_kubernetes(old)
         run.stack.s.services[name] = await restart(old)
     fault_end = time.time()
     await load
