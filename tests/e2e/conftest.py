@@ -1,10 +1,20 @@
-"""The three services as OS processes against the real broker and database."""
+"""The three services as OS processes against the real broker and database, and the browser the
+UI tests drive: Debian's chromium through playwright (fixtures `chromium` and `browser`).
+
+Chromium missing: the browser tests skip with the reason, except under CI=true, where it is
+installed with apt-get (as root) or the test fails. `make setup` (scripts/bootstrap.sh) installs
+it too when it can. A browser is never downloaded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -16,6 +26,7 @@ from bcrao_testkit.processes import Service, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".state" / "test-logs"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 
 def token_for(stack: Stack, user: str) -> str:
@@ -102,3 +113,48 @@ def extra_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[S
         raise
     finally:
         gateway.stop()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _install_chromium() -> None:
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.fail("chromium is missing and cannot be installed here (need root and apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.fail(
+                f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    found = shutil.which("chromium")
+    if found is None:
+        if not _in_ci():
+            pytest.skip(
+                "Debian's chromium is not installed (apt-get install chromium, or make setup)"
+            )
+        _install_chromium()
+        found = shutil.which("chromium")
+        if found is None:
+            pytest.fail("apt-get installed chromium but it is still not on PATH")
+    return Path(found)
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

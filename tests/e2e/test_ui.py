@@ -14,10 +14,9 @@ import pytest
 from bcrao_testkit.processes import Stack
 
 from .conftest import api, create_demo_campaign, token_for
-from .ui_helpers import TIMEOUT_MS, browser, chromium, confirm, page_problems, shot, signed_in_page
+from .ui_helpers import TIMEOUT_MS, confirm, page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 # Records, inside the page, whether streamed text was on screen before the stored draft was, and
 # whether the model's raw "Title:" line ever was. Data attributes, read without page script.

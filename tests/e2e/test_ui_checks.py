@@ -18,10 +18,9 @@ from bcrao_testkit.processes import Stack
 from bcrao_testkit.sse_client import follow_stream
 
 from .conftest import ROOT, api, create_demo_campaign, token_for
-from .ui_helpers import SHOTS, browser, chromium, confirm, page_problems, shot, signed_in_page
+from .ui_helpers import SHOTS, confirm, page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 AXE = ROOT / "tests" / "e2e" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 EDIT = (

@@ -18,8 +18,6 @@ from bcrao_testkit.sse_client import follow_stream
 from .conftest import api, create_demo_campaign, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
-    browser,
-    chromium,
     confirm,
     fill_generate_form,
     page_problems,
@@ -28,7 +26,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 CLEAN = "I keep losing my Fridays to chasing invoices.\n\nHow do you get clients to pay on time?"
 NEEDS_REVIEW = (

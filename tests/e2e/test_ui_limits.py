@@ -17,8 +17,6 @@ from bcrao_testkit.processes import Stack
 from .conftest import api, create_demo_campaign, extra_gateway, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
-    browser,
-    chromium,
     fill_generate_form,
     page_problems,
     shot,
@@ -26,7 +24,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 
 def _use_units(stack: Stack, user: str, count: int) -> None:

@@ -15,10 +15,9 @@ from bcrao_testkit.processes import Stack
 from bcrao_testkit.sse_client import follow_stream
 
 from .conftest import api, create_demo_campaign, token_for
-from .ui_helpers import browser, chromium, page_problems, shot, signed_in_page
+from .ui_helpers import page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 
 async def _stored_draft(client: Any, campaign: str) -> str:

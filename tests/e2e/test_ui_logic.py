@@ -16,11 +16,10 @@ from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_rules.gating import check_gating
 from bcrao_testkit.processes import Stack
 
-from .conftest import token_for
-from .ui_helpers import CHROMIUM_ARGS, chromium, signed_in_page
+from .conftest import CHROMIUM_ARGS, token_for
+from .ui_helpers import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["chromium"]  # fixtures used by name
 
 
 @pytest.fixture(scope="module")

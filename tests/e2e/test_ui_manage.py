@@ -12,10 +12,9 @@ import pytest
 from bcrao_testkit.processes import Stack
 
 from .conftest import api, token_for
-from .ui_helpers import browser, chromium, page_problems, shot, signed_in_page
+from .ui_helpers import page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 PRODUCT = "Acme Notes keeps every client's notes, files and deadlines in one place for freelancers."
 

@@ -14,8 +14,6 @@ from bcrao_testkit.processes import Stack
 from .conftest import api, create_demo_campaign, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
-    browser,
-    chromium,
     confirm,
     fill_generate_form,
     page_problems,
@@ -24,7 +22,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 TITLE = "Fridays keep disappearing into invoices"
 EDIT = (

@@ -17,8 +17,6 @@ from .conftest import api, create_demo_campaign, token_for
 from .ui_helpers import (
     SHOTS,
     TIMEOUT_MS,
-    browser,
-    chromium,
     confirm,
     fill_generate_form,
     page_problems,
@@ -27,7 +25,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 RULES = {
     "links_allowed": False,

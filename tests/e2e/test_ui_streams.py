@@ -15,8 +15,6 @@ from bcrao_testkit.processes import Stack
 from .conftest import api, create_demo_campaign, extra_gateway, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
-    browser,
-    chromium,
     fill_generate_form,
     generator_paused,
     page_problems,
@@ -25,7 +23,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 
 async def _start_generation(page: Any, campaign: str) -> None:

@@ -13,8 +13,6 @@ from bcrao_testkit.processes import Stack
 
 from .conftest import api, create_demo_campaign, token_for
 from .ui_helpers import (
-    browser,
-    chromium,
     fill_generate_form,
     generator_paused,
     page_problems,
@@ -23,7 +21,6 @@ from .ui_helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-__all__ = ["browser", "chromium"]  # fixtures used by name
 
 A_TEXT = "Tab A rewrote this: Fridays used to vanish into invoice reminders."
 B_TEXT = "Tab B's version: I stopped chasing invoices by hand."

@@ -1,75 +1,20 @@
-"""What the browser tests share: Debian's chromium through playwright, a signed-in page, the
-screenshots folder, and ways to hold the real generator or gateway still.
-
-Chromium missing: the browser tests skip with the reason, except under CI=true, where it is
-installed with apt-get (as root) or the test fails. `make setup` (scripts/bootstrap.sh) installs
-it too when it can. A browser is never downloaded.
-"""
+"""What the browser tests share besides the `chromium` and `browser` fixtures (conftest.py): a
+signed-in page, the screenshots folder, and ways to hold the real generator or gateway still."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import pytest
 from bcrao_testkit.processes import Stack
 
 from .conftest import ROOT
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 SHOTS = ROOT / "screenshots"  # git-ignored
 TIMEOUT_MS = 60_000
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def _install_chromium() -> None:
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.fail("chromium is missing and cannot be installed here (need root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.fail(
-                f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-            )
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    found = shutil.which("chromium")
-    if found is None:
-        if not _in_ci():
-            pytest.skip(
-                "Debian's chromium is not installed (apt-get install chromium, or make setup)"
-            )
-        _install_chromium()
-        found = shutil.which("chromium")
-        if found is None:
-            pytest.fail("apt-get installed chromium but it is still not on PATH")
-    return Path(found)
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def page_problems(page: Any) -> list[str]:
