@@ -20,7 +20,7 @@ from bcrao_contracts.events import GenerateRequested
 from bcrao_gateway.app import create_app
 from bcrao_gateway.auth import issue_user_token
 from bcrao_gateway.config import Settings
-from bcrao_gateway.publisher import PublishError
+from bcrao_gateway.publisher import KafkaPublisher, PublishError
 from bcrao_gateway.store_client import DraftStoreClient, create_http_client
 from bcrao_rules.blacklist import pattern_problem
 from bcrao_stacktest.inprocess import draft_store_database
@@ -327,6 +327,23 @@ class FakeDraftStore:
             }
 
         return app
+
+
+class FlakyPublisher:
+    """The real producer, with a switch that makes the next publishes fail like a broker outage."""
+
+    def __init__(self, real: KafkaPublisher) -> None:
+        self.real = real
+        self.fail = False
+
+    @property
+    def ready(self) -> bool:
+        return self.real.ready
+
+    async def publish(self, event: Any, *, payload: bytes | None = None) -> None:
+        if self.fail:
+            raise PublishError("simulated outage")
+        await self.real.publish(event, payload=payload)
 
 
 class FakeClock:

@@ -24,6 +24,8 @@ from bcrao_stacktest.inprocess import GatewayOverStore, gateway_over_draft_store
 from bcrao_testkit.fakes import CapturingPublisher
 from bcrao_testkit.topics import read_records
 
+from .conftest import FlakyPublisher
+
 pytestmark = pytest.mark.integration
 
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing invoices"}
@@ -258,20 +260,3 @@ async def test_a_replay_goes_out_to_kafka_with_the_first_attempts_task(
             assert await client.used() == 1
     finally:
         await real.stop()
-
-
-class FlakyPublisher:
-    """The real producer, with a switch that makes the next publishes fail like an outage."""
-
-    def __init__(self, real: KafkaPublisher) -> None:
-        self.real = real
-        self.fail = False
-
-    @property
-    def ready(self) -> bool:
-        return self.real.ready
-
-    async def publish(self, event: Any, *, payload: bytes | None = None) -> None:
-        if self.fail:
-            raise PublishError("simulated outage")
-        await self.real.publish(event, payload=payload)

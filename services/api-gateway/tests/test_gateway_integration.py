@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -24,34 +23,18 @@ pytestmark = pytest.mark.integration
 from bcrao_gateway.app import create_app  # noqa: E402
 from bcrao_gateway.auth import issue_user_token  # noqa: E402
 from bcrao_gateway.config import Settings  # noqa: E402
-from bcrao_gateway.publisher import KafkaPublisher, PublishError  # noqa: E402
+from bcrao_gateway.publisher import KafkaPublisher  # noqa: E402
 from bcrao_gateway.store_client import DraftStoreClient  # noqa: E402
 from bcrao_gateway.streaming.hub import TaskHub  # noqa: E402
 from bcrao_stacktest.factories import CAMPAIGN  # noqa: E402
 from bcrao_stacktest.inprocess import gateway_over_draft_store  # noqa: E402
 from bcrao_stacktest.inprocess import gateway_settings as inprocess_gateway_settings  # noqa: E402
 
+from .conftest import FlakyPublisher  # noqa: E402
 from .streaming.conftest import TaskEvents as StreamEvents  # noqa: E402
 
 PROFILE = {"isc_score": 6.4, "avg_sentence_length": 17.3, "formality_level": 7.9}
 REQUEST = {"subreddit": "SaaS", "archetype": "Feedback", "context": "chasing invoices"}
-
-
-class FlakyPublisher:
-    """The real producer, with a switch that makes the next publishes fail like a broker outage."""
-
-    def __init__(self, real: KafkaPublisher) -> None:
-        self.real = real
-        self.fail = False
-
-    @property
-    def ready(self) -> bool:
-        return self.real.ready
-
-    async def publish(self, event: Any, *, payload: bytes | None = None) -> None:
-        if self.fail:
-            raise PublishError("simulated outage")
-        await self.real.publish(event, payload=payload)
 
 
 @pytest.fixture
