@@ -23,6 +23,7 @@ from bcrao_contracts import demo
 from bcrao_platform.settings import sqlalchemy_url
 from bcrao_testkit.databases import create_database, drop_database
 from bcrao_testkit.processes import Service, Stack
+from bcrao_testkit.sse_client import follow_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".state" / "test-logs"
@@ -97,6 +98,22 @@ async def create_demo_campaign(client: httpx.AsyncClient) -> str:
         )
         assert posted.status_code == 201, posted.text
     return campaign_id
+
+
+async def generated_draft(client: httpx.AsyncClient, campaign: str) -> dict[str, Any]:
+    """A Feedback draft for r/SaaS generated through the public API: the stored draft its
+    stream's `complete` message carries (the stream is followed to the end)."""
+    accepted = await client.post(
+        f"/v1/campaigns/{campaign}/drafts/generate",
+        json={"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices"},
+    )
+    assert accepted.status_code == 202, accepted.text
+    followed = await follow_stream(client, accepted.json()["stream_url"])
+    last = followed.messages[-1].data
+    assert last is not None
+    assert last["type"] == "complete", followed.types()
+    draft: dict[str, Any] = last["draft"]
+    return draft
 
 
 @contextmanager

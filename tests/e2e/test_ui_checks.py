@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from bcrao_testkit.processes import Stack
-from bcrao_testkit.sse_client import follow_stream
 
-from .conftest import ROOT, api, create_demo_campaign, token_for
+from .conftest import ROOT, api, create_demo_campaign, generated_draft, token_for
 from .ui_helpers import SHOTS, confirm, page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -80,16 +79,7 @@ async def _draft_open(browser: Any, stack: Stack) -> tuple[Any, str]:
     user = f"ui-{secrets.token_hex(4)}"
     async with api(stack, user) as client:
         campaign = await create_demo_campaign(client)
-        accepted = await client.post(
-            f"/v1/campaigns/{campaign}/drafts/generate",
-            json={"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices"},
-        )
-        assert accepted.status_code == 202, accepted.text
-        followed = await follow_stream(client, accepted.json()["stream_url"])
-        last = followed.messages[-1].data
-        assert last is not None
-        assert last["type"] == "complete", followed.types()
-        draft = last["draft"]["id"]
+        draft = (await generated_draft(client, campaign))["id"]
         edited = await client.patch(f"/v1/drafts/{draft}", json={"user_edits": EDIT})
         assert edited.status_code == 200, edited.text
     page = await signed_in_page(

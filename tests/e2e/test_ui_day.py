@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 from bcrao_testkit.processes import Stack
-from bcrao_testkit.sse_client import follow_stream
 
-from .conftest import api, create_demo_campaign, token_for
+from .conftest import api, create_demo_campaign, generated_draft, token_for
 from .ui_helpers import (
     TIMEOUT_MS,
     confirm,
@@ -37,16 +36,8 @@ NEEDS_REVIEW = (
 async def _stored_draft(client: Any, campaign: str, text: str) -> dict[str, Any]:
     """A draft generated through the public API (its stream followed to `complete`), then edited
     to `text` so whether it needs review is known."""
-    accepted = await client.post(
-        f"/v1/campaigns/{campaign}/drafts/generate",
-        json={"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices"},
-    )
-    assert accepted.status_code == 202, accepted.text
-    followed = await follow_stream(client, accepted.json()["stream_url"])
-    last = followed.messages[-1].data
-    assert last is not None
-    assert last["type"] == "complete", followed.types()
-    edited = await client.patch(f"/v1/drafts/{last['draft']['id']}", json={"user_edits": text})
+    draft = await generated_draft(client, campaign)
+    edited = await client.patch(f"/v1/drafts/{draft['id']}", json={"user_edits": text})
     assert edited.status_code == 200, edited.text
     draft: dict[str, Any] = edited.json()
     return draft

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from bcrao_testkit.processes import Stack
-from bcrao_testkit.sse_client import follow_stream
 
-from .conftest import api, create_demo_campaign, token_for
+from .conftest import api, create_demo_campaign, generated_draft, token_for
 from .ui_helpers import page_problems, shot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -22,16 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 async def _stored_draft(client: Any, campaign: str) -> str:
     """A draft generated through the public API; waits for the stream's `complete`."""
-    accepted = await client.post(
-        f"/v1/campaigns/{campaign}/drafts/generate",
-        json={"subreddit": "SaaS", "archetype": "Feedback", "context": "late invoices"},
-    )
-    assert accepted.status_code == 202, accepted.text
-    followed = await follow_stream(client, accepted.json()["stream_url"])
-    last = followed.messages[-1].data
-    assert last is not None
-    assert last["type"] == "complete", followed.types()
-    return str(last["draft"]["id"])
+    return str((await generated_draft(client, campaign))["id"])
 
 
 async def test_a_link_opens_the_same_view_and_back_and_forward_work(
