@@ -140,18 +140,31 @@ async def create_exact(
     """
     admin = await _connect(bootstrap, timeout)
     try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in topics if t.name not in existing]
-        if missing:
-            response = await admin.create_topics(missing)
-            for name, code, message in response.topic_errors:
-                if code not in (0, TOPIC_ALREADY_EXISTS):
-                    raise ProvisioningError(f"cannot create {name}: error {code} {message}")
-        wanted = {t.name: 1 for t in topics} | {t.name: t.num_partitions for t in missing}
-        await _wait_for_partitions(admin, wanted, timeout)
-        return [t.name for t in missing]
+        created = await _create_missing(admin, topics)
+        new = {t.name: t.num_partitions for t in topics if t.name in created}
+        await _wait_for_partitions(admin, {t.name: 1 for t in topics} | new, timeout)
+        return created
     finally:
         await admin.close()
+
+
+async def _create_missing(admin: AIOKafkaAdminClient, topics: Sequence[NewTopic]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names this call created (one made
+    meanwhile by someone else is fine and not counted)."""
+    # Listing first: a metadata request naming a missing topic would have the broker auto-create
+    # it (auto.create.topics.enable) with the broker's defaults instead of ours.
+    existing = set(await admin.list_topics())
+    missing = [t for t in topics if t.name not in existing]
+    if not missing:
+        return []
+    created: list[str] = []
+    response = await admin.create_topics(missing)
+    for name, code, message in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code != TOPIC_ALREADY_EXISTS:
+            raise ProvisioningError(f"cannot create {name}: error {code} {message}")
+    return created
 
 
 class _NotYet(Exception):
@@ -191,22 +204,13 @@ async def _ensure(
 ) -> EnsureReport:
     report = EnsureReport()
     by_name = {s.name: s for s in specs}
-    # Listing first: a metadata request naming a missing topic would have the broker auto-create
-    # it (auto.create.topics.enable) with the broker's defaults instead of ours.
-    existing = set(await admin.list_topics())
-    missing = [s for s in specs if s.name not in existing]
-    if missing:
-        response = await admin.create_topics(
-            [
-                NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.configs)
-                for s in missing
-            ]
-        )
-        for name, code, message in response.topic_errors:
-            if code == 0:
-                report.created.append(name)
-            elif code != TOPIC_ALREADY_EXISTS:  # created meanwhile by someone else: fine
-                raise ProvisioningError(f"cannot create {name}: error {code} {message}")
+    report.created = await _create_missing(
+        admin,
+        [
+            NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.configs)
+            for s in specs
+        ],
+    )
 
     present = [s for s in specs if s.name not in report.created]
     counts = await _wait_for_partitions(admin, {s.name: 1 for s in specs}, timeout)
