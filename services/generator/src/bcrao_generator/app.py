@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -42,7 +41,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Drafts are composed and checked with it: made before the first generation, not in it.
-        await asyncio.to_thread(inflect_engine)
+        # On the loop, not in a thread: importing inflect compiles code (typeguard), and CPython
+        # 3.11's AST constructor keeps one recursion counter per interpreter, so a parse in
+        # another thread at the same time fails with "AST constructor recursion depth mismatch"
+        # (gh-106905; the in-process API fuzz test hit it). Nothing is served before this returns.
+        inflect_engine()
         await service.start()
         try:
             yield
