@@ -107,8 +107,20 @@ async def test_a_phone_moves_between_sections(stack: Stack, browser: Any) -> Non
     nav = page.locator("#section-nav")
     await expect(nav).to_be_visible()
     await expect(nav.locator("#nav-draft")).to_be_hidden()
+    # The tap comes once the page has loaded, as a reader's would: a tap while the top bar is
+    # still growing (the usage line arriving) can land beside the button.
+    await expect(page.locator(f'#drafts-list [data-draft-id="{draft}"]')).to_be_visible()
+    await expect(page.locator("#usage")).to_be_visible()
     await nav.get_by_role("button", name="Drafts").click()
     await expect(page.locator("#drafts-heading")).to_be_in_viewport()
+    # Content that arrives above the section after the tap (a slow profile, a long campaign
+    # list) does not push it out of sight (the browser's scroll anchoring, which the page keeps).
+    await page.evaluate(
+        """() => document.getElementById("campaign-card").append(
+            Object.assign(document.createElement("div"), {id: "late", style: "height: 2400px"}))"""
+    )
+    await expect(page.locator("#drafts-heading")).to_be_in_viewport()
+    await page.evaluate('() => document.getElementById("late").remove()')
     await expect(nav).to_be_in_viewport()  # the bar stays at hand while scrolling
     await page.click(f'#drafts-list [data-draft-id="{draft}"]')
     await expect(page.locator("#detail-heading")).to_be_in_viewport()  # opening it goes there
