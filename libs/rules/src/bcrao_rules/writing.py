@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bcrao_contracts.models import WritingFinding
 
@@ -92,12 +92,34 @@ _STOP = _word_set(
 
 @cache
 def inflect_engine() -> inflect.engine:
-    """The one `inflect` engine of a process (articles, plurals), made on first use: importing
-    inflect costs about 1.6 CPU-seconds (typeguard instruments its methods), which a process
-    that never checks an article (the gateway, most of draft-store's work) should not pay."""
+    """The one `inflect` engine of a process (articles, plurals), made on first use.
+
+    inflect decorates about a hundred methods with typeguard's `@typechecked`, which, when
+    inflect is imported, reads each method's source, rewrites its AST and compiles it again
+    (1.6 CPU-seconds on a quiet core, 4 on a busy one, in every process that starts), and then
+    checks every argument on every call. Only plain strings reach it from here (mypy checks
+    that), so inflect is imported with that decorator standing aside: typeguard offers no switch
+    for it other than running the whole interpreter with -O."""
+    import sys
+
+    if "inflect" not in sys.modules:
+        import typeguard
+
+        instrumenting = typeguard.typechecked
+        typeguard.typechecked = _as_is
+        try:
+            import inflect
+        finally:
+            typeguard.typechecked = instrumenting
     import inflect
 
     return inflect.engine()
+
+
+def _as_is(target: Any = None, **_options: Any) -> Any:
+    """`typeguard.typechecked` without the checking: the function itself (or, called with
+    options only, a decorator that returns it)."""
+    return target if target is not None else _as_is
 
 
 def _verbs() -> frozenset[str]:
