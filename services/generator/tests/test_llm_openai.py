@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from bcrao_generator.config import Settings
-from bcrao_generator.llm import LLMRequest, LLMUnavailable, OpenAILLM
+from bcrao_generator.llm import LLMRequest, LLMUnavailable
+from bcrao_generator.llm_openai import OpenAILLM
 from bcrao_testkit import fake_openai
 from bcrao_testkit.servers import serve
 
@@ -180,7 +181,7 @@ async def test_bad_credentials_are_not_retried(endpoint: str) -> None:
 
 
 def test_chat_stream_reads_events_as_the_sse_format_defines_them() -> None:
-    from bcrao_generator.llm import ChatStream
+    from bcrao_generator.llm_openai import ChatStream
 
     def chunk(**fields: Any) -> str:
         return json.dumps(fields)
