@@ -122,8 +122,9 @@ def database_url() -> Iterator[str]:
 
 # Fixtures each pytest-xdist worker would build for itself (a private Kafka and PostgreSQL for
 # the fault suite, the release checkouts of the compatibility cells, the slow stack of the stream
-# tests): the tests that use one run on one worker (`--dist loadgroup`), so it is built once.
-SHARED_ON_ONE_WORKER = ("infra", "checkouts", "slow_stack")
+# tests, the stack on the openai adapter): the tests that use one run on one worker
+# (`--dist loadgroup`), so it is built once.
+SHARED_ON_ONE_WORKER = ("infra", "checkouts", "slow_stack", "openai_stack")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist names the groups (its hook reads the marks)

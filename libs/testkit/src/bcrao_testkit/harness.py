@@ -26,7 +26,7 @@ from .history import DraftRow, History, LedgerRow, LlmCall, TaskRow
 from .kafka_faults import create_topics
 from .load import NONCE, LoadRecord
 from .processes import Service, Stack
-from .servers import free_port
+from .servers import free_port, loopback_get
 
 TERMINAL = ("completed", "failed")
 # Start-up (migrations, group joins) on a busy 2-core machine can take well over a minute.
@@ -133,7 +133,7 @@ class FaultStack:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"http://127.0.0.1:{self.llm_port}/_requests", timeout=1)
+                loopback_get(f"http://127.0.0.1:{self.llm_port}/_requests")
                 return
             except httpx.HTTPError:
                 time.sleep(0.1)

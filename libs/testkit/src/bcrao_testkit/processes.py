@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from .servers import free_port
+from .servers import free_port, loopback_get
 
 MODULES = {
     "draft-store": "bcrao_draft_store",
@@ -61,7 +61,7 @@ class Service:
             if self.process is not None and self.process.poll() is not None:
                 break
             try:
-                if httpx.get(self.url + HEALTH[self.name], timeout=1).status_code == 200:
+                if loopback_get(self.url + HEALTH[self.name]).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -90,7 +90,7 @@ class Service:
 
     def version(self) -> str:
         """The version the running process reports on /healthz."""
-        answer = httpx.get(self.url + "/healthz", timeout=5)
+        answer = loopback_get(self.url + "/healthz", timeout=5)
         answer.raise_for_status()
         return str(answer.json()["version"])
 

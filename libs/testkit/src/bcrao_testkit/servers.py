@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import uvicorn
+
+_local = threading.local()
+
+
+def loopback_get(url: str, *, timeout: float = 1) -> httpx.Response:
+    """GET a plain-HTTP loopback URL (a probe, a fake's control endpoint) on one client per
+    thread. `httpx.get` builds a client each call, and with it an SSL context that loads the
+    system's CA bundle: about 10 ms of CPU a probe, 1.3 CPU-seconds of polling per stack start.
+    The environment's proxy variables are not read (a loopback probe never goes through one)."""
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = httpx.Client(trust_env=False)
+    return client.get(url, timeout=timeout)
 
 
 def free_port() -> int:
