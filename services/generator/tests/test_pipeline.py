@@ -35,8 +35,8 @@ from bcrao_generator.llm import (
     LLMUnavailable,
     OnRestart,
     OnText,
-    OpenAILLM,
 )
+from bcrao_generator.llm_openai import OpenAILLM
 from bcrao_generator.pipeline import run_generation
 from bcrao_generator.progress import Progress
 from bcrao_generator.prompt import prompt_from_params
