@@ -28,6 +28,10 @@ from bcrao_testkit.sse_client import follow_stream
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".state" / "test-logs"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+# A suite's stacks are idle most of their life, several at once on one broker: their gateways
+# fetch as an idle deployment would be told to (docs/OPERATIONS.md, "Idle gateways"), not a
+# hundred times a second each (0.14 of a core per idle stack, gateway and broker together).
+IDLE_GATEWAY = {"GATEWAY_STREAM__FETCH_WAIT_MS": "500", "GATEWAY_STREAM__FETCH_MIN_BYTES": "1"}
 
 
 def token_for(stack: Stack, user: str) -> str:
@@ -54,6 +58,7 @@ def running_stack(
         database_url=sqlalchemy_url(db),
         log_dir=LOGS,
         generator_env={"GENERATOR_OFFLINE_CHUNK_DELAY_MS": "5", **(generator_env or {})},
+        gateway_env=IDLE_GATEWAY,
     )
     try:
         stack.start()

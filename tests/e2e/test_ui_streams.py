@@ -1,7 +1,8 @@
 """Streams that end and say so, in the browser: a campaign deleted while its draft is being
 written ends the view with the reason; a gateway that stays down is reported after about 30 s
 (an accepted draft will still appear; the page's clock is fast-forwarded over that wait) while
-the page keeps retrying, and it recovers when a gateway is back. The generator is paused (SIGSTOP) so the task is still running when it happens.
+the page keeps retrying, and it recovers when a gateway is back. The generator is paused
+(SIGSTOP) so the task is still running when it happens.
 """
 
 from __future__ import annotations

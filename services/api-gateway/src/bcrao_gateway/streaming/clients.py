@@ -11,25 +11,17 @@ ConsumerFactory = Callable[[str], AIOKafkaConsumer]
 AdminFactory = Callable[[str], AIOKafkaAdminClient]
 
 
-# A fetch answers once FETCH_MIN_BYTES are there or FETCH_WAIT_MS passed. With the default (one
-# byte), a gateway under load fetches back to back, a record or two each time, and every fetch
-# names all 72 partitions (aiokafka has no incremental fetch sessions): at 500 progress events
-# a second, waiting up to 10 ms halved the reader's own CPU (3.0 → 1.9 s per 8 s) and took about
-# a fifth off the broker's (an A/B on the development machine, issue 18). The price: an event
-# reaches its streams up to 10 ms later when traffic is light.
-FETCH_WAIT_MS = 10
-FETCH_MIN_BYTES = 64 * 1024
-
-
-def default_consumer(bootstrap: str) -> AIOKafkaConsumer:
+def default_consumer(
+    bootstrap: str, *, fetch_wait_ms: int, fetch_min_bytes: int
+) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # only used if a saved position fell off retention
         client_id="bcrao-gateway-stream",
-        fetch_max_wait_ms=FETCH_WAIT_MS,
-        fetch_min_bytes=FETCH_MIN_BYTES,
+        fetch_max_wait_ms=fetch_wait_ms,
+        fetch_min_bytes=fetch_min_bytes,
     )
 
 

@@ -24,6 +24,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -81,7 +82,7 @@ class StreamReader:
         *,
         wall_clock: Callable[[], float] = time.time,
         partition_refresh_seconds: float | None = None,
-        consumer_factory: ConsumerFactory = default_consumer,
+        consumer_factory: ConsumerFactory | None = None,
         admin_factory: AdminFactory = default_admin,
         dead_letters: DeadLetterSink | None = None,
         tracer: trace.Tracer | None = None,
@@ -98,7 +99,11 @@ class StreamReader:
         # trip every `reader_check_seconds` tells us the broker still answers.
         self._refresh_every = partition_refresh_seconds or settings.reader_refresh_seconds
         self._check_every = min(settings.reader_check_seconds, self._refresh_every)
-        self._new_consumer = consumer_factory
+        self._new_consumer = consumer_factory or partial(
+            default_consumer,
+            fetch_wait_ms=settings.fetch_wait_ms,
+            fetch_min_bytes=settings.fetch_min_bytes,
+        )
         self._new_admin = admin_factory
         self._dead_letters = dead_letters
         self._task: asyncio.Task[None] | None = None
