@@ -168,8 +168,9 @@ def chromium() -> Path:
     return Path(found)
 
 
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Any]:
+@pytest.fixture(scope="session")
+async def _launched(chromium: Path) -> AsyncIterator[Any]:
+    """One Chromium per worker (a launch costs about a CPU-second with playwright's driver)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -180,3 +181,15 @@ async def browser(chromium: Path) -> AsyncIterator[Any]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture
+async def browser(_launched: Any) -> AsyncIterator[Any]:
+    """The worker's Chromium for one test. Each page a test opens (`new_page`) has a context of
+    its own, so nothing (cookies, storage, a page still streaming) outlives the test: every
+    context it opened is closed after it."""
+    before = set(_launched.contexts)
+    yield _launched
+    for context in _launched.contexts:
+        if context not in before:
+            await context.close()
