@@ -11,11 +11,9 @@ and started again while the gateway's producer and stream reader run.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -31,7 +29,7 @@ from bcrao_gateway.streaming.reader import StreamReader
 from bcrao_gateway.streaming.settings import StreamSettings
 from bcrao_platform.topics import ensure_topics
 from bcrao_testkit import waits
-from bcrao_testkit.servers import free_port
+from bcrao_testkit.chaos import LocalKafka
 from bcrao_testkit.topics import read_records
 
 from .conftest import CAMPAIGN, bearer, make_settings
@@ -42,49 +40,11 @@ eventually = partial(waits.eventually, hang_guard=60)
 
 pytestmark = pytest.mark.integration
 
-KAFKA_SH = Path(__file__).resolve().parents[3] / "deploy/local/kafka.sh"
-
-
-class ThrowawayKafka:
-    """A single-node broker in its own state directory on free ports, via deploy/local/kafka.sh."""
-
-    def __init__(self, state: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "BCRAO_STATE_DIR": str(state),
-            "KAFKA_PORT": str(self.port),
-            "KAFKA_CONTROLLER_PORT": str(free_port()),
-        }
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def _run(self, action: str) -> None:
-        done = subprocess.run(
-            ["bash", str(KAFKA_SH), action],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"kafka.sh {action} failed:\n{done.stdout}\n{done.stderr}")
-
-    def start(self) -> None:
-        self._run("start")
-
-    def stop(self) -> None:
-        self._run("stop")
-
 
 @pytest.fixture(scope="module")
-def broker(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
-) -> Iterator[ThrowawayKafka]:
+def broker(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[LocalKafka]:
     # kafka_bootstrap: only where the shared broker runs does this machine have Kafka at all.
-    kafka = ThrowawayKafka(tmp_path_factory.mktemp("throwaway-kafka"))
+    kafka = LocalKafka(tmp_path_factory.mktemp("throwaway-kafka"))
     try:
         kafka.start()
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -99,7 +59,7 @@ async def in_thread(call: Any) -> None:
     await asyncio.get_running_loop().run_in_executor(None, call)
 
 
-def settings_for(broker: ThrowawayKafka) -> Settings:
+def settings_for(broker: LocalKafka) -> Settings:
     return make_settings(
         kafka_bootstrap_servers=broker.bootstrap,
         topic_prefix=f"out{uuid4().hex[:8]}.",
@@ -115,7 +75,7 @@ async def read_requests(settings: Settings, count: int) -> list[GenerateRequeste
 
 
 @pytest.fixture
-async def running(broker: ThrowawayKafka) -> AsyncIterator[tuple[Settings, KafkaPublisher]]:
+async def running(broker: LocalKafka) -> AsyncIterator[tuple[Settings, KafkaPublisher]]:
     settings = settings_for(broker)
     # Provisioned like a deployment's: a topic auto-created by the first send has no leader yet.
     await ensure_topics(broker.bootstrap, settings.topic_prefix, partitions=4)
@@ -131,7 +91,7 @@ async def running(broker: ThrowawayKafka) -> AsyncIterator[tuple[Settings, Kafka
 
 
 async def test_an_outage_refuses_publishes_at_once_and_both_directions_resume_afterwards(
-    broker: ThrowawayKafka,
+    broker: LocalKafka,
     running: tuple[Settings, KafkaPublisher],
     fake_store: Any,
     store: Any,
