@@ -30,13 +30,14 @@ deadline); `make fuzz PYTEST_ARGS=...` with e.g. `SCHEMATHESIS_MAX_EXAMPLES=200`
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import secrets
 import threading
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -213,8 +214,35 @@ class Target:
     publisher: CapturingPublisher
 
 
+@contextmanager
+def one_ast_parse_at_a_time() -> Iterator[None]:
+    """CPython 3.11 keeps one recursion counter per interpreter for turning a parse into `ast`
+    objects (gh-106905): two threads in `ast.parse` at once can fail with "SystemError: AST
+    constructor recursion depth mismatch". Here Hypothesis parses lambda sources on the test's
+    thread while the app, on schemathesis's event-loop thread, may format a traceback (3.11's
+    traceback module parses each source line to place its carets). CI saw it fail the fuzz test
+    twice; one lock for every `ast.parse` of the process while the app runs rules it out."""
+    original = ast.parse
+    lock = threading.RLock()
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(*args, **kwargs)
+
+    ast.parse = parse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        ast.parse = original
+
+
 @pytest.fixture(scope="module")
 def target(fuzz_database: str, resources: Resources) -> Iterator[Target]:
+    with one_ast_parse_at_a_time():
+        yield from _target(fuzz_database, resources)
+
+
+def _target(fuzz_database: str, resources: Resources) -> Iterator[Target]:
     store_app = draft_store_app(fuzz_database)
     settings = gateway_settings(
         jwt_secret=JWT_SECRET,
