@@ -6,16 +6,21 @@ It also fails if the two aiokafka internals the supervisor reads move (aiokafka 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiokafka.admin import NewTopic
 from bcrao_platform.consumers import (
     ConsumerSupervisor,
     SupervisionPolicy,
     _idle_seconds,
     _membership_alive,
 )
+from bcrao_platform.topics import create_exact
+from bcrao_testkit.chaos import LocalKafka
 from bcrao_testkit.kafka_faults import kill_membership
 from bcrao_testkit.topics import drop_topics
 from bcrao_testkit.waits import eventually
@@ -118,3 +123,55 @@ async def test_a_consumer_that_lost_its_group_is_recreated_and_catches_up(
     finally:
         await supervisor.stop()
         await broker.stop()
+
+
+async def test_lag_is_absent_not_stale_while_the_broker_does_not_answer(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """A broker of its own, stopped and started: while it is down the lag series go away and
+    `*_consumer_lag_measured` is 0 (a stale 0 read as "nothing waits" during an outage); once it
+    answers again both come back. kafka_bootstrap: only where the shared broker runs does this
+    machine have Kafka at all."""
+    kafka = LocalKafka(tmp_path)
+    await asyncio.to_thread(kafka.start)
+    topic, group = "lagged.events", "lagged.group"
+    broker = KafkaBroker(kafka.bootstrap)
+    subscriber = broker.subscriber(topic, group_id=group, auto_offset_reset="earliest")
+
+    @subscriber
+    async def handle(body: bytes) -> None:
+        pass
+
+    registry = CollectorRegistry()
+    supervisor = ConsumerSupervisor(
+        kafka.bootstrap,
+        registry=registry,
+        prefix="test",
+        policy=SupervisionPolicy(rejoin_seconds=600.0, poll_seconds=600.0, interval=0.1),
+        on_fatal=lambda: None,
+    )
+
+    def measured() -> float | None:
+        return registry.get_sample_value("test_consumer_lag_measured")
+
+    async def measured_at_zero() -> bool:
+        await supervisor.check()
+        return lag(registry, topic) == 0 and measured() == 1
+
+    try:
+        await create_exact(kafka.bootstrap, [NewTopic(topic, 2, 1)])
+        await broker.start()
+        supervisor.watch_faststream(subscriber, "events")
+        await eventually(measured_at_zero, "lag measured", hang_guard=60)
+
+        await asyncio.to_thread(kafka.stop)
+        await supervisor.check()
+        assert measured() == 0
+        assert lag(registry, topic) is None  # absent, not its last value
+
+        await asyncio.to_thread(kafka.start)
+        await eventually(measured_at_zero, "lag measured again", hang_guard=120)
+    finally:
+        await supervisor.stop()
+        await broker.stop()
+        await asyncio.to_thread(kafka.stop)

@@ -142,6 +142,16 @@ class ConsumerSupervisor:
             ["topic", "partition"],
             registry=registry,
         )
+        # While the broker does not answer, the lag is not known: its series are removed (not
+        # left at their last value, which read as "nothing waits" during a broker outage) and
+        # this gauge says so.
+        self.lag_measured = Gauge(
+            f"{prefix}_consumer_lag_measured",
+            "1 while the last lag measurement reached the broker; 0 while it cannot, and the "
+            "lag series are then absent rather than stuck at their last value.",
+            registry=registry,
+        )
+        self._lag_series: set[tuple[str, str]] = set()
         self.healthy = Gauge(
             f"{prefix}_consumer_healthy",
             "1 while the consumer holds partitions, polls and progresses; 0 otherwise.",
@@ -300,7 +310,12 @@ class ConsumerSupervisor:
         except Exception as exc:
             log.warning("consumer lag not measured (broker unreachable?): %s", type(exc).__name__)
             await self._close_clients()
+            self.lag_measured.set(0)
+            for series in self._lag_series:
+                self.lag.remove(*series)
+            self._lag_series.clear()
             return False
+        self.lag_measured.set(1)
         return True
 
     def _record_lag(
@@ -314,7 +329,9 @@ class ConsumerSupervisor:
         for tp, end in ends.items():
             behind = max(0, end - committed[tp])
             total += behind
-            self.lag.labels(tp.topic, str(tp.partition)).set(behind)
+            series = (tp.topic, str(tp.partition))
+            self.lag.labels(*series).set(behind)
+            self._lag_series.add(series)
         if committed != watched.committed:
             watched.committed = committed
             watched.moved_at = now
