@@ -128,20 +128,15 @@ async def test_a_consumer_that_lost_its_group_is_recreated_and_catches_up(
 async def test_lag_is_absent_not_stale_while_the_broker_does_not_answer(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
-    """A broker of its own, stopped and started: while it is down the lag series go away and
-    `*_consumer_lag_measured` is 0 (a stale 0 read as "nothing waits" during an outage); once it
-    answers again both come back. kafka_bootstrap: only where the shared broker runs does this
-    machine have Kafka at all."""
+    """A broker of its own, frozen (SIGSTOP: it holds its sockets and answers nothing) and
+    thawed: while it does not answer the lag series go away and `*_consumer_lag_measured` is 0
+    (a stale 0 read as "nothing waits" during an outage); once it answers again both come back.
+    The lag is the broker's view (end offsets, the group's committed offsets), so a group with
+    no member running is enough: no consumer has to rejoin after the freeze.
+    kafka_bootstrap: only where the shared broker runs does this machine have Kafka at all."""
     kafka = LocalKafka(tmp_path)
     await asyncio.to_thread(kafka.start)
-    topic, group = "lagged.events", "lagged.group"
-    broker = KafkaBroker(kafka.bootstrap)
-    subscriber = broker.subscriber(topic, group_id=group, auto_offset_reset="earliest")
-
-    @subscriber
-    async def handle(body: bytes) -> None:
-        pass
-
+    topic = "lagged.events"
     registry = CollectorRegistry()
     supervisor = ConsumerSupervisor(
         kafka.bootstrap,
@@ -151,27 +146,45 @@ async def test_lag_is_absent_not_stale_while_the_broker_does_not_answer(
         on_fatal=lambda: None,
     )
 
+    async def not_recreated() -> None:
+        raise AssertionError("nothing here is recreated (rejoin_seconds=600)")
+
     def measured() -> float | None:
         return registry.get_sample_value("test_consumer_lag_measured")
 
-    async def measured_at_zero() -> bool:
+    async def measured_lag(expected: float) -> bool:
         await supervisor.check()
-        return lag(registry, topic) == 0 and measured() == 1
+        return lag(registry, topic) == expected and measured() == 1
 
     try:
         await create_exact(kafka.bootstrap, [NewTopic(topic, 2, 1)])
+        supervisor.watch(
+            "events",
+            topics=[topic],
+            group="lagged.group",
+            current=lambda: None,
+            recreate=not_recreated,
+        )
+        await eventually(lambda: measured_lag(0), "lag measured", hang_guard=60)
+        broker = KafkaBroker(kafka.bootstrap)
         await broker.start()
-        supervisor.watch_faststream(subscriber, "events")
-        await eventually(measured_at_zero, "lag measured", hang_guard=60)
+        try:
+            for n in range(3):
+                await broker.publish(f"waiting-{n}".encode(), topic)
+        finally:
+            await broker.stop()
+        await eventually(lambda: measured_lag(3), "three records waiting", hang_guard=60)
 
-        await asyncio.to_thread(kafka.stop)
-        await supervisor.check()
+        kafka.freeze()
+        try:
+            await supervisor.check()  # its requests time out (10 s): the broker does not answer
+        finally:
+            kafka.thaw()
         assert measured() == 0
-        assert lag(registry, topic) is None  # absent, not its last value
+        assert lag(registry, topic) is None  # absent, not its last value (3)
 
-        await asyncio.to_thread(kafka.start)
-        await eventually(measured_at_zero, "lag measured again", hang_guard=120)
+        await eventually(lambda: measured_lag(3), "lag measured again", hang_guard=60)
     finally:
+        kafka.thaw()
         await supervisor.stop()
-        await broker.stop()
         await asyncio.to_thread(kafka.stop)
