@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,30 +15,25 @@ from bcrao_contracts.enums import AccountStatus, Archetype
 from bcrao_rules.gating import check_gating
 from bcrao_testkit.processes import Stack
 
-from .conftest import CHROMIUM_ARGS, token_for
+from .conftest import token_for
 from .ui_helpers import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")
-async def ui(stack: Stack, chromium: Path) -> AsyncIterator[Any]:
-    """One signed-in page for the module, its modules holding the gateway's rules document."""
-    from playwright.async_api import async_playwright
-
+async def ui(stack: Stack, _launched: Any) -> AsyncIterator[Any]:
+    """One signed-in page for the module (on the worker's Chromium), its modules holding the
+    gateway's rules document."""
     user = f"ui-{secrets.token_hex(4)}"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
+    page = await signed_in_page(_launched, stack.gateway.url, token_for(stack, user), user)
+    try:
+        await page.evaluate(
+            "async () => { const r = await import('/ui/rules.js'); await r.loadRules(); }"
         )
-        try:
-            page = await signed_in_page(launched, stack.gateway.url, token_for(stack, user), user)
-            await page.evaluate(
-                "async () => { const r = await import('/ui/rules.js'); await r.loadRules(); }"
-            )
-            yield page
-        finally:
-            await launched.close()
+        yield page
+    finally:
+        await page.context.close()
 
 
 async def call(page: Any, module: str, function: str, *args: Any) -> Any:
