@@ -168,10 +168,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Edits are checked for writing findings: the engine is made before the first one.
-        # On the loop, not in a thread: importing inflect compiles code (typeguard), and CPython
-        # 3.11's AST constructor keeps one recursion counter per interpreter, so a parse in
-        # another thread at the same time fails with "AST constructor recursion depth mismatch"
-        # (gh-106905; the in-process API fuzz test hit it). Nothing is served before this returns.
+        # On the loop, before anything is served (about 0.4 CPU-seconds: inflect_engine()).
         inflect_engine()
         try:
             await warm_up(engine, settings.db_pool_size)
