@@ -31,6 +31,7 @@ deadline); `make fuzz PYTEST_ARGS=...` with e.g. `SCHEMATHESIS_MAX_EXAMPLES=200`
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import os
 import secrets
@@ -217,17 +218,26 @@ class Target:
 @contextmanager
 def one_ast_parse_at_a_time() -> Iterator[None]:
     """CPython 3.11 keeps one recursion counter per interpreter for turning a parse into `ast`
-    objects (gh-106905): two threads in `ast.parse` at once can fail with "SystemError: AST
-    constructor recursion depth mismatch". Here Hypothesis parses lambda sources on the test's
-    thread while the app, on schemathesis's event-loop thread, may format a traceback (3.11's
-    traceback module parses each source line to place its carets). CI saw it fail the fuzz test
-    twice; one lock for every `ast.parse` of the process while the app runs rules it out."""
+    objects (gh-106905): a second `ast.parse` that starts before the first ends fails the first
+    with "SystemError: AST constructor recursion depth mismatch". Here Hypothesis parses lambda
+    sources while the app runs, and the app can start a second parse two ways: on schemathesis's
+    event-loop thread, and inside Hypothesis's own parse when the garbage collector, run by one of
+    its allocations, finalizes an asyncio future whose unretrieved error is logged (3.11's
+    traceback module parses each source line to place its carets). CI failed on each. A lock
+    keeps threads apart; no collection during a parse keeps finalizers out of it (a finalizer
+    calling `ast.parse` during a parse fails it 28 times in 30 without, 0 with)."""
     original = ast.parse
-    lock = threading.RLock()
+    lock = threading.RLock()  # a re-entry would fail loudly, not hang
 
     def parse(*args: Any, **kwargs: Any) -> Any:
         with lock:
-            return original(*args, **kwargs)
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if collecting:
+                    gc.enable()
 
     ast.parse = parse  # type: ignore[assignment]
     try:
