@@ -188,3 +188,46 @@ async def test_lag_is_absent_not_stale_while_the_broker_does_not_answer(
         kafka.thaw()
         await supervisor.stop()
         await asyncio.to_thread(kafka.stop)
+
+
+async def test_the_lag_clients_ask_the_broker_about_the_watched_topics_only(
+    kafka_bootstrap: str, kafka_prefix: str
+) -> None:
+    """The admin client and the group-less consumer that measure lag follow no topic of their
+    own, and aiokafka then refreshes the whole cluster's metadata every 5 minutes: on a broker
+    of thousands of partitions, megabytes a refresh that each left the service a few MiB bigger.
+    After a refresh (what that timer does), they hold the watched topics only."""
+    watched, other = f"{kafka_prefix}watched", f"{kafka_prefix}other"
+    await create_exact(kafka_bootstrap, [NewTopic(watched, 2, 1), NewTopic(other, 1, 1)])
+    registry = CollectorRegistry()
+    supervisor = ConsumerSupervisor(
+        kafka_bootstrap,
+        registry=registry,
+        prefix="test",
+        policy=SupervisionPolicy(rejoin_seconds=600.0, poll_seconds=600.0, interval=0.1),
+        on_fatal=lambda: None,
+    )
+
+    async def not_recreated() -> None:
+        raise AssertionError("nothing here is recreated (rejoin_seconds=600)")
+
+    supervisor.watch(
+        "events",
+        topics=[watched],
+        group=f"{kafka_prefix}group",
+        current=lambda: None,
+        recreate=not_recreated,
+    )
+
+    async def measured() -> bool:
+        await supervisor.check()
+        return lag(registry, watched) == 0
+
+    try:
+        await eventually(measured, "lag measured")
+        for client in (supervisor._admin, supervisor._offsets):
+            inner = client._client  # type: ignore[union-attr]
+            assert await inner.force_metadata_update()  # the 5-minute refresh, now
+            assert inner.cluster.topics() == {watched}  # not `other`, nor the cluster's rest
+    finally:
+        await supervisor.stop()

@@ -47,6 +47,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.consumer.group_coordinator import NoGroupCoordinator
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from .topics import track_only
+
 log = logging.getLogger("bcrao_platform.consumers")
 
 EXIT_CONSUMER_LOST = 75  # EX_TEMPFAIL: restart me
@@ -352,6 +354,9 @@ class ConsumerSupervisor:
             try:
                 await admin.start()
                 await offsets.start()
+                topics = sorted({topic for watched in self._watched for topic in watched.topics})
+                await track_only(admin, topics)
+                await track_only(offsets, topics)
             except BaseException:
                 with contextlib.suppress(Exception):
                     await admin.close()

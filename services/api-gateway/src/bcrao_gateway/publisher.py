@@ -32,8 +32,10 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from bcrao_contracts.events import Event, topic_for
+from bcrao_contracts.topics import Topics
 from bcrao_platform.producers import ProducerRenewal, producer_broken
 from bcrao_platform.retry import retrying
+from bcrao_platform.topics import track_only
 from bcrao_platform.tracing import inject_headers
 from opentelemetry import trace
 
@@ -194,6 +196,11 @@ class KafkaPublisher:
                 admin = self._new_admin(self._settings)
                 async with asyncio.timeout(self._probe_every * 2):
                     await admin.start()
+                    # It needs no topic's metadata, but one it follows keeps its 5-minute
+                    # refresh from fetching the whole cluster's (bcrao_platform.topics).
+                    await track_only(
+                        admin, [Topics(self._settings.topic_prefix).generate_requested]
+                    )
                 self._admin = admin
             async with asyncio.timeout(self._probe_every * 2):
                 # A metadata request for no topic: a round trip to the broker that costs nothing
