@@ -11,8 +11,15 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from bcrao_contracts import topics as contract
-from bcrao_platform.topics import DEFAULT_PARTITIONS, create_exact, ensure_topics, topic_specs
+from bcrao_platform.topics import (
+    DEFAULT_PARTITIONS,
+    broker_tracks_its_topics,
+    create_exact,
+    ensure_topics,
+    topic_specs,
+)
 from bcrao_testkit.topics import drop_topics
+from faststream.kafka import KafkaBroker
 
 
 @pytest.fixture
@@ -167,3 +174,30 @@ async def test_create_exact_returns_with_every_partition_led_and_keeps_what_exis
         assert await partitions(admin, [first, second]) == {first: 3, second: 2}
     finally:
         await admin.delete_topics([t for t in (first, second) if t in await admin.list_topics()])
+
+
+@pytest.mark.integration
+async def test_a_faststream_brokers_admin_client_asks_about_the_brokers_topics_only(
+    kafka_bootstrap: str, prefix: str
+) -> None:
+    """FastStream's broker keeps an admin client that follows no topic, so aiokafka refreshed
+    the whole cluster's metadata for it every 5 minutes (a few MiB more RSS each time on a
+    broker of thousands of partitions). After `broker_tracks_its_topics` and a refresh (what
+    that timer does), it holds the broker's own topics only."""
+    read, written, other = f"{prefix}read", f"{prefix}written", f"{prefix}other"
+    await create_exact(kafka_bootstrap, [NewTopic(t, 1, 1) for t in (read, written, other)])
+    broker = KafkaBroker(kafka_bootstrap)
+    broker.publisher(written)
+
+    @broker.subscriber(read, group_id=f"{prefix}group", auto_offset_reset="earliest")
+    async def handle(body: bytes) -> None:
+        del body
+
+    await broker.start()
+    try:
+        await broker_tracks_its_topics(broker)
+        inner = broker.config.admin.admin_client._client
+        assert await inner.force_metadata_update()  # the 5-minute refresh, now
+        assert inner.cluster.topics() == {read, written}
+    finally:
+        await broker.stop()

@@ -20,7 +20,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
@@ -193,6 +193,17 @@ async def track_only(client: AIOKafkaAdminClient | AIOKafkaConsumer, topics: Seq
     inner = getattr(client, "_client", None)
     if topics and isinstance(inner, AIOKafkaClient):
         await inner.set_topics(list(topics))
+
+
+async def broker_tracks_its_topics(broker: Any) -> None:
+    """A started FastStream `KafkaBroker` keeps an admin client (for `ping` and creating topics)
+    that follows no topic: `track_only` it to the broker's subscribed and published topics.
+    `broker.config.admin` is FastStream's (pinned below 0.8); absent, nothing changes."""
+    admin = getattr(getattr(getattr(broker, "config", None), "admin", None), "admin_client", None)
+    topics = {t for s in broker.subscribers for t in s.topic_names_for_subscribe}
+    topics.update(p.topic for p in broker.publishers if getattr(p, "topic", None))
+    if admin is not None:
+        await track_only(admin, sorted(topics))
 
 
 async def _connect(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:

@@ -18,6 +18,7 @@ from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.metrics import HttpMetricsMiddleware
 from bcrao_platform.producers import renew_broken_producers
+from bcrao_platform.topics import broker_tracks_its_topics
 from bcrao_platform.tracing import configure_tracing, instrument_app, tracer
 from bcrao_rules.writing import inflect_engine
 from fastapi import Depends, FastAPI, Request
@@ -175,6 +176,7 @@ def create_app(
         except Exception as exc:  # the database may come later; /readyz says so meanwhile
             log.warning("could not pre-open database connections: %s", exc)
         await runtime.broker.start()
+        await broker_tracks_its_topics(runtime.broker)
         log.info("draft-store consuming with group %s", settings.consumer_group)
         for subscriber in runtime.broker.subscribers:
             consumers.watch_faststream(subscriber)

@@ -11,6 +11,7 @@ from bcrao_contracts.topics import Topics
 from bcrao_platform.consumers import ConsumerSupervisor, SupervisionPolicy
 from bcrao_platform.logs import faststream_logging
 from bcrao_platform.producers import renew_broken_producers
+from bcrao_platform.topics import broker_tracks_its_topics
 from bcrao_platform.tracing import tracer
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
@@ -108,6 +109,7 @@ class GeneratorService:
 
     async def start(self) -> None:
         await self.broker.start()
+        await broker_tracks_its_topics(self.broker)
         await self.consumer.start()
         await self.supervisor.start()
 
