@@ -50,6 +50,22 @@ def lag(registry: CollectorRegistry, topic: str) -> float | None:
     return sum(samples) if samples else None
 
 
+def lag_only_supervisor(bootstrap: str, registry: CollectorRegistry) -> ConsumerSupervisor:
+    """A supervisor that measures lag and recreates nothing (its watched consumers are given
+    `not_recreated`)."""
+    return ConsumerSupervisor(
+        bootstrap,
+        registry=registry,
+        prefix="test",
+        policy=SupervisionPolicy(rejoin_seconds=600.0, poll_seconds=600.0, interval=0.1),
+        on_fatal=lambda: None,
+    )
+
+
+async def not_recreated() -> None:
+    raise AssertionError("nothing here is recreated (rejoin_seconds=600)")
+
+
 async def test_a_consumer_that_lost_its_group_is_recreated_and_catches_up(
     kafka_bootstrap: str, kafka_prefix: str
 ) -> None:
@@ -138,16 +154,7 @@ async def test_lag_is_absent_not_stale_while_the_broker_does_not_answer(
     await asyncio.to_thread(kafka.start)
     topic = "lagged.events"
     registry = CollectorRegistry()
-    supervisor = ConsumerSupervisor(
-        kafka.bootstrap,
-        registry=registry,
-        prefix="test",
-        policy=SupervisionPolicy(rejoin_seconds=600.0, poll_seconds=600.0, interval=0.1),
-        on_fatal=lambda: None,
-    )
-
-    async def not_recreated() -> None:
-        raise AssertionError("nothing here is recreated (rejoin_seconds=600)")
+    supervisor = lag_only_supervisor(kafka.bootstrap, registry)
 
     def measured() -> float | None:
         return registry.get_sample_value("test_consumer_lag_measured")
@@ -200,16 +207,7 @@ async def test_the_lag_clients_ask_the_broker_about_the_watched_topics_only(
     watched, other = f"{kafka_prefix}watched", f"{kafka_prefix}other"
     await create_exact(kafka_bootstrap, [NewTopic(watched, 2, 1), NewTopic(other, 1, 1)])
     registry = CollectorRegistry()
-    supervisor = ConsumerSupervisor(
-        kafka_bootstrap,
-        registry=registry,
-        prefix="test",
-        policy=SupervisionPolicy(rejoin_seconds=600.0, poll_seconds=600.0, interval=0.1),
-        on_fatal=lambda: None,
-    )
-
-    async def not_recreated() -> None:
-        raise AssertionError("nothing here is recreated (rejoin_seconds=600)")
+    supervisor = lag_only_supervisor(kafka_bootstrap, registry)
 
     supervisor.watch(
         "events",
